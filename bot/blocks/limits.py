@@ -1,0 +1,38 @@
+"""Slack's Block Kit limits, and mrkdwn made safe for untrusted text."""
+
+MESSAGE_BLOCKS = 50
+MODAL_BLOCKS = 100
+SECTION_TEXT = 3000
+CONTEXT_TEXT = 3000
+HEADER_TEXT = 150
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+MODAL_TITLE = 24
+PRIVATE_METADATA = 3000
+INPUT_MAX = 3000
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Untrusted text as inert mrkdwn: `<!channel>`, `<@U…>`, `<url|label>` never ping or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to `limit` characters with an ellipsis, never inside an escaped entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def plain(text: str, limit: int = SECTION_TEXT) -> dict[str, object]:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, object]:
+    return {"type": "mrkdwn", "text": truncate(text, limit)}

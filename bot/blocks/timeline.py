@@ -1,0 +1,150 @@
+"""The memory timeline message, paged within Block Kit's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.blocks import ids
+from bot.blocks.limits import (
+    BUTTON_TEXT,
+    HEADER_TEXT,
+    MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    escape_mrkdwn,
+    mrkdwn,
+    plain,
+)
+from bot.timeline import Timeline
+from memory.records import TimelineEntry
+
+PAGE_ENTRIES = 10
+# Keeps a page's text well under what Slack shows of one message.
+PAGE_CHARS = 12_000
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def paginate(entries: list[TimelineEntry]) -> list[tuple[int, int]]:
+    """[start, end) of each page: at most PAGE_ENTRIES entries and about PAGE_CHARS of notes."""
+    pages: list[tuple[int, int]] = []
+    start, chars = 0, 0
+    for i, entry in enumerate(entries):
+        size = min(len(entry.note), SECTION_TEXT)
+        if i > start and (i - start >= PAGE_ENTRIES or chars + size > PAGE_CHARS):
+            pages.append((start, i))
+            start, chars = i, 0
+        chars += size
+    if start < len(entries):
+        pages.append((start, len(entries)))
+    return pages
+
+
+def rep_mention(rep_id: str) -> str:
+    return f"<@{rep_id}>" if _SLACK_USER.match(rep_id) else escape_mrkdwn(rep_id or "someone")
+
+
+def _entry_blocks(entry: TimelineEntry) -> list[dict[str, Any]]:
+    facts = [
+        f"*{entry.call_date:%a %d %b %Y}*",
+        escape_mrkdwn(entry.outcome_label),
+        f"logged by {rep_mention(entry.rep_id)}",
+    ]
+    if entry.has_transcript:
+        facts.append("📎 transcript")
+    if entry.pending:
+        facts.append("⏳ kept here until memory is reachable")
+    return [
+        {"type": "context", "elements": [mrkdwn(" · ".join(facts))]},
+        {"type": "section", "text": mrkdwn(escape_mrkdwn(entry.note) or "_(no note)_")},
+        {"type": "divider"},
+    ]
+
+
+def _button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value,
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def page_value(slug: str, page: int) -> str:
+    return json.dumps({"slug": slug, "page": page})
+
+
+def build_timeline_blocks(timeline: Timeline, page: int = 0) -> list[dict[str, Any]]:
+    """One page of a prospect's timeline, or an honest "nothing logged" with suggestions."""
+    match = timeline.match
+    if not timeline.found:
+        return build_unknown_prospect_blocks(match.name, match.suggestions)
+    pages = paginate(timeline.entries)
+    page = max(0, min(page, len(pages) - 1))
+    start, end = pages[page]
+    latest = timeline.entries[0]
+    count = len(timeline.entries)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"Timeline · {match.name}", HEADER_TEXT)},
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    f"{count} interaction{'s' if count != 1 else ''} · last contact "
+                    f"{latest.call_date:%d %b %Y} · newest first · "
+                    f"page {page + 1} of {len(pages)}"
+                )
+            ],
+        },
+    ]
+    for entry in timeline.entries[start:end]:
+        blocks.extend(_entry_blocks(entry))
+    nav: list[dict[str, Any]] = []
+    if page > 0:
+        nav.append(
+            _button(
+                "◀ Newer", ids.TIMELINE_PAGE_ACTION + "_newer", page_value(match.slug, page - 1)
+            )
+        )
+    if page < len(pages) - 1:
+        nav.append(
+            _button(
+                "Older ▶", ids.TIMELINE_PAGE_ACTION + "_older", page_value(match.slug, page + 1)
+            )
+        )
+    nav.append(_button("Log a call", ids.OPEN_LOG_ACTION, match.name[:150], primary=True))
+    blocks.append({"type": "actions", "elements": nav})
+    assert len(blocks) <= MESSAGE_BLOCKS
+    return blocks
+
+
+def build_unknown_prospect_blocks(name: str, suggestions: list[str]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": mrkdwn(f"I have no calls logged for *{escape_mrkdwn(name)}* yet."),
+        }
+    ]
+    if suggestions:
+        blocks.append({"type": "section", "text": mrkdwn("Did you mean:")})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    _button(s, f"{ids.OPEN_TIMELINE_ACTION}_{i}", s[:150])
+                    for i, s in enumerate(suggestions[:5])
+                ],
+            }
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                _button(f"Log a call with {name}", ids.OPEN_LOG_ACTION, name[:150], primary=True)
+            ],
+        }
+    )
+    return blocks

@@ -1,0 +1,133 @@
+"""Typed settings, read once at start-up; every bad value is reported on its own line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
+DEFAULT_GROQ_MODEL = "openai/gpt-oss-120b"
+DEFAULT_BANK_PREFIX = "salesmemory"
+
+
+class SettingsError(Exception):
+    """Start-up configuration is missing or malformed; `problems` holds one line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_app_token: str | None
+    slack_signing_secret: str | None
+    slack_api_url: str
+    port: int
+    groq_api_key: str | None
+    groq_base_url: str | None
+    groq_model: str
+    hindsight_url: str | None
+    hindsight_api_key: str | None
+    home: Path
+    db_url: str
+    bank_prefix: str
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def embedded_memory(self) -> bool:
+        return self.hindsight_url is None
+
+
+def _is_http_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """`Settings` from an environment mapping, or `SettingsError` listing every problem."""
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token is None:
+        problems.append("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
+    elif not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'.")
+
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'.")
+
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing: HTTP mode (no SLACK_APP_TOKEN) needs it "
+            "to verify Slack's requests."
+        )
+
+    slack_api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not _is_http_url(slack_api_url):
+        problems.append(f"SLACK_API_URL is malformed: {slack_api_url!r} is not an http(s) URL.")
+    elif not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+
+    port = 3000
+    raw_port = get("PORT")
+    if raw_port is not None:
+        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+            port = int(raw_port)
+        else:
+            problems.append(f"PORT is malformed: {raw_port!r} is not a port number (1–65535).")
+
+    groq_base_url = get("GROQ_BASE_URL")
+    if groq_base_url is not None and not _is_http_url(groq_base_url):
+        problems.append(f"GROQ_BASE_URL is malformed: {groq_base_url!r} is not an http(s) URL.")
+
+    hindsight_url = get("HINDSIGHT_URL")
+    if hindsight_url is not None and not _is_http_url(hindsight_url):
+        problems.append(f"HINDSIGHT_URL is malformed: {hindsight_url!r} is not an http(s) URL.")
+
+    home = Path(get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
+    db_url = get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"
+    if "://" not in db_url:
+        problems.append(
+            f"SALESMEMORY_DB_URL is malformed: {db_url!r} is not a database URL "
+            "(e.g. sqlite:///path/salesmemory.db or postgresql://…)."
+        )
+
+    bank_prefix = get("HINDSIGHT_BANK_PREFIX") or DEFAULT_BANK_PREFIX
+    if not all(c.isalnum() or c in "-_" for c in bank_prefix):
+        problems.append(
+            f"HINDSIGHT_BANK_PREFIX is malformed: {bank_prefix!r} may hold only letters, "
+            "digits, '-' and '_'."
+        )
+
+    if problems:
+        raise SettingsError(problems)
+    assert bot_token is not None
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_app_token=app_token,
+        slack_signing_secret=signing_secret,
+        slack_api_url=slack_api_url,
+        port=port,
+        groq_api_key=get("GROQ_API_KEY"),
+        groq_base_url=groq_base_url,
+        groq_model=get("GROQ_MODEL") or DEFAULT_GROQ_MODEL,
+        hindsight_url=hindsight_url,
+        hindsight_api_key=get("HINDSIGHT_API_KEY"),
+        home=home,
+        db_url=db_url,
+        bank_prefix=bank_prefix,
+    )

@@ -1,0 +1,30 @@
+"""What the use cases need, injected once at start-up (never imported as globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from memory.index import LocalIndex
+from memory.store import ProspectMemory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    memory: ProspectMemory
+    index: LocalIndex
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def today(self, tz_name: str | None) -> date:
+        """Today's date where the rep is (UTC when their time zone is unknown)."""
+        try:
+            zone = ZoneInfo(tz_name) if tz_name else UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+        return self.clock().astimezone(zone).date()

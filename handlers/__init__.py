@@ -1,0 +1,15 @@
+"""Thin Bolt listeners: ack, check input, call a use case, send what a builder made."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers import log, timeline, upcoming
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Every command, action, option source and view this app answers, in one place."""
+    log.register(app, services)
+    timeline.register(app, services)
+    upcoming.register(app)
