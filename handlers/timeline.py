@@ -31,11 +31,12 @@ async def show_timeline(
         timeline = await prospect_timeline(services, workspace_id, typed)
     except MemoryUnavailable:
         logger.exception("Timeline for %r: memory unavailable", typed)
-        await respond(text=MEMORY_DOWN, replace_original=False)
+        await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=False)
         return
     await respond(
         text=f"Timeline for {timeline.match.name}",
         blocks=build_timeline_blocks(timeline, page),
+        response_type="ephemeral",
         replace_original=replace,
     )
 

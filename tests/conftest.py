@@ -1,0 +1,66 @@
+"""Shared fixtures: one real Hindsight server per test session, a fresh bank per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.services import Services
+from memory.embedded import EmbeddedHindsight, free_port
+from memory.index import LocalIndex
+from memory.store import ProspectMemory
+
+
+@pytest.fixture(scope="session")
+def hindsight_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Hindsight: SALESMEMORY_TEST_HINDSIGHT_URL if given, else the embedded server.
+
+    Never skipped: if the server cannot start, every test that needs it fails.
+    """
+    external = os.environ.get("SALESMEMORY_TEST_HINDSIGHT_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedHindsight(tmp_path_factory.mktemp("salesmemory-home"))
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def memory(hindsight_url: str) -> AsyncIterator[ProspectMemory]:
+    """Memory on a bank prefix of its own, so no test sees another's notes."""
+    store = ProspectMemory.connect(hindsight_url, f"test-{uuid.uuid4().hex[:12]}")
+    yield store
+    await store.aclose()
+
+
+@pytest.fixture
+async def unreachable_memory() -> AsyncIterator[ProspectMemory]:
+    """Memory pointed at a port nothing listens on: Hindsight is down."""
+    store = ProspectMemory.connect(f"http://127.0.0.1:{free_port()}", "down", timeout=2.0)
+    yield store
+    await store.aclose()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[LocalIndex]:
+    local = LocalIndex.open(f"sqlite:///{tmp_path / 'index.db'}")
+    yield local
+    local.close()
+
+
+# Tests run on a fixed "now", so dates in them never drift into the future.
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def services(memory: ProspectMemory, index: LocalIndex) -> Services:
+    return Services(memory=memory, index=index, clock=lambda: NOW)

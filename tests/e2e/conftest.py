@@ -1,0 +1,97 @@
+"""The app in HTTP mode on a loopback port, with a loopback Slack Web API beside it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import create_app, create_web_app
+from bot.blocks import ids
+from bot.config import load_settings
+from bot.services import Services
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, SlackSender
+
+
+@dataclass
+class RunningBot:
+    slack: FakeSlack
+    send: SlackSender
+    services: Services
+    base_url: str
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.close()
+
+
+async def start_bot(slack: FakeSlack, services: Services) -> tuple[TestServer, RunningBot]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "HINDSIGHT_URL": "http://unused.invalid",
+        }
+    )
+    app = create_app(settings, services)
+    server = TestServer(create_web_app(app, services), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    sender = SlackSender(base + "/slack/events", slack.response_url)
+    return server, RunningBot(slack, sender, services, base)
+
+
+@pytest.fixture
+async def bot(fake_slack: FakeSlack, services: Services) -> AsyncIterator[RunningBot]:
+    server, running = await start_bot(fake_slack, services)
+    yield running
+    await server.close()
+
+
+def filled_log_view(
+    view: dict[str, Any],
+    prospect: str,
+    outcome: str = "positive",
+    call_date: str = "2026-11-02",
+    note: str = "",
+    transcript: str = "",
+    company: str = "",
+) -> dict[str, Any]:
+    """The modal Slack sends back on submit, with `view.state.values` as a rep filled it."""
+    values: dict[str, Any] = {
+        ids.PROSPECT_BLOCK: {
+            ids.PROSPECT_ACTION: {
+                "type": "external_select",
+                "selected_option": (
+                    {"text": {"type": "plain_text", "text": prospect}, "value": prospect}
+                    if prospect
+                    else None
+                ),
+            }
+        },
+        ids.COMPANY_BLOCK: {
+            ids.COMPANY_ACTION: {"type": "plain_text_input", "value": company or None}
+        },
+        ids.OUTCOME_BLOCK: {
+            ids.OUTCOME_ACTION: {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": outcome},
+                                    "value": outcome},
+            }
+        },
+        ids.DATE_BLOCK: {ids.DATE_ACTION: {"type": "datepicker", "selected_date": call_date}},
+        ids.NOTE_BLOCK: {ids.NOTE_ACTION: {"type": "plain_text_input", "value": note or None}},
+        ids.TRANSCRIPT_BLOCK: {
+            ids.TRANSCRIPT_ACTION: {"type": "plain_text_input", "value": transcript or None}
+        },
+    }
+    return {**view, "state": {"values": values}}

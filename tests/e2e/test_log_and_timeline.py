@@ -1,0 +1,248 @@
+"""End to end: signed Slack requests into the app, a loopback Slack, the real Hindsight."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.blocks import ids
+from bot.services import Services
+from memory.store import ProspectMemory
+from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.slack_requests import REP
+
+PRIYA_NOTE = (
+    "Priya loved the ROI calculator and agreed to a four-week pilot. "
+    "She is worried about migrating data from their current CRM."
+)
+
+
+async def open_log_modal(bot: RunningBot, text: str = "") -> dict:
+    before = len(bot.slack.called("views.open"))
+    status, _ = await bot.send.command("/log", text)
+    assert status == 200
+    opened = await bot.slack.wait_for("views.open", before + 1)
+    return opened[-1]["view"]
+
+
+async def submit(bot: RunningBot, view: dict, view_id: str = "V100", **fields: str) -> dict:
+    status, body = await bot.send.view_submission(filled_log_view(view, **fields), view_id)
+    assert status == 200
+    return json.loads(body) if body else {}
+
+
+async def test_logged_call_reaches_hindsight_and_the_timeline(bot: RunningBot) -> None:
+    view = await open_log_modal(bot, "priya  SHARMA")
+    assert view["callback_id"] == ids.LOG_MODAL_CALLBACK
+    prospect_element = view["blocks"][0]["element"]
+    assert prospect_element["initial_option"]["value"] == "priya SHARMA"
+    date_element = next(b for b in view["blocks"] if b["block_id"] == ids.DATE_BLOCK)["element"]
+    assert date_element["initial_date"] == "2026-11-20"
+
+    answer = await submit(
+        bot, view, prospect="Priya Sharma", outcome="pilot_agreed", note=PRIYA_NOTE,
+        company="Rentokil",
+    )
+    assert answer == {}  # the modal closes
+
+    confirmation = (await bot.slack.wait_for("chat.postMessage"))[0]
+    assert confirmation["channel"] == REP
+    assert "Priya Sharma" in confirmation["text"]
+    assert "Pilot / trial agreed" in confirmation["text"]
+
+    entries = await bot.services.memory.timeline(TEAM_ID, "priya-sharma")
+    assert [e.note for e in entries] == [PRIYA_NOTE]
+    assert entries[0].rep_id == REP and entries[0].outcome == "pilot_agreed"
+
+    status, _ = await bot.send.command("/timeline", "PRIYA   sharma")
+    assert status == 200
+    shown = (await bot.slack.wait_for("respond"))[-1]
+    rendered = json.dumps(shown["blocks"])
+    assert "ROI calculator" in rendered
+    assert "Pilot / trial agreed" in rendered
+    assert f"<@{REP}>" in rendered
+    assert shown["response_type"] == "ephemeral"  # only the rep who asked sees it
+
+
+async def test_same_view_submitted_twice_is_stored_once(bot: RunningBot) -> None:
+    view = await open_log_modal(bot, "James Okafor")
+    for _ in range(2):
+        await submit(bot, view, view_id="V777", prospect="James Okafor", note="API reliability.")
+    await bot.slack.wait_for("chat.postMessage")
+    entries = await bot.services.memory.timeline(TEAM_ID, "james-okafor")
+    assert len(entries) == 1
+    assert len(bot.services.index.known_prospects(TEAM_ID)) == 1
+    assert bot.services.index.known_prospects(TEAM_ID)[0].interactions == 1
+    assert len(bot.slack.called("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "block", "words"),
+    [
+        ({"note": "   "}, ids.NOTE_BLOCK, "2–5 sentences"),
+        ({"note": "x" * 3001}, ids.NOTE_BLOCK, "3,001 characters"),
+        ({"note": "Fine.", "call_date": "2026-11-21"}, ids.DATE_BLOCK, "future"),
+        ({"note": "Fine.", "prospect": ""}, ids.PROSPECT_BLOCK, "Pick a prospect"),
+    ],
+)
+async def test_bad_input_is_rejected_on_its_field_inside_the_modal(
+    bot: RunningBot, fields: dict[str, str], block: str, words: str
+) -> None:
+    view = await open_log_modal(bot)
+    answer = await submit(bot, view, **{"prospect": "Anika Patel", **fields})
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == [block]
+    assert words in answer["errors"][block]
+    assert await bot.services.memory.timeline(TEAM_ID, "anika-patel") == []
+    assert bot.slack.called("chat.postMessage") == []
+
+
+async def test_future_date_is_judged_in_the_reps_own_time_zone(bot: RunningBot) -> None:
+    # 10:00 UTC on 20 Nov is already 21 Nov in Kiritimati (UTC+14).
+    bot.slack.timezones[REP] = "Pacific/Kiritimati"
+    view = await open_log_modal(bot, "Sarah Linden")
+    date_element = next(b for b in view["blocks"] if b["block_id"] == ids.DATE_BLOCK)["element"]
+    assert date_element["initial_date"] == "2026-11-21"
+    answer = await submit(bot, view, prospect="Sarah Linden", call_date="2026-11-21", note="Hi.")
+    assert answer == {}
+    await bot.slack.wait_for("chat.postMessage")
+
+
+async def test_typeahead_offers_known_prospects_and_the_typed_new_name(bot: RunningBot) -> None:
+    view = await open_log_modal(bot)
+    await submit(bot, view, view_id="V1", prospect="Marcus Webb", note="Budget confirmed.")
+    await bot.slack.wait_for("chat.postMessage")
+
+    status, body = await bot.send.options(ids.PROSPECT_ACTION, "marc")
+    assert status == 200
+    values = [o["value"] for o in json.loads(body)["options"]]
+    assert values == ["Marcus Webb", "marc"]
+
+    status, body = await bot.send.options(ids.PROSPECT_ACTION, "MARCUS webb")
+    assert [o["value"] for o in json.loads(body)["options"]] == ["Marcus Webb"]
+
+
+async def test_empty_timeline_command_gets_usage_help(bot: RunningBot) -> None:
+    status, body = await bot.send.command("/timeline", "   ")
+    assert status == 200
+    assert "Usage: `/timeline <prospect name>`" in body
+
+
+async def test_unknown_prospect_gets_closest_known_names(bot: RunningBot) -> None:
+    view = await open_log_modal(bot)
+    await submit(bot, view, view_id="V2", prospect="James Okafor", note="Security report sent.")
+    await bot.slack.wait_for("chat.postMessage")
+
+    await bot.send.command("/timeline", "James Okafur")
+    shown = (await bot.slack.wait_for("respond"))[-1]
+    rendered = json.dumps(shown["blocks"])
+    assert "no calls logged for *James Okafur*" in rendered
+    suggestion = next(
+        e for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"].startswith(ids.OPEN_TIMELINE_ACTION)
+    )
+    assert suggestion["value"] == "James Okafor"
+
+    # The "did you mean" button opens that timeline.
+    await bot.send.block_action(suggestion["action_id"], suggestion["value"])
+    shown = (await bot.slack.wait_for("respond", 2))[-1]
+    assert "Security report sent." in json.dumps(shown["blocks"])
+
+
+async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
+    view = await open_log_modal(bot)
+    for day in range(1, 15):
+        await submit(
+            bot, view, view_id=f"V3{day:02d}", prospect="Anika Patel",
+            call_date=f"2026-10-{day:02d}", note=f"Call number {day} about the DPA.",
+        )
+    await bot.slack.wait_for("chat.postMessage", 14)
+
+    await bot.send.command("/timeline", "anika patel")
+    first = (await bot.slack.wait_for("respond"))[-1]
+    text = json.dumps(first["blocks"])
+    assert text.index("Call number 14 ") < text.index("Call number 13 ")
+    assert "Call number 4 " not in text
+    older = next(
+        e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"].startswith(ids.TIMELINE_PAGE_ACTION)
+    )
+    await bot.send.block_action(older["action_id"], older["value"])
+    second = (await bot.slack.wait_for("respond", 2))[-1]
+    assert second["replace_original"] is True
+    assert "Call number 1 about" in json.dumps(second["blocks"])
+    assert "Call number 14 " not in json.dumps(second["blocks"])
+
+
+async def test_hindsight_down_keeps_the_note_and_says_so(
+    fake_slack: FakeSlack, unreachable_memory: ProspectMemory, services: Services
+) -> None:
+    down = Services(memory=unreachable_memory, index=services.index, clock=services.clock)
+    server, bot = await start_bot(fake_slack, down)
+    try:
+        view = await open_log_modal(bot, "Priya Sharma")
+        answer = await submit(bot, view, prospect="Priya Sharma", note=PRIYA_NOTE)
+        assert answer == {}
+        dm = (await fake_slack.wait_for("chat.postMessage"))[0]
+        assert "not yet in memory" in dm["text"]
+        kept = services.index.pending(TEAM_ID)
+        assert [c.note for c in kept] == [PRIYA_NOTE]
+
+        await bot.send.command("/timeline", "Priya Sharma")
+        shown = (await fake_slack.wait_for("respond"))[-1]
+        assert "can't reach the memory service" in shown["text"]
+    finally:
+        await server.close()
+
+    # Once Hindsight answers again, the kept call is delivered and shows in the timeline.
+    from bot.calls import deliver_pending
+
+    assert await deliver_pending(services) == 1
+    assert services.index.pending(TEAM_ID) == []
+    entries = await services.memory.timeline(TEAM_ID, "priya-sharma")
+    assert [e.note for e in entries] == [PRIYA_NOTE]
+
+
+async def test_slack_error_is_logged_with_traceback_and_rep_is_told(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.slack.errors["views.open"] = "expired_trigger_id"
+    with caplog.at_level(logging.ERROR):
+        await bot.send.command("/log", "Marcus Webb")
+        shown = (await bot.slack.wait_for("respond"))[-1]
+    assert "couldn't open the call form" in shown["text"]
+    assert "Marcus Webb" in shown["text"]
+    failure = next(r for r in caplog.records if "views.open failed" in r.getMessage())
+    assert failure.exc_info is not None
+    assert "expired_trigger_id" in str(failure.exc_info[1])
+
+
+async def test_healthz_reports_whether_memory_is_reachable(
+    bot: RunningBot, fake_slack: FakeSlack, unreachable_memory: ProspectMemory, services: Services
+) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(bot.base_url + "/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["memory"] is True
+        down = Services(memory=unreachable_memory, index=services.index)
+        server, down_bot = await start_bot(fake_slack, down)
+        try:
+            async with session.get(down_bot.base_url + "/healthz") as response:
+                assert response.status == 503
+                assert (await response.json())["memory"] is False
+        finally:
+            await server.close()
+
+
+async def test_unsigned_requests_are_refused(bot: RunningBot) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(bot.send.events_url, data="command=/log&text=x") as response:
+            assert response.status == 401
+    assert bot.slack.called("views.open") == []

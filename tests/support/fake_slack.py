@@ -1,0 +1,102 @@
+"""A loopback HTTP server that answers like Slack's Web API and records every call.
+
+It also receives `response_url` posts at /respond/<id>, the way Slack's hooks endpoint does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+TEAM_ID = "T0TEST"
+BOT_USER = "UBOT"
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """Start with `await start()`; `calls` holds every Web API call, `responses` every respond()."""
+
+    calls: list[SlackCall] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
+    timezones: dict[str, str] = field(default_factory=dict)
+    _server: TestServer | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def api_url(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url("/api/"))
+
+    def response_url(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url(f"/respond/{next(self._ids)}"))
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{id}", self._respond)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """Wait until `method` was called `count` times (responses: method == 'respond')."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            seen = self.responses if method == "respond" else self.called(method)
+            if len(seen) >= count:
+                return seen
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{method} was called {len(seen)} times, wanted {count}")
+            await asyncio.sleep(0.02)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.method == "POST":
+            args.update(await request.post())
+            for key in ("view", "blocks"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        self.calls.append(SlackCall(method, args))
+        if method in self.errors:
+            return web.json_response({"ok": False, "error": self.errors[method]})
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B1"}
+        if method == "users.info":
+            user = args.get("user", "")
+            return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "UTC")}}
+        if method == "views.open":
+            view = dict(args.get("view") or {})
+            return {"ok": True, "view": {**view, "id": f"V{next(self._ids)}"}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            return {"ok": True, "channel": args.get("channel"), "ts": f"1.{next(self._ids)}"}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")

@@ -1,0 +1,113 @@
+"""Signed requests as Slack sends them to POST /slack/events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from tests.support.fake_slack import TEAM_ID
+
+SIGNING_SECRET = "test-signing-secret"
+REP = "U0REP1"
+
+
+def signed_headers(body: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    base = f"v0:{timestamp}:{body}".encode()
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+class SlackSender:
+    """Sends signed slash commands and interactivity payloads into the running app."""
+
+    def __init__(self, events_url: str, response_url: Any) -> None:
+        self.events_url = events_url
+        self._response_url = response_url
+
+    async def post(self, body: str) -> tuple[int, str]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.events_url, data=body, headers=signed_headers(body)) as response,
+        ):
+            return response.status, await response.text()
+
+    async def command(
+        self, command: str, text: str = "", user: str = REP, team: str = TEAM_ID
+    ) -> tuple[int, str]:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": "test",
+                "channel_id": "C0CHAN",
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": "rep",
+                "command": command,
+                "text": text,
+                "api_app_id": "A0APP",
+                "response_url": self._response_url(),
+                "trigger_id": f"trigger-{time.monotonic_ns()}",
+            }
+        )
+        return await self.post(body)
+
+    async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def view_submission(
+        self, view: dict[str, Any], view_id: str, user: str = REP, team: str = TEAM_ID
+    ) -> tuple[int, str]:
+        return await self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": team, "domain": "test"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0APP",
+                "view": {**view, "id": view_id, "team_id": team},
+            }
+        )
+
+    async def block_action(
+        self, action_id: str, value: str, user: str = REP, team: str = TEAM_ID
+    ) -> tuple[int, str]:
+        return await self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": team, "domain": "test"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0APP",
+                "trigger_id": f"trigger-{time.monotonic_ns()}",
+                "response_url": self._response_url(),
+                "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
+                "channel": {"id": "C0CHAN"},
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "block_id": "b"}
+                ],
+            }
+        )
+
+    async def options(self, action_id: str, value: str, team: str = TEAM_ID) -> tuple[int, str]:
+        return await self.interaction(
+            {
+                "type": "block_suggestion",
+                "team": {"id": team, "domain": "test"},
+                "user": {"id": REP, "team_id": team},
+                "api_app_id": "A0APP",
+                "action_id": action_id,
+                "block_id": "prospect",
+                "value": value,
+                "view": {"id": "V0", "type": "modal", "callback_id": "log_call"},
+            }
+        )
