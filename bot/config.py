@@ -85,7 +85,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     port = 3000
     raw_port = get("PORT")
     if raw_port is not None:
-        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+        if raw_port.isascii() and raw_port.isdigit() and 0 < int(raw_port) < 65536:
             port = int(raw_port)
         else:
             problems.append(f"PORT is malformed: {raw_port!r} is not a port number (1–65535).")

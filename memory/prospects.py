@@ -8,7 +8,8 @@ import unicodedata
 
 MAX_PROSPECT_NAME = 60
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Letters and digits of any script stay ("张伟" is a name too); everything else separates.
+_SEPARATORS = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -24,7 +25,7 @@ def prospect_slug(name: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", name)
     without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NON_ALNUM.sub("-", without_marks.casefold()).strip("-")
+    return _SEPARATORS.sub("-", without_marks.casefold()).strip("-")
 
 
 def closest_names(typed: str, known: list[str], limit: int = 3) -> list[str]:

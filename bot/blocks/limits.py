@@ -1,5 +1,10 @@
 """Slack's Block Kit limits, and mrkdwn made safe for untrusted text."""
 
+import re
+
+# The start of an entity `escape_mrkdwn` writes (&amp; &lt; &gt;) cut off at the end of a text.
+_PARTIAL_ENTITY = re.compile(r"&(a(mp?)?|lt?|gt?)?$")
+
 MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -23,10 +28,7 @@ def truncate(text: str, limit: int) -> str:
     """Cut to `limit` characters with an ellipsis, never inside an escaped entity."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 1])
     return cut + "…"
 
 

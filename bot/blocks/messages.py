@@ -33,11 +33,11 @@ def build_log_confirmation(result: LogResult) -> tuple[str, list[dict[str, Any]]
     who = escape_mrkdwn(call.prospect)
     outcome = escape_mrkdwn(call.outcome_label)
     if result.stored:
-        text = f"Logged your call with {call.prospect} ({call.outcome_label}, {call.call_date})."
+        text = f"Logged your call with {who} ({outcome}, {call.call_date})."
         body = f"✅ Logged your call with *{who}* on {call.call_date:%d %b %Y}: *{outcome}*."
     else:
         text = (
-            f"Your call with {call.prospect} is saved here but not yet in memory; "
+            f"Your call with {who} is saved here but not yet in memory; "
             "it will be stored as soon as memory is reachable."
         )
         body = (

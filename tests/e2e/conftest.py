@@ -84,8 +84,10 @@ def filled_log_view(
         ids.OUTCOME_BLOCK: {
             ids.OUTCOME_ACTION: {
                 "type": "static_select",
-                "selected_option": {"text": {"type": "plain_text", "text": outcome},
-                                    "value": outcome},
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": outcome},
+                    "value": outcome,
+                },
             }
         },
         ids.DATE_BLOCK: {ids.DATE_ACTION: {"type": "datepicker", "selected_date": call_date}},

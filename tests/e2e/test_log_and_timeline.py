@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
+import aiohttp
 import pytest
 
 from bot.blocks import ids
+from bot.calls import deliver_pending
 from bot.services import Services
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
@@ -43,7 +45,11 @@ async def test_logged_call_reaches_hindsight_and_the_timeline(bot: RunningBot) -
     assert date_element["initial_date"] == "2026-11-20"
 
     answer = await submit(
-        bot, view, prospect="Priya Sharma", outcome="pilot_agreed", note=PRIYA_NOTE,
+        bot,
+        view,
+        prospect="Priya Sharma",
+        outcome="pilot_agreed",
+        note=PRIYA_NOTE,
         company="Rentokil",
     )
     assert answer == {}  # the modal closes
@@ -141,7 +147,10 @@ async def test_unknown_prospect_gets_closest_known_names(bot: RunningBot) -> Non
     rendered = json.dumps(shown["blocks"])
     assert "no calls logged for *James Okafur*" in rendered
     suggestion = next(
-        e for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e
+        for b in shown["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
         if e["action_id"].startswith(ids.OPEN_TIMELINE_ACTION)
     )
     assert suggestion["value"] == "James Okafor"
@@ -156,8 +165,12 @@ async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
     view = await open_log_modal(bot)
     for day in range(1, 15):
         await submit(
-            bot, view, view_id=f"V3{day:02d}", prospect="Anika Patel",
-            call_date=f"2026-10-{day:02d}", note=f"Call number {day} about the DPA.",
+            bot,
+            view,
+            view_id=f"V3{day:02d}",
+            prospect="Anika Patel",
+            call_date=f"2026-10-{day:02d}",
+            note=f"Call number {day} about the DPA.",
         )
     await bot.slack.wait_for("chat.postMessage", 14)
 
@@ -167,7 +180,10 @@ async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
     assert text.index("Call number 14 ") < text.index("Call number 13 ")
     assert "Call number 4 " not in text
     older = next(
-        e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
         if e["action_id"].startswith(ids.TIMELINE_PAGE_ACTION)
     )
     await bot.send.block_action(older["action_id"], older["value"])
@@ -198,8 +214,6 @@ async def test_hindsight_down_keeps_the_note_and_says_so(
         await server.close()
 
     # Once Hindsight answers again, the kept call is delivered and shows in the timeline.
-    from bot.calls import deliver_pending
-
     assert await deliver_pending(services) == 1
     assert services.index.pending(TEAM_ID) == []
     entries = await services.memory.timeline(TEAM_ID, "priya-sharma")
@@ -223,8 +237,6 @@ async def test_slack_error_is_logged_with_traceback_and_rep_is_told(
 async def test_healthz_reports_whether_memory_is_reachable(
     bot: RunningBot, fake_slack: FakeSlack, unreachable_memory: ProspectMemory, services: Services
 ) -> None:
-    import aiohttp
-
     async with aiohttp.ClientSession() as session:
         async with session.get(bot.base_url + "/healthz") as response:
             assert response.status == 200
@@ -240,9 +252,9 @@ async def test_healthz_reports_whether_memory_is_reachable(
 
 
 async def test_unsigned_requests_are_refused(bot: RunningBot) -> None:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.post(bot.send.events_url, data="command=/log&text=x") as response:
-            assert response.status == 401
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(bot.send.events_url, data="command=/log&text=x") as response,
+    ):
+        assert response.status == 401
     assert bot.slack.called("views.open") == []

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_SLACK_API_URL, SettingsError, load_settings
+
+HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
+
+
+def problems(env: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env)
+    return raised.value.problems
+
+
+def test_each_bad_variable_gives_one_problem_line_naming_it() -> None:
+    named = [line.split()[0] for line in problems({"PORT": "80a"})]
+    assert named == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT"]
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.socket_mode
+    assert settings.slack_signing_secret is None
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({**HTTP, "SLACK_BOT_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({**HTTP, "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN"),
+        ({**HTTP, "SLACK_API_URL": "slack.example"}, "SLACK_API_URL"),
+        ({**HTTP, "PORT": "70000"}, "PORT"),
+    ],
+)
+def test_malformed_value_is_rejected_naming_its_variable(env: dict[str, str], name: str) -> None:
+    [line] = problems(env)
+    assert line.startswith(f"{name} is malformed")
+
+
+def test_slack_api_url_gains_a_trailing_slash() -> None:
+    url = load_settings({**HTTP, "SLACK_API_URL": "http://localhost:8123/api"}).slack_api_url
+    assert url == "http://localhost:8123/api/"
+
+
+def test_defaults_when_only_required_values_are_set(tmp_path: Path) -> None:
+    settings = load_settings({**HTTP, "SALESMEMORY_HOME": str(tmp_path)})
+    assert settings.port == 3000
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL == "https://slack.com/api/"
+    assert settings.groq_model == "openai/gpt-oss-120b"
+    assert settings.db_url == f"sqlite:///{tmp_path / 'salesmemory.db'}"
+    assert not settings.socket_mode
+
+
+def test_memory_is_embedded_only_when_hindsight_url_is_unset() -> None:
+    assert load_settings(HTTP).embedded_memory
+    assert not load_settings({**HTTP, "HINDSIGHT_URL": "http://h:8888"}).embedded_memory
+
+
+def test_port_of_non_ascii_digits_is_reported_as_malformed_not_raised() -> None:
+    [line] = problems({**HTTP, "PORT": "²"})
+    assert line.startswith("PORT is malformed")
