@@ -132,21 +132,19 @@ class LocalIndex:
                 .values(company=call.company)
             )
 
-    def known_prospects(self, workspace_id: str) -> list[KnownProspect]:
-        """Every prospect of a workspace with last contact and count, most recent first."""
-        stats = (
-            select(
-                calls.c.slug,
-                func.max(calls.c.call_date).label("last_contact"),
-                func.count().label("interactions"),
-            )
-            .where(calls.c.workspace_id == workspace_id)
-            .group_by(calls.c.slug)
-            .subquery()
-        )
+    def known_prospects(self, workspace_id: str, rep_id: str | None = None) -> list[KnownProspect]:
+        """A workspace's prospects (or only those `rep_id` logged calls with), latest first."""
+        stats_query = select(
+            calls.c.slug,
+            func.max(calls.c.call_date).label("last_contact"),
+            func.count().label("interactions"),
+        ).where(calls.c.workspace_id == workspace_id)
+        if rep_id is not None:
+            stats_query = stats_query.where(calls.c.rep_id == rep_id)
+        stats = stats_query.group_by(calls.c.slug).subquery()
         query = (
             select(prospects, stats.c.last_contact, stats.c.interactions)
-            .outerjoin(stats, stats.c.slug == prospects.c.slug)
+            .join(stats, stats.c.slug == prospects.c.slug, isouter=rep_id is None)
             .where(prospects.c.workspace_id == workspace_id)
         )
         with self._engine.connect() as conn:

@@ -258,3 +258,21 @@ async def test_unsigned_requests_are_refused(bot: RunningBot) -> None:
     ):
         assert response.status == 401
     assert bot.slack.called("views.open") == []
+
+
+async def test_app_home_lists_only_the_reps_own_prospects(bot: RunningBot) -> None:
+    view = await open_log_modal(bot)
+    await submit(bot, view, view_id="V50", prospect="Marcus Webb", note="Lunch-and-learn.")
+    status, _ = await bot.send.view_submission(
+        filled_log_view(view, "Anika Patel", note="DPA with legal."), "V51", user="U0OTHER"
+    )
+    assert status == 200
+    await bot.slack.wait_for("chat.postMessage", 2)
+
+    await bot.send.event({"type": "app_home_opened", "user": REP, "tab": "home"})
+    published = (await bot.slack.wait_for("views.publish"))[0]
+    assert published["user_id"] == REP
+    rendered = json.dumps(published["view"])
+    assert "Marcus Webb" in rendered
+    assert "Anika Patel" not in rendered
+    assert "last contact 02 Nov 2026 (18 days ago)" in rendered

@@ -22,10 +22,12 @@ async def test_every_declared_command_is_answered_by_the_app(bot: RunningBot) ->
     assert status == 404
 
 
-def test_manifest_enables_socket_mode_interactivity_and_the_messages_tab() -> None:
+def test_manifest_enables_socket_mode_interactivity_and_the_app_home() -> None:
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["features"]["app_home"]["messages_tab_enabled"] is True
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
 
 
 def test_manifest_asks_only_for_the_scopes_the_bot_uses() -> None:

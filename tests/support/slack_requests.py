@@ -17,14 +17,18 @@ SIGNING_SECRET = "test-signing-secret"
 REP = "U0REP1"
 
 
-def signed_headers(body: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
+def signed_headers(
+    body: str,
+    secret: str = SIGNING_SECRET,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
     timestamp = str(int(time.time()))
     base = f"v0:{timestamp}:{body}".encode()
     signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
     }
 
 
@@ -35,12 +39,28 @@ class SlackSender:
         self.events_url = events_url
         self._response_url = response_url
 
-    async def post(self, body: str) -> tuple[int, str]:
+    async def post(
+        self, body: str, content_type: str = "application/x-www-form-urlencoded"
+    ) -> tuple[int, str]:
+        headers = signed_headers(body, content_type=content_type)
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self.events_url, data=body, headers=signed_headers(body)) as response,
+            session.post(self.events_url, data=body, headers=headers) as response,
         ):
             return response.status, await response.text()
+
+    async def event(self, event: dict[str, Any], team: str = TEAM_ID) -> tuple[int, str]:
+        """An Events API callback, JSON as Slack sends it."""
+        body = {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return await self.post(json.dumps(body), content_type="application/json")
 
     async def command(
         self, command: str, text: str = "", user: str = REP, team: str = TEAM_ID
