@@ -32,6 +32,8 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
     timezones: dict[str, str] = field(default_factory=dict)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    _ws: web.WebSocketResponse | None = None
     _server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -48,6 +50,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/socket", self._socket_mode)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
 
@@ -90,12 +93,33 @@ class FakeSlack:
         if method == "users.info":
             user = args.get("user", "")
             return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "UTC")}}
+        if method == "apps.connections.open":
+            assert self._server is not None
+            return {"ok": True, "url": str(self._server.make_url("/socket")).replace("http", "ws")}
         if method == "views.open":
             view = dict(args.get("view") or {})
             return {"ok": True, "view": {**view, "id": f"V{next(self._ids)}"}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": f"1.{next(self._ids)}"}
         return {"ok": True}
+
+    async def send_envelope(self, envelope: dict[str, Any], timeout: float = 20.0) -> None:
+        """Push a Socket Mode envelope to the connected app (waits for it to connect)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._ws is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the app never opened a Socket Mode connection")
+            await asyncio.sleep(0.05)
+        await self._ws.send_json(envelope)
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self._ws = socket
+        async for message in socket:
+            self.socket_acks.append(json.loads(message.data))
+        return socket
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
