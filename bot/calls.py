@@ -47,6 +47,8 @@ async def log_call(services: Services, call: CallLog) -> LogResult:
         services.index.keep_pending(call)
         return LogResult(call, stored=False, duplicate=duplicate)
     services.index.delivered(call.call_id)
+    # Memory answers again: calls kept while it was down go now, not only at the next start.
+    await deliver_pending(services)
     return LogResult(call, stored=True, duplicate=duplicate)
 
 
