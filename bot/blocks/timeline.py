@@ -100,6 +100,18 @@ def build_timeline_blocks(timeline: Timeline, page: int = 0) -> list[dict[str, A
             ],
         },
     ]
+    if timeline.memory_down:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    mrkdwn(
+                        "⚠️ I can't reach the memory service: showing only calls kept here "
+                        "until it is back."
+                    )
+                ],
+            }
+        )
     for entry in timeline.entries[start:end]:
         blocks.extend(_entry_blocks(entry))
     nav: list[dict[str, Any]] = []

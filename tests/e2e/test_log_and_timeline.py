@@ -207,8 +207,15 @@ async def test_hindsight_down_keeps_the_note_and_says_so(
         kept = services.index.pending(TEAM_ID)
         assert [c.note for c in kept] == [PRIYA_NOTE]
 
+        # The timeline still shows the kept call, marked, and says memory is unreachable.
         await bot.send.command("/timeline", "Priya Sharma")
-        shown = (await fake_slack.wait_for("respond"))[-1]
+        shown = json.dumps((await fake_slack.wait_for("respond"))[-1]["blocks"])
+        assert "can't reach the memory service" in shown
+        assert "ROI calculator" in shown and "kept here until memory is reachable" in shown
+
+        # A prospect with nothing kept gets the plain message.
+        await bot.send.command("/timeline", "James Okafor")
+        shown = (await fake_slack.wait_for("respond", 2))[-1]
         assert "can't reach the memory service" in shown["text"]
     finally:
         await server.close()
