@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 from bot.app import create_app, create_web_app
 from bot.calls import deliver_pending
 from bot.config import Settings, SettingsError, load_settings
+from bot.llm import LlmClient
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
@@ -44,9 +45,22 @@ async def running_services(settings: Settings) -> AsyncIterator[Services]:
         url = await asyncio.to_thread(embedded.start)
     memory = ProspectMemory.connect(url, settings.bank_prefix, settings.hindsight_api_key)
     index = LocalIndex.open(settings.db_url)
+    llm = None
+    if settings.groq_api_key:
+        llm = LlmClient(
+            settings.groq_api_key,
+            settings.groq_base_url,
+            settings.groq_model,
+            settings.groq_timeout,
+            settings.groq_max_retries,
+        )
+    else:
+        logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
     try:
-        yield Services(memory=memory, index=index)
+        yield Services(memory=memory, index=index, llm=llm)
     finally:
+        if llm is not None:
+            await llm.aclose()
         await memory.aclose()
         index.close()
         if embedded is not None:

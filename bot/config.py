@@ -31,6 +31,8 @@ class Settings:
     groq_api_key: str | None
     groq_base_url: str | None
     groq_model: str
+    groq_timeout: float
+    groq_max_retries: int
     hindsight_url: str | None
     hindsight_api_key: str | None
     home: Path
@@ -94,6 +96,24 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if groq_base_url is not None and not _is_http_url(groq_base_url):
         problems.append(f"GROQ_BASE_URL is malformed: {groq_base_url!r} is not an http(s) URL.")
 
+    groq_timeout = 30.0
+    raw_timeout = get("GROQ_TIMEOUT")
+    if raw_timeout is not None:
+        try:
+            groq_timeout = float(raw_timeout)
+        except ValueError:
+            groq_timeout = -1.0
+        if not 0 < groq_timeout <= 600:
+            problems.append(f"GROQ_TIMEOUT is malformed: {raw_timeout!r} is not 0–600 seconds.")
+
+    groq_max_retries = 2
+    raw_retries = get("GROQ_MAX_RETRIES")
+    if raw_retries is not None:
+        if raw_retries.isascii() and raw_retries.isdigit() and int(raw_retries) <= 10:
+            groq_max_retries = int(raw_retries)
+        else:
+            problems.append(f"GROQ_MAX_RETRIES is malformed: {raw_retries!r} is not 0–10.")
+
     hindsight_url = get("HINDSIGHT_URL")
     if hindsight_url is not None and not _is_http_url(hindsight_url):
         problems.append(f"HINDSIGHT_URL is malformed: {hindsight_url!r} is not an http(s) URL.")
@@ -125,6 +145,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         groq_api_key=get("GROQ_API_KEY"),
         groq_base_url=groq_base_url,
         groq_model=get("GROQ_MODEL") or DEFAULT_GROQ_MODEL,
+        groq_timeout=groq_timeout,
+        groq_max_retries=groq_max_retries,
         hindsight_url=hindsight_url,
         hindsight_api_key=get("HINDSIGHT_API_KEY"),
         home=home,

@@ -15,6 +15,7 @@ class ProspectMatch:
     name: str  # display name: the known one when matched, else what was typed
     known: bool
     suggestions: list[str]  # "did you mean …" when not matched exactly
+    ambiguous: bool = False  # the typed words fit several known prospects
 
 
 def find_prospect(index: LocalIndex, workspace_id: str, typed: str) -> ProspectMatch:
@@ -30,4 +31,4 @@ def find_prospect(index: LocalIndex, workspace_id: str, typed: str) -> ProspectM
     if len(partial) == 1:
         return ProspectMatch(typed, partial[0].slug, partial[0].name, True, [])
     suggestions = [p.name for p in partial] or closest_names(name, [p.name for p in known])
-    return ProspectMatch(typed, slug, name, False, suggestions[:5])
+    return ProspectMatch(typed, slug, name, False, suggestions[:5], ambiguous=len(partial) > 1)

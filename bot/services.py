@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.llm import LlmClient
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 
@@ -19,6 +20,7 @@ def utc_now() -> datetime:
 class Services:
     memory: ProspectMemory
     index: LocalIndex
+    llm: LlmClient | None = None  # None when no GROQ_API_KEY: briefs are memory-only
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def today(self, tz_name: str | None) -> date:

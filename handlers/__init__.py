@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import home, log, timeline, upcoming
+from handlers import brief, home, log, timeline, upcoming
 
 
 def register(app: AsyncApp, services: Services) -> None:
     """Every command, action, option source and view this app answers, in one place."""
+    brief.register(app, services)
     home.register(app, services)
     log.register(app, services)
     timeline.register(app, services)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.blocks.messages import BRIEF_NOT_READY, DIGEST_NOT_READY
+from bot.blocks.messages import DIGEST_NOT_READY
 
 
 def register(app: AsyncApp) -> None:
-    @app.command("/brief")
-    async def handle_brief_command(ack: AsyncAck) -> None:
-        await ack(text=BRIEF_NOT_READY)
-
     @app.command("/digest")
     async def handle_digest_command(ack: AsyncAck) -> None:
         await ack(text=DIGEST_NOT_READY)

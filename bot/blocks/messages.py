@@ -12,9 +12,9 @@ TIMELINE_USAGE = (
     "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
     "It shows every call logged with that prospect, newest first."
 )
-BRIEF_NOT_READY = (
-    "Pre-call briefs are not available yet. Meanwhile, `/timeline <prospect>` shows "
-    "everything logged about them."
+BRIEF_USAGE = (
+    "Usage: `/brief <prospect name>`, e.g. `/brief James Okafor`. Part of a name is enough "
+    "when only one prospect matches."
 )
 DIGEST_NOT_READY = (
     "The weekly digest is not available yet. Meanwhile, `/timeline <prospect>` shows a "

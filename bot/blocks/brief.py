@@ -1,0 +1,226 @@
+"""The pre-call brief in Block Kit: the model's brief, the memory-only one, or no history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.blocks import ids
+from bot.blocks.limits import (
+    BUTTON_TEXT,
+    HEADER_TEXT,
+    MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    escape_mrkdwn,
+    mrkdwn,
+    plain,
+    truncate,
+)
+from bot.brief import BriefResult, Claim
+
+MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}
+MEMORY_NOTES_SHOWN = 10
+MEMORY_NOTE_CHARS = 700
+
+
+def _button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value[:150],
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def _day(value: date | None) -> str:
+    return f"{value:%d %b %Y}" if value else "date unknown"
+
+
+def _last_contact(result: BriefResult) -> str:
+    facts = result.facts
+    if facts.last_contact is None:
+        return "never"
+    days = facts.days_since_contact or 0
+    ago = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+    return f"{_day(facts.last_contact)} ({ago}) · {escape_mrkdwn(facts.last_outcome or '')}"
+
+
+def _confidence(result: BriefResult) -> str:
+    facts = result.facts
+    count = f"{facts.interactions} note{'s' if facts.interactions != 1 else ''}"
+    return f"{result.confidence.capitalize()} ({count})"
+
+
+def _claim_lines(claims: list[Claim], show_detail: bool = False) -> str:
+    if not claims:
+        return "_Not in any note._"
+    lines = []
+    for claim in claims:
+        detail = f"*{escape_mrkdwn(claim.detail)}*: " if show_detail and claim.detail else ""
+        lines.append(f"• {detail}{escape_mrkdwn(claim.text)} _({_day(claim.source_date)})_")
+    return "\n".join(lines)
+
+
+def _section(title: str, body: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(f"*{title}*\n{body}", SECTION_TEXT)}
+
+
+def _actions(name: str) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            _button("Log a call", ids.OPEN_LOG_ACTION, name, primary=True),
+            _button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_brief", name),
+        ],
+    }
+
+
+def _choices(names: list[str]) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            _button(name, f"{ids.OPEN_BRIEF_ACTION}_{i}", name) for i, name in enumerate(names[:5])
+        ],
+    }
+
+
+def _facts_fields(result: BriefResult) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [
+            mrkdwn(f"*Last contact*\n{_last_contact(result)}"),
+            mrkdwn(f"*Interactions*\n{result.facts.interactions}"),
+            mrkdwn(f"*Confidence*\n{_confidence(result)}"),
+        ],
+    }
+
+
+def build_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
+    name = result.match.name
+    if result.match.ambiguous:
+        return [
+            {
+                "type": "section",
+                "text": mrkdwn(f"Several prospects match *{escape_mrkdwn(name)}*. Which one?"),
+            },
+            _choices(result.choices),
+        ]
+    if not result.has_history:
+        return _no_history_blocks(result)
+    header = {"type": "header", "text": plain(f"Brief · {name}", HEADER_TEXT)}
+    if result.brief is None:
+        blocks = [header, *_memory_only_blocks(result)]
+    else:
+        blocks = [header, *_model_brief_blocks(result)]
+    blocks.append(_actions(name))
+    assert len(blocks) <= MESSAGE_BLOCKS
+    return blocks
+
+
+def _model_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
+    brief = result.brief
+    assert brief is not None
+    action = brief.recommended_action
+    action_source = f" _({_day(action.source_date)})_" if action.source_date else ""
+    return [
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*Deal health*\n{brief.score}/100 · {escape_mrkdwn(brief.label)}"),
+                mrkdwn(f"*Momentum*\n{MOMENTUM.get(brief.momentum, brief.momentum)}"),
+                mrkdwn(f"*Last contact*\n{_last_contact(result)}"),
+                mrkdwn(f"*Confidence*\n{_confidence(result)}"),
+            ],
+        },
+        {"type": "section", "text": mrkdwn(escape_mrkdwn(brief.summary) or "_No summary._")},
+        _section("👉 Recommended next action", escape_mrkdwn(action.text) + action_source),
+        {"type": "divider"},
+        _section("Open objections", _objection_lines(result)),
+        _section("Budget signals", _claim_lines(brief.budget_signals)),
+        _section("Competitors", _claim_lines(brief.competitors, show_detail=True)),
+        _section("Decision makers", _claim_lines(brief.decision_makers, show_detail=True)),
+        _section("Risks", _claim_lines(brief.risks)),
+        _section("Focus on", _claim_lines(brief.focus)),
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    f"Built from {len(result.notes)} dated note(s) in memory; each point shows "
+                    "the date of the note it comes from. Facts and dates are computed, not "
+                    "generated."
+                )
+            ],
+        },
+    ]
+
+
+def _objection_lines(result: BriefResult) -> str:
+    assert result.brief is not None
+    open_ones = [c for c in result.brief.objections if c.detail != "resolved"]
+    resolved = len(result.brief.objections) - len(open_ones)
+    lines = _claim_lines(open_ones)
+    if resolved:
+        lines += f"\n_{resolved} earlier objection(s) resolved._"
+    return lines
+
+
+def _memory_only_blocks(result: BriefResult) -> list[dict[str, Any]]:
+    reason = escape_mrkdwn(result.fallback_reason or "the AI summary is unavailable")
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    f"⚠️ *Memory-only brief*: {reason}, so here is what memory holds, "
+                    "without scoring or advice."
+                )
+            ],
+        },
+        _facts_fields(result),
+        {"type": "divider"},
+    ]
+    notes = sorted(result.notes, key=lambda n: n.call_date or date.min, reverse=True)
+    for note in notes[:MEMORY_NOTES_SHOWN]:
+        kind = "Transcript" if note.kind == "transcript" else escape_mrkdwn(note.outcome)
+        text = truncate(escape_mrkdwn(note.text), MEMORY_NOTE_CHARS)
+        blocks.append(
+            {"type": "section", "text": mrkdwn(f"*{_day(note.call_date)}* · {kind}\n{text}")}
+        )
+    if len(notes) > MEMORY_NOTES_SHOWN:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    mrkdwn(f"{len(notes) - MEMORY_NOTES_SHOWN} older note(s): see Timeline.")
+                ],
+            }
+        )
+    return blocks
+
+
+def _no_history_blocks(result: BriefResult) -> list[dict[str, Any]]:
+    name = escape_mrkdwn(result.match.name)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"Brief · {result.match.name}", HEADER_TEXT)},
+        {
+            "type": "section",
+            "text": mrkdwn(
+                f"*No history yet* with *{name}*: nothing has been logged, so there is no score, "
+                "and confidence is *low*. Use the call to learn their priorities, budget, "
+                "timeline and who decides — then log it."
+            ),
+        },
+    ]
+    if result.choices:
+        blocks.append({"type": "section", "text": mrkdwn("Did you mean:")})
+        blocks.append(_choices(result.choices))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button("Log a call", ids.OPEN_LOG_ACTION, result.match.name, True)],
+        }
+    )
+    return blocks

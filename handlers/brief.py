@@ -1,0 +1,80 @@
+"""`/brief <prospect>` and the "did you mean" buttons that open a brief."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import ids
+from bot.blocks.brief import build_brief_blocks
+from bot.blocks.limits import escape_mrkdwn
+from bot.blocks.messages import BRIEF_USAGE, MEMORY_DOWN
+from bot.brief import make_brief
+from bot.services import Services
+from handlers.slack_io import rep_timezone
+from memory.store import MemoryUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+async def show_brief(
+    services: Services,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    workspace_id: str,
+    user_id: str,
+    typed: str,
+    replace: bool,
+) -> None:
+    try:
+        result = await make_brief(
+            services, workspace_id, typed, await rep_timezone(client, user_id)
+        )
+    except MemoryUnavailable:
+        logger.exception("Brief for %r: memory unavailable", typed)
+        await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=replace)
+        return
+    await respond(
+        text=f"Pre-call brief: {result.match.name}",
+        blocks=build_brief_blocks(result),
+        response_type="ephemeral",
+        replace_original=replace,
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/brief")
+    async def handle_brief_command(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        typed = command.get("text", "").strip()
+        if not typed:
+            await ack(text=BRIEF_USAGE)
+            return
+        await ack(response_type="ephemeral", text=f"🔎 Recalling {escape_mrkdwn(typed)}…")
+        await show_brief(
+            services, client, respond, command["team_id"], command["user_id"], typed, True
+        )
+
+    @app.action(re.compile(f"^{ids.OPEN_BRIEF_ACTION}"))
+    async def handle_open_brief(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        await show_brief(
+            services,
+            client,
+            respond,
+            body["team"]["id"],
+            body["user"]["id"],
+            action["value"],
+            False,
+        )
