@@ -1,0 +1,79 @@
+"""A loopback HTTP server that answers like Groq's OpenAI-compatible chat completions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+# What the server does with one request: answer JSON content, answer raw text, answer an
+# HTTP status (with Retry-After: 0), or hang for some seconds.
+Behaviour = tuple[str, Any]
+
+
+@dataclass
+class FakeGroq:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    script: list[Behaviour] = field(default_factory=list)  # consumed in order
+    default: Callable[[dict[str, Any]], Behaviour] | None = None
+    _server: TestServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url("")).rstrip("/")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/openai/v1/chat/completions", self._completions)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    def user_prompt(self, index: int = 0) -> str:
+        messages = self.requests[index]["messages"]
+        return str(next(m["content"] for m in messages if m["role"] == "user"))
+
+    async def _completions(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(body)
+        if self.script:
+            kind, value = self.script.pop(0)
+        elif self.default is not None:
+            kind, value = self.default(body)
+        else:
+            kind, value = "status", 500
+        if kind == "hang":
+            await asyncio.sleep(value)
+            kind, value = "text", "{}"
+        if kind == "status":
+            return web.json_response(
+                {"error": {"message": "rate limited", "type": "tokens"}},
+                status=value,
+                headers={"retry-after": "0"},
+            )
+        content = json.dumps(value) if kind == "json" else str(value)
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+        )
