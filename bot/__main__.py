@@ -1,4 +1,4 @@
-"""`python -m bot` runs the bot; `python -m bot digest --user U…` will send one rep's digest."""
+"""`python -m bot` runs the bot; `python -m bot digest --user U…` sends one rep's digest now."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from dotenv import dotenv_values
 
-from bot.app import create_app, create_web_app
+from bot.app import create_app, create_web_app, slack_client
 from bot.calls import deliver_pending
 from bot.config import Settings, SettingsError, load_settings
+from bot.digest_delivery import Delivery, send_digest
 from bot.llm import LlmClient
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
@@ -101,6 +102,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     logger.info("SalesMemory stopped")
 
 
+async def digest_now(settings: Settings, rep_id: str) -> int:
+    """`python -m bot digest --user U…`: that rep's digest, now, in their DMs."""
+    async with running_services(settings) as services:
+        client = slack_client(settings)
+        team_id = (await client.auth_test())["team_id"]
+        outcome = await send_digest(services, client, team_id, rep_id)
+    print(f"digest for {rep_id}: {outcome.value}")
+    return 0 if outcome in (Delivery.SENT, Delivery.NO_PROSPECTS) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -119,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "digest":
-        print("The weekly digest is not available yet.", file=sys.stderr)
-        return 2
+        return asyncio.run(digest_now(settings, args.user))
     try:
         asyncio.run(serve(settings))
     except EmbeddedMemoryError as error:

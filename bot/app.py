@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -17,11 +18,17 @@ from bot.services import Services
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, services: Services) -> AsyncApp:
-    """The Bolt app with every listener registered; Slack's Web API at `SLACK_API_URL`."""
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """Slack's Web API at `SLACK_API_URL`; a 429 waits for `Retry-After` and tries again."""
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    return client
+
+
+def create_app(settings: Settings, services: Services) -> AsyncApp:
+    """The Bolt app with every listener registered."""
     app = AsyncApp(
-        client=client,
+        client=slack_client(settings),
         signing_secret=settings.slack_signing_secret,
         # Socket Mode frames are authenticated by the app token, not signed.
         request_verification_enabled=not settings.socket_mode,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import brief, home, log, timeline, upcoming
+from handlers import brief, digest, home, log, timeline
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -14,4 +14,4 @@ def register(app: AsyncApp, services: Services) -> None:
     home.register(app, services)
     log.register(app, services)
     timeline.register(app, services)
-    upcoming.register(app)
+    digest.register(app, services)

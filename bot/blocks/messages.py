@@ -16,10 +16,6 @@ BRIEF_USAGE = (
     "Usage: `/brief <prospect name>`, e.g. `/brief James Okafor`. Part of a name is enough "
     "when only one prospect matches."
 )
-DIGEST_NOT_READY = (
-    "The weekly digest is not available yet. Meanwhile, `/timeline <prospect>` shows a "
-    "prospect's history."
-)
 MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."

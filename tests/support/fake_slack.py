@@ -32,6 +32,7 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
     timezones: dict[str, str] = field(default_factory=dict)
+    gone_users: set[str] = field(default_factory=set)  # users.info says user_not_found
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ws: web.WebSocketResponse | None = None
     _server: TestServer | None = None
@@ -92,10 +93,14 @@ class FakeSlack:
             return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B1"}
         if method == "users.info":
             user = args.get("user", "")
+            if user in self.gone_users:
+                return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "UTC")}}
         if method == "apps.connections.open":
             assert self._server is not None
             return {"ok": True, "url": str(self._server.make_url("/socket")).replace("http", "ws")}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{args.get('users', '')}"}}
         if method == "views.open":
             view = dict(args.get("view") or {})
             return {"ok": True, "view": {**view, "id": f"V{next(self._ids)}"}}

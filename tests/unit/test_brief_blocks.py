@@ -1,0 +1,159 @@
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.blocks import ids
+from bot.blocks.brief import build_brief_blocks
+from bot.blocks.limits import BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
+from bot.brief import Brief, BriefFacts, BriefNote, BriefResult, Claim, brief_from_answer
+from bot.prospect_lookup import ProspectMatch
+from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer
+
+LONG = f"{MENTIONS} ".ljust(300, "z")
+DATES = [TODAY - timedelta(days=7 * i) for i in range(6)]
+SUGGESTIONS = ["James Okafor", "James Oakes", "Jamie " + "O" * 100]
+
+
+def claims(detail: str = "") -> list[Claim]:
+    return [Claim(LONG, day, detail) for day in DATES]
+
+
+MODEL_BRIEF = Brief(
+    score=72,
+    label="Hot",
+    momentum="improving",
+    confidence="high",
+    summary=f"{MENTIONS} " + "s" * 3000,
+    objections=claims(),
+    budget_signals=claims(),
+    competitors=claims(MENTIONS),
+    decision_makers=claims(MENTIONS),
+    risks=claims(),
+    focus=claims(),
+    recommended_action=Claim(LONG, DATES[0]),
+)
+# 40 notes of 3000 characters, one every 2 days, oldest first as select_notes returns them.
+NOTES = [
+    BriefNote(
+        TODAY - timedelta(days=2 * i),
+        "Objection raised",
+        f"Note {i:02d} {MENTIONS} ".ljust(3000, "n"),
+    )
+    for i in reversed(range(40))
+]
+FACTS = BriefFacts(TODAY, 40, TODAY - timedelta(days=78), TODAY, 0, "Objection raised")
+MATCH = ProspectMatch("james", "james-okafor", "James Okafor " + "Q" * 200, True, [])
+
+
+def unknown(ambiguous: bool) -> BriefResult:
+    match = ProspectMatch("jmes", "jmes", "jmes", False, SUGGESTIONS, ambiguous=ambiguous)
+    return BriefResult(match, BriefFacts.from_timeline([], TODAY), [], choices=SUGGESTIONS)
+
+
+ALL = {
+    "model": build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-6:], brief=MODEL_BRIEF)),
+    "memory_only": build_brief_blocks(
+        BriefResult(MATCH, FACTS, NOTES, fallback_reason="the model timed out")
+    ),
+    "no_history": build_brief_blocks(unknown(ambiguous=False)),
+    "ambiguous": build_brief_blocks(unknown(ambiguous=True)),
+}
+
+
+def nodes(node: Any) -> list[dict[str, Any]]:
+    """Every dict anywhere in the blocks."""
+    if isinstance(node, list):
+        return [d for item in node for d in nodes(item)]
+    if isinstance(node, dict):
+        return [node, *(d for v in node.values() for d in nodes(v))]
+    return []
+
+
+def texts(blocks: list[dict[str, Any]]) -> list[str]:
+    return [n["text"] for n in nodes(blocks) if isinstance(n.get("text"), str)]
+
+
+def sections(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """Section texts by their first line (the bold title)."""
+    found = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    return {text.split("\n", 1)[0]: text for text in found}
+
+
+@pytest.mark.parametrize("case", list(ALL))
+def test_every_brief_stays_within_block_kit_limits(case: str) -> None:
+    blocks = ALL[case]
+    assert len(blocks) <= MESSAGE_BLOCKS
+    assert all(len(t) <= SECTION_TEXT for t in texts(blocks))
+    for block in blocks:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= HEADER_TEXT
+        fields = block.get("fields", [])
+        assert len(fields) <= 10 and all(len(f["text"]) <= 2000 for f in fields)
+    buttons = [n for n in nodes(blocks) if n.get("type") == "button"]
+    assert buttons
+    assert all(len(b["value"]) <= BUTTON_VALUE for b in buttons)
+    assert all(len(b["text"]["text"]) <= BUTTON_TEXT for b in buttons)
+    assert len({b["action_id"] for b in buttons}) == len(buttons)
+
+
+@pytest.mark.parametrize("case", ["model", "memory_only"])
+def test_mentions_and_links_in_notes_and_model_text_never_appear_raw(case: str) -> None:
+    rendered = " ".join(texts(ALL[case]))
+    for raw in ["<!channel>", "<@U1>", "<https://x|y>"]:
+        assert raw not in rendered
+    assert "&lt;!channel&gt; &lt;@U1&gt; &lt;https://x|y&gt;" in rendered
+
+
+def test_model_brief_shows_score_and_the_source_date_of_every_claim() -> None:
+    blocks = ALL["model"]
+    assert "72/100 · Hot" in " ".join(texts(blocks))
+    expected = [f"{day:%d %b %Y}" for day in DATES]
+    assert expected[0] == "10 Nov 2026"
+    by_title = sections(blocks)
+    for title in [
+        "Open objections",
+        "Budget signals",
+        "Competitors",
+        "Decision makers",
+        "Risks",
+        "Focus on",
+    ]:
+        assert re.findall(r"_\((\d\d \w{3} \d{4})\)_", by_title[f"*{title}*"]) == expected
+    assert by_title["*👉 Recommended next action*"].endswith("_(10 Nov 2026)_")
+
+
+def test_claims_show_their_date_and_empty_lists_say_not_in_any_note() -> None:
+    brief = brief_from_answer(answer(competitors=[], risks=[]), {TODAY - timedelta(days=7)})
+    assert CLAIM_DAY == "2026-11-03"
+    by_title = sections(build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-2:], brief=brief)))
+    for title in ["Open objections", "Budget signals", "Decision makers", "Focus on"]:
+        assert by_title[f"*{title}*"].endswith("_(03 Nov 2026)_")
+    for title in ["Competitors", "Risks"]:
+        assert by_title[f"*{title}*"] == f"*{title}*\n_Not in any note._"
+
+
+def test_memory_only_brief_is_labelled_unscored_and_newest_first() -> None:
+    rendered = " ".join(texts(ALL["memory_only"]))
+    assert "Memory-only brief" in rendered
+    assert "the model timed out" in rendered
+    assert "/100" not in rendered
+    assert re.findall(r"Note (\d\d)", rendered) == [f"{i:02d}" for i in range(10)]
+    assert "*10 Nov 2026* · Objection raised\nNote 00" in rendered
+    assert "30 older note(s)" in rendered
+
+
+def test_no_history_says_so_with_low_confidence() -> None:
+    rendered = " ".join(texts(ALL["no_history"]))
+    assert "No history yet" in rendered
+    assert "*low*" in rendered
+    assert "/100" not in rendered
+
+
+@pytest.mark.parametrize("case", ["no_history", "ambiguous"])
+def test_one_open_brief_button_per_suggestion_carrying_the_name(case: str) -> None:
+    buttons = [n for n in nodes(ALL[case]) if n.get("type") == "button"]
+    choices = [b for b in buttons if b["action_id"].startswith(ids.OPEN_BRIEF_ACTION)]
+    assert [b["value"] for b in choices] == SUGGESTIONS
+    assert [b["text"]["text"] for b in choices[:2]] == SUGGESTIONS[:2]
