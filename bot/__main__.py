@@ -19,6 +19,7 @@ from bot.calls import deliver_pending
 from bot.config import Settings, SettingsError, load_settings
 from bot.digest_delivery import Delivery, send_digest
 from bot.llm import LlmClient
+from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
@@ -81,6 +82,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             logger.warning("Hindsight at startup is unreachable; calls will be kept locally")
         else:
             await deliver_pending(services)
+        scheduler = None
+        if settings.run_scheduler:
+            scheduler = DigestScheduler(services, app.client, settings.db_url)
+            scheduler.start()
+            logger.info("This process runs the weekly digest scheduler")
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -99,6 +105,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             )
             await stop.wait()
             await runner.cleanup()
+        if scheduler is not None:
+            scheduler.shutdown()
     logger.info("SalesMemory stopped")
 
 

@@ -38,6 +38,7 @@ class Settings:
     home: Path
     db_url: str
     bank_prefix: str
+    run_scheduler: bool
 
     @property
     def socket_mode(self) -> bool:
@@ -133,6 +134,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "digits, '-' and '_'."
         )
 
+    raw_scheduler = (get("RUN_SCHEDULER") or "true").lower()
+    if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
+        problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
+
     if problems:
         raise SettingsError(problems)
     assert bot_token is not None
@@ -152,4 +157,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         home=home,
         db_url=db_url,
         bank_prefix=bank_prefix,
+        run_scheduler=raw_scheduler in ("true", "1", "yes"),
     )

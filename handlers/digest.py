@@ -1,4 +1,4 @@
-"""`/digest`: the weekly digest, on demand."""
+"""`/digest`: the weekly digest now, and `/digest settings|on|off` for when it comes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
+from bot.digest_settings import apply_digest_command, parse_digest_command
 from bot.services import Services
+from handlers.slack_io import rep_timezone
 
 REPLIES = {
     Delivery.SENT: "Your digest is in your DMs from SalesMemory.",
@@ -24,6 +26,19 @@ def register(app: AsyncApp, services: Services) -> None:
     async def handle_digest_command(
         ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        parsed = parse_digest_command(command.get("text", ""))
+        if isinstance(parsed, str):
+            await ack(text=parsed)
+            return
+        workspace_id, rep_id = command["team_id"], command["user_id"]
+        if parsed.kind != "now":
+            await ack()
+            tz = await rep_timezone(client, rep_id)
+            reply = apply_digest_command(
+                services.index, workspace_id, rep_id, tz, parsed, services.clock()
+            )
+            await respond(text=reply, response_type="ephemeral")
+            return
         await ack(text="🗂️ Ranking your pipeline…")
-        outcome = await send_digest(services, client, command["team_id"], command["user_id"])
+        outcome = await send_digest(services, client, workspace_id, rep_id)
         await respond(text=REPLIES[outcome], response_type="ephemeral", replace_original=True)

@@ -20,6 +20,7 @@ from bot.blocks.log_modal import (
 )
 from bot.blocks.messages import build_log_confirmation
 from bot.calls import call_from_form, log_call
+from bot.digest_settings import enroll_rep
 from bot.log_form import validate_log_form
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
@@ -115,6 +116,7 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
             result = await log_call(services, call)
+            enroll_rep(services.index, workspace_id, user_id, metadata.get("tz"))
         except Exception:
             logger.exception("Logging a call failed unexpectedly")
             await tell_rep(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -63,6 +64,30 @@ pending_calls = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("kept_at", DateTime(timezone=True), nullable=False),
 )
+
+
+digest_settings = Table(
+    "digest_settings",
+    _metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("tz", String(64), nullable=False),
+    Column("day", String(3), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("enabled", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class DigestSetting:
+    """When a rep's digest arrives: `day` (mon…sun) at `hour`:00 in their time zone."""
+
+    workspace_id: str
+    rep_id: str
+    tz: str
+    day: str = "mon"
+    hour: int = 8
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -211,3 +236,48 @@ class LocalIndex:
                     prospects.c.workspace_id == workspace_id, prospects.c.slug == slug
                 )
             )
+
+    def digest_setting(self, workspace_id: str, rep_id: str) -> DigestSetting | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(digest_settings).where(
+                    digest_settings.c.workspace_id == workspace_id,
+                    digest_settings.c.rep_id == rep_id,
+                )
+            ).first()
+        return _setting(row) if row else None
+
+    def digest_settings(self) -> list[DigestSetting]:
+        with self._engine.connect() as conn:
+            return [_setting(row) for row in conn.execute(select(digest_settings))]
+
+    def save_digest_setting(self, setting: DigestSetting) -> None:
+        with self._engine.begin() as conn:
+            self._delete_setting(conn, setting.workspace_id, setting.rep_id)
+            conn.execute(
+                digest_settings.insert().values(
+                    workspace_id=setting.workspace_id,
+                    rep_id=setting.rep_id,
+                    tz=setting.tz,
+                    day=setting.day,
+                    hour=setting.hour,
+                    enabled=int(setting.enabled),
+                )
+            )
+
+    def remove_digest_setting(self, workspace_id: str, rep_id: str) -> None:
+        with self._engine.begin() as conn:
+            self._delete_setting(conn, workspace_id, rep_id)
+
+    @staticmethod
+    def _delete_setting(conn: Connection, workspace_id: str, rep_id: str) -> None:
+        conn.execute(
+            delete(digest_settings).where(
+                digest_settings.c.workspace_id == workspace_id,
+                digest_settings.c.rep_id == rep_id,
+            )
+        )
+
+
+def _setting(row: Any) -> DigestSetting:
+    return DigestSetting(row.workspace_id, row.rep_id, row.tz, row.day, row.hour, bool(row.enabled))
