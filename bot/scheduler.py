@@ -98,7 +98,8 @@ class DigestScheduler:
 
     def shutdown(self) -> None:
         global _active
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if _active is self:
             _active = None
 

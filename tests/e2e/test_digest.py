@@ -150,3 +150,37 @@ async def test_a_rep_who_left_gets_no_digest(digest_bot: RunningBot, groq: FakeG
     reply = (await digest_bot.slack.wait_for("respond"))[-1]
     assert "not active" in reply["text"]
     assert digest_bot.slack.called("chat.postMessage") == []
+
+
+async def test_first_logged_call_schedules_the_rep_and_settings_change_it(bot: RunningBot) -> None:
+    from tests.e2e.test_log_and_timeline import open_log_modal, submit
+    from tests.support.fake_slack import TEAM_ID
+
+    bot.slack.timezones[REP] = "Europe/London"
+    view = await open_log_modal(bot, "Marcus Webb")
+    await submit(bot, view, prospect="Marcus Webb", note="Budget confirmed for Q4.")
+    await bot.slack.wait_for("chat.postMessage")
+    setting = bot.services.index.digest_setting(TEAM_ID, REP)
+    assert setting is not None
+    assert (setting.tz, setting.day, setting.hour, setting.enabled) == (
+        "Europe/London",
+        "mon",
+        8,
+        True,
+    )
+
+    await bot.send.command("/digest", "settings tue 9")
+    reply = (await bot.slack.wait_for("respond"))[-1]["text"]
+    assert "Tuesdays at 09:00 (Europe/London)" in reply and "Next one: Tue 24 Nov 09:00" in reply
+    await bot.send.command("/digest", "off")
+    reply = (await bot.slack.wait_for("respond", 2))[-1]["text"]
+    assert "*off*" in reply
+    setting = bot.services.index.digest_setting(TEAM_ID, REP)
+    assert setting is not None and (setting.day, setting.hour, setting.enabled) == (
+        "tue",
+        9,
+        False,
+    )
+
+    status, body = await bot.send.command("/digest", "settings funday 9")
+    assert status == 200 and "like `/digest settings tue 9`" in body
