@@ -8,6 +8,7 @@ APScheduler 3 cannot share a job store between processes, hence only one runs it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MISFIRE_GRACE = 6 * 3600  # a digest up to 6 hours late still goes out, once
 SYNC_EVERY_MINUTES = 5
+DELIVERY_CONCURRENCY = 10  # reps due at the same instant are served side by side
 
 # APScheduler stores a job's callable by import path, so the job finds the running scheduler
 # here; set by DigestScheduler.start and cleared by shutdown.
@@ -146,8 +148,10 @@ class DigestScheduler:
             for job in self.scheduler.get_jobs(jobstore="default")
             if (fire := job.trigger.get_next_fire_time(None, window)) is not None and fire <= now
         ]
-        outcomes = {}
-        for job in due:
-            workspace_id, rep_id = job.args
-            outcomes[rep_id] = await self.deliver(workspace_id, rep_id)
-        return outcomes
+        semaphore = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+
+        async def one(workspace_id: str, rep_id: str) -> tuple[str, Delivery]:
+            async with semaphore:
+                return rep_id, await self.deliver(workspace_id, rep_id)
+
+        return dict(await asyncio.gather(*(one(*job.args) for job in due)))

@@ -21,6 +21,9 @@ class FakeGroq:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[Behaviour] = field(default_factory=list)  # consumed in order
     default: Callable[[dict[str, Any]], Behaviour] | None = None
+    per_second: int | None = None  # rate limit: 429 + retry-after past it
+    rate_limited: int = 0
+    _window: tuple[int, int] = (0, 0)
     _server: TestServer | None = None
 
     @property
@@ -44,6 +47,17 @@ class FakeGroq:
 
     async def _completions(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.per_second is not None:
+            second = int(asyncio.get_running_loop().time())
+            start, count = self._window
+            self._window = (second, count + 1) if start == second else (second, 1)
+            if self._window[1] > self.per_second:
+                self.rate_limited += 1
+                return web.json_response(
+                    {"error": {"message": "rate limited"}},
+                    status=429,
+                    headers={"retry-after": "1"},
+                )
         self.requests.append(body)
         if self.script:
             kind, value = self.script.pop(0)
