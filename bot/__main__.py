@@ -59,7 +59,9 @@ async def running_services(settings: Settings) -> AsyncIterator[Services]:
     else:
         logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
     try:
-        yield Services(memory=memory, index=index, llm=llm)
+        yield Services(
+            memory=memory, index=index, llm=llm, digest_token_budget=settings.digest_token_budget
+        )
     finally:
         if llm is not None:
             await llm.aclose()

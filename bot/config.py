@@ -39,6 +39,7 @@ class Settings:
     db_url: str
     bank_prefix: str
     run_scheduler: bool
+    digest_token_budget: int
 
     @property
     def socket_mode(self) -> bool:
@@ -134,6 +135,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "digits, '-' and '_'."
         )
 
+    digest_token_budget = 24_000
+    raw_budget = get("DIGEST_TOKEN_BUDGET")
+    if raw_budget is not None:
+        if raw_budget.isascii() and raw_budget.isdigit() and int(raw_budget) >= 4000:
+            digest_token_budget = int(raw_budget)
+        else:
+            problems.append(
+                f"DIGEST_TOKEN_BUDGET is malformed: {raw_budget!r} is not a number of tokens "
+                "(4000 or more)."
+            )
+
     raw_scheduler = (get("RUN_SCHEDULER") or "true").lower()
     if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
         problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
@@ -158,4 +170,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_url=db_url,
         bank_prefix=bank_prefix,
         run_scheduler=raw_scheduler in ("true", "1", "yes"),
+        digest_token_budget=digest_token_budget,
     )

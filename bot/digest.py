@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 DIGEST_SCHEMA = "digest_schema.json"
 DIGEST_SYSTEM = "digest_system.md"
 BUCKETS = ("needs_attention", "follow_up", "on_track")
-DEFAULT_TOKEN_BUDGET = 24_000
+DEFAULT_TOKEN_BUDGET = 24_000  # what build_digest_prompt assumes when not told
 GATHER_CONCURRENCY = 8
 NOTE_CHARS = 300  # a note in the digest is its first 300 characters
 MIN_PROSPECT_CHARS = 400
@@ -225,7 +225,6 @@ async def make_digest(
     workspace_id: str,
     rep_id: str,
     today: date,
-    token_budget: int = DEFAULT_TOKEN_BUDGET,
 ) -> Digest | None:
     """None when the rep has no prospects. Raises `MemoryUnavailable` if memory is down."""
     contexts = await gather_contexts(services, workspace_id, rep_id, today)
@@ -233,7 +232,7 @@ async def make_digest(
         return None
     if services.llm is None:
         return Digest(rep_id, today, order_by_facts(contexts), "AI ranking is not configured")
-    prompt = build_digest_prompt(contexts, today, token_budget)
+    prompt = build_digest_prompt(contexts, today, services.digest_token_budget)
     try:
         answer = await services.llm.complete_json(
             load_text(DIGEST_SYSTEM), prompt, "weekly_digest", load_schema(DIGEST_SCHEMA)

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.digest import NO_PROSPECTS, build_digest_blocks
-from bot.digest import DEFAULT_TOKEN_BUDGET, make_digest
+from bot.digest import make_digest
 from bot.services import Services
 from memory.store import MemoryUnavailable
 
@@ -45,7 +45,6 @@ async def send_digest(
     client: AsyncWebClient,
     workspace_id: str,
     rep_id: str,
-    token_budget: int = DEFAULT_TOKEN_BUDGET,
 ) -> Delivery:
     """Build and DM one rep's digest now. Never raises: the outcome says what happened."""
     try:
@@ -53,7 +52,7 @@ async def send_digest(
         if gone:
             logger.warning("Rep %s has left workspace %s", rep_id, workspace_id)
             return Delivery.REP_GONE
-        digest = await make_digest(services, workspace_id, rep_id, services.today(tz), token_budget)
+        digest = await make_digest(services, workspace_id, rep_id, services.today(tz))
         channel = (await client.conversations_open(users=rep_id))["channel"]["id"]
         if digest is None:
             await client.chat_postMessage(channel=channel, text=NO_PROSPECTS)

@@ -22,6 +22,7 @@ class Services:
     index: LocalIndex
     llm: LlmClient | None = None  # None when no GROQ_API_KEY: briefs are memory-only
     clock: Callable[[], datetime] = field(default=utc_now)
+    digest_token_budget: int = 24_000  # the digest prompt's ceiling (DIGEST_TOKEN_BUDGET)
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""
