@@ -6,6 +6,7 @@ memory-only brief: the computed facts and the notes themselves.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -260,13 +261,15 @@ async def make_brief(
     if match.ambiguous:
         nothing = BriefFacts.from_timeline([], today)
         return BriefResult(match, nothing, [], choices=match.suggestions)
-    entries = await services.memory.timeline(workspace_id, match.slug)
+    entries, recalled = await asyncio.gather(
+        services.memory.timeline(workspace_id, match.slug),
+        services.memory.recall_prospect(
+            workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
+        ),
+    )
     facts = BriefFacts.from_timeline(entries, today)
     if not entries:
         return BriefResult(match, facts, [], choices=match.suggestions)
-    recalled = await services.memory.recall_prospect(
-        workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
-    )
     notes = select_notes(entries, recalled)
     if services.llm is None:
         return BriefResult(match, facts, notes, fallback_reason="AI summaries are not configured")

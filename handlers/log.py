@@ -116,7 +116,6 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
             result = await log_call(services, call)
-            enroll_rep(services.index, workspace_id, user_id, metadata.get("tz"))
         except Exception:
             logger.exception("Logging a call failed unexpectedly")
             await tell_rep(
@@ -126,6 +125,10 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"wrote, so nothing is lost — please log it again:\n\n{escape_mrkdwn(form.note)}",
             )
             return
+        try:
+            enroll_rep(services.index, workspace_id, user_id, metadata.get("tz"))
+        except Exception:
+            logger.exception("Could not schedule %s's weekly digest", user_id)
         if result.duplicate:
             return  # the same modal submitted twice: stored once, confirmed once
         text, blocks = build_log_confirmation(result)

@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import (
-    BUTTON_TEXT,
     HEADER_TEXT,
     MESSAGE_BLOCKS,
     SECTION_TEXT,
+    button,
     escape_mrkdwn,
     mrkdwn,
     plain,
@@ -21,18 +21,6 @@ from bot.brief import BriefResult, Claim
 MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}
 MEMORY_NOTES_SHOWN = 10
 MEMORY_NOTE_CHARS = 700
-
-
-def _button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": plain(text, BUTTON_TEXT),
-        "action_id": action_id,
-        "value": value[:150],
-    }
-    if primary:
-        button["style"] = "primary"
-    return button
 
 
 def _day(value: date | None) -> str:
@@ -72,8 +60,8 @@ def _actions(name: str) -> dict[str, Any]:
     return {
         "type": "actions",
         "elements": [
-            _button("Log a call", ids.OPEN_LOG_ACTION, name, primary=True),
-            _button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_brief", name),
+            button("Log a call", ids.OPEN_LOG_ACTION, name, primary=True),
+            button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_brief", name),
         ],
     }
 
@@ -82,7 +70,7 @@ def _choices(names: list[str]) -> dict[str, Any]:
     return {
         "type": "actions",
         "elements": [
-            _button(name, f"{ids.OPEN_BRIEF_ACTION}_{i}", name) for i, name in enumerate(names[:5])
+            button(name, f"{ids.OPEN_BRIEF_ACTION}_{i}", name) for i, name in enumerate(names[:5])
         ],
     }
 
@@ -220,7 +208,7 @@ def _no_history_blocks(result: BriefResult) -> list[dict[str, Any]]:
     blocks.append(
         {
             "type": "actions",
-            "elements": [_button("Log a call", ids.OPEN_LOG_ACTION, result.match.name, True)],
+            "elements": [button("Log a call", ids.OPEN_LOG_ACTION, result.match.name, True)],
         }
     )
     return blocks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import BUTTON_TEXT, MESSAGE_BLOCKS, escape_mrkdwn, mrkdwn, plain, truncate
+from bot.blocks.limits import MESSAGE_BLOCKS, button, escape_mrkdwn, mrkdwn, plain, truncate
 from bot.digest import BUCKETS, Digest, DigestItem
 
 BUCKET_TITLES = {
@@ -35,12 +35,7 @@ def _item_text(item: DigestItem) -> str:
 
 
 def _brief_button(item: DigestItem, n: int, text: str = "Brief") -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": plain(text, BUTTON_TEXT),
-        "action_id": f"{ids.OPEN_BRIEF_ACTION}_d{n}",
-        "value": item.name[:150],
-    }
+    return button(text, f"{ids.OPEN_BRIEF_ACTION}_d{n}", item.name)
 
 
 def build_digest_blocks(digest: Digest) -> list[dict[str, Any]]:

@@ -6,19 +6,14 @@ from datetime import date
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import BUTTON_TEXT, escape_mrkdwn, mrkdwn, plain
+from bot.blocks.limits import button, escape_mrkdwn, mrkdwn, plain
 from memory.index import KnownProspect
 
 HOME_PROSPECTS = 40
 
 
 def _log_button(prospect: str = "") -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": plain("Log a call", BUTTON_TEXT),
-        "action_id": ids.OPEN_LOG_ACTION,
-        "value": prospect[:150],
-    }
+    return button("Log a call", ids.OPEN_LOG_ACTION, prospect)
 
 
 def build_home_view(prospects: list[KnownProspect], today: date) -> dict[str, Any]:

@@ -38,3 +38,16 @@ def plain(text: str, limit: int = SECTION_TEXT) -> dict[str, object]:
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, object]:
     return {"type": "mrkdwn", "text": truncate(text, limit)}
+
+
+def button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, object]:
+    """A button; `value` carries what the handler needs (a prospect's name, a page)."""
+    element: dict[str, object] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE],
+    }
+    if primary:
+        element["style"] = "primary"
+    return element

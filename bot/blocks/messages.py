@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import escape_mrkdwn, mrkdwn, plain
+from bot.blocks.limits import button, escape_mrkdwn, mrkdwn
 from bot.calls import LogResult
 
 TIMELINE_USAGE = (
@@ -45,14 +45,7 @@ def build_log_confirmation(result: LogResult) -> tuple[str, list[dict[str, Any]]
         {"type": "section", "text": mrkdwn(body)},
         {
             "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": plain("Timeline"),
-                    "action_id": f"{ids.OPEN_TIMELINE_ACTION}_0",
-                    "value": call.prospect[:150],
-                }
-            ],
+            "elements": [button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_0", call.prospect)],
         },
     ]
     return text, blocks

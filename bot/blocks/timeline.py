@@ -8,10 +8,10 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import (
-    BUTTON_TEXT,
     HEADER_TEXT,
     MESSAGE_BLOCKS,
     SECTION_TEXT,
+    button,
     escape_mrkdwn,
     mrkdwn,
     plain,
@@ -61,18 +61,6 @@ def _entry_blocks(entry: TimelineEntry) -> list[dict[str, Any]]:
     ]
 
 
-def _button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": plain(text, BUTTON_TEXT),
-        "action_id": action_id,
-        "value": value,
-    }
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
 def page_value(slug: str, page: int) -> str:
     return json.dumps({"slug": slug, "page": page})
 
@@ -117,17 +105,13 @@ def build_timeline_blocks(timeline: Timeline, page: int = 0) -> list[dict[str, A
     nav: list[dict[str, Any]] = []
     if page > 0:
         nav.append(
-            _button(
-                "◀ Newer", ids.TIMELINE_PAGE_ACTION + "_newer", page_value(match.slug, page - 1)
-            )
+            button("◀ Newer", ids.TIMELINE_PAGE_ACTION + "_newer", page_value(match.slug, page - 1))
         )
     if page < len(pages) - 1:
         nav.append(
-            _button(
-                "Older ▶", ids.TIMELINE_PAGE_ACTION + "_older", page_value(match.slug, page + 1)
-            )
+            button("Older ▶", ids.TIMELINE_PAGE_ACTION + "_older", page_value(match.slug, page + 1))
         )
-    nav.append(_button("Log a call", ids.OPEN_LOG_ACTION, match.name[:150], primary=True))
+    nav.append(button("Log a call", ids.OPEN_LOG_ACTION, match.name, primary=True))
     blocks.append({"type": "actions", "elements": nav})
     assert len(blocks) <= MESSAGE_BLOCKS
     return blocks
@@ -146,7 +130,7 @@ def build_unknown_prospect_blocks(name: str, suggestions: list[str]) -> list[dic
             {
                 "type": "actions",
                 "elements": [
-                    _button(s, f"{ids.OPEN_TIMELINE_ACTION}_{i}", s[:150])
+                    button(s, f"{ids.OPEN_TIMELINE_ACTION}_{i}", s)
                     for i, s in enumerate(suggestions[:5])
                 ],
             }
@@ -155,7 +139,7 @@ def build_unknown_prospect_blocks(name: str, suggestions: list[str]) -> list[dic
         {
             "type": "actions",
             "elements": [
-                _button(f"Log a call with {name}", ids.OPEN_LOG_ACTION, name[:150], primary=True)
+                button(f"Log a call with {name}", ids.OPEN_LOG_ACTION, name, primary=True)
             ],
         }
     )

@@ -10,10 +10,7 @@ post to Slack. Uses the real embedded Hindsight (or HINDSIGHT_URL), loopback Sla
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,11 +32,11 @@ from bot.brief import (
 from bot.calls import log_call
 from bot.llm import LlmClient
 from bot.services import Services
-from memory.embedded import EmbeddedHindsight
 from memory.index import LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from prompts import load_schema, load_text
+from tests.benchmarks.common import run_with_hindsight
 from tests.e2e.conftest import start_bot
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -153,17 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("HINDSIGHT_URL")
-        embedded = None
-        if not url:
-            embedded = EmbeddedHindsight(Path(tmp))
-            url = embedded.start()
-        try:
-            asyncio.run(bench(url, args.runs, Path(tmp)))
-        finally:
-            if embedded is not None:
-                embedded.stop()
+    run_with_hindsight(lambda url, workdir: bench(url, args.runs, workdir))
 
 
 if __name__ == "__main__":

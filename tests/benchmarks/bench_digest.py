@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -29,13 +27,14 @@ from bot.digest import build_digest_prompt, estimate_tokens, gather_contexts
 from bot.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services
-from memory.embedded import EmbeddedHindsight
 from memory.index import DigestSetting, LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from prompts import load_text
+from tests.benchmarks.common import run_with_hindsight
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.rate_limit import PerSecondLimit
 
 TODAY = date(2026, 11, 23)
 MONDAY_8_UTC = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -90,8 +89,8 @@ async def gather_comparison(services: Services, prospects: int) -> None:
 async def many_reps(
     services: Services, reps: int, workdir: Path, slack_rate: int, groq_rate: int
 ) -> None:
-    slack = FakeSlack(per_second=slack_rate)
-    groq = FakeGroq(per_second=groq_rate, default=lambda body: ("json", _ranking(body)))
+    slack = FakeSlack(limit=PerSecondLimit(slack_rate))
+    groq = FakeGroq(limit=PerSecondLimit(groq_rate), default=lambda body: ("json", _ranking(body)))
     await slack.start()
     await groq.start()
     llm = LlmClient("gsk-bench", groq.base_url, "openai/gpt-oss-120b", 30.0, 5)
@@ -118,8 +117,8 @@ async def many_reps(
     )
     print(f"  total time                 {seconds:8.1f} s")
     print(f"  outcomes                   {dict(Counter(o.value for o in outcomes.values()))}")
-    print(f"  Slack 429s honoured        {slack.rate_limited:8d}")
-    print(f"  Groq 429s honoured         {groq.rate_limited:8d}")
+    print(f"  Slack 429s honoured        {slack.limit.refused:8d}")
+    print(f"  Groq 429s honoured         {groq.limit.refused:8d}")
     print(f"  ranked by the model        {reps - by_facts:8d}")
     print(f"  ordered by facts (Groq still 429 after retries) {by_facts:d}")
     print(f"  every rep got exactly one DM: {'yes' if exactly_once else 'NO'}")
@@ -155,17 +154,7 @@ def main() -> None:
     parser.add_argument("--slack-rate", type=int, default=40, help="Slack calls per second")
     parser.add_argument("--groq-rate", type=int, default=10, help="Groq requests per second")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("HINDSIGHT_URL")
-        embedded = None
-        if not url:
-            embedded = EmbeddedHindsight(Path(tmp))
-            url = embedded.start()
-        try:
-            asyncio.run(bench(url, args, Path(tmp)))
-        finally:
-            if embedded is not None:
-                embedded.stop()
+    run_with_hindsight(lambda url, workdir: bench(url, args, workdir))
 
 
 if __name__ == "__main__":

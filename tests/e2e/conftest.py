@@ -13,6 +13,7 @@ from bot.app import create_app, create_web_app
 from bot.blocks import ids
 from bot.config import load_settings
 from bot.services import Services
+from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
 
@@ -23,6 +24,15 @@ class RunningBot:
     send: SlackSender
     services: Services
     base_url: str
+
+
+@pytest.fixture
+async def groq() -> AsyncIterator[FakeGroq]:
+    """A loopback server standing in for Groq; tests script its answers."""
+    server = FakeGroq()
+    await server.start()
+    yield server
+    await server.close()
 
 
 @pytest.fixture

@@ -74,14 +74,6 @@ def call(prospect: str, day: date, outcome: str, note: str, n: int) -> CallLog:
 
 
 @pytest.fixture
-async def groq() -> AsyncIterator[FakeGroq]:
-    server = FakeGroq()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def brief_bot(
     fake_slack: FakeSlack, services: Services, groq: FakeGroq
 ) -> AsyncIterator[RunningBot]:

@@ -57,14 +57,6 @@ def render(blocks: Any) -> str:
 
 
 @pytest.fixture
-async def groq() -> AsyncIterator[FakeGroq]:
-    server = FakeGroq()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def digest_bot(
     fake_slack: FakeSlack, services: Services, groq: FakeGroq
 ) -> AsyncIterator[RunningBot]:

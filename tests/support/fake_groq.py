@@ -11,6 +11,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.support.rate_limit import PerSecondLimit
+
 # What the server does with one request: answer JSON content, answer raw text, answer an
 # HTTP status (with Retry-After: 0), or hang for some seconds.
 Behaviour = tuple[str, Any]
@@ -21,9 +23,7 @@ class FakeGroq:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[Behaviour] = field(default_factory=list)  # consumed in order
     default: Callable[[dict[str, Any]], Behaviour] | None = None
-    per_second: int | None = None  # rate limit: 429 + retry-after past it
-    rate_limited: int = 0
-    _window: tuple[int, int] = (0, 0)
+    limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + retry-after past it
     _server: TestServer | None = None
 
     @property
@@ -47,17 +47,10 @@ class FakeGroq:
 
     async def _completions(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if self.per_second is not None:
-            second = int(asyncio.get_running_loop().time())
-            start, count = self._window
-            self._window = (second, count + 1) if start == second else (second, 1)
-            if self._window[1] > self.per_second:
-                self.rate_limited += 1
-                return web.json_response(
-                    {"error": {"message": "rate limited"}},
-                    status=429,
-                    headers={"retry-after": "1"},
-                )
+        if self.limit.over():
+            return web.json_response(
+                {"error": {"message": "rate limited"}}, status=429, headers={"retry-after": "1"}
+            )
         self.requests.append(body)
         if self.script:
             kind, value = self.script.pop(0)

@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.support.rate_limit import PerSecondLimit
+
 TEAM_ID = "T0TEST"
 BOT_USER = "UBOT"
 
@@ -33,9 +35,7 @@ class FakeSlack:
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
     timezones: dict[str, str] = field(default_factory=dict)
     gone_users: set[str] = field(default_factory=set)  # users.info says user_not_found
-    per_second: int | None = None  # rate limit on every method: 429 + Retry-After past it
-    rate_limited: int = 0
-    _window: tuple[int, int] = (0, 0)
+    limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + Retry-After past it
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ws: web.WebSocketResponse | None = None
     _server: TestServer | None = None
@@ -86,8 +86,7 @@ class FakeSlack:
             for key in ("view", "blocks"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
-        if self._over_limit():
-            self.rate_limited += 1
+        if self.limit.over():
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
@@ -95,14 +94,6 @@ class FakeSlack:
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         return web.json_response(self._answer(method, args))
-
-    def _over_limit(self) -> bool:
-        if self.per_second is None:
-            return False
-        second = int(asyncio.get_running_loop().time())
-        start, count = self._window
-        self._window = (second, count + 1) if start == second else (second, 1)
-        return self._window[1] > self.per_second
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
