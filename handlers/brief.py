@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import escape_mrkdwn
-from bot.blocks.messages import BRIEF_USAGE, MEMORY_DOWN
+from bot.blocks.messages import BRIEF_USAGE, MEMORY_DOWN, SOMETHING_BROKE
 from bot.brief import make_brief
 from bot.services import Services
 from handlers.slack_io import rep_timezone
@@ -37,6 +37,10 @@ async def show_brief(
     except MemoryUnavailable:
         logger.exception("Brief for %r: memory unavailable", typed)
         await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=replace)
+        return
+    except Exception:
+        logger.exception("Brief for %r failed", typed)
+        await respond(text=SOMETHING_BROKE, response_type="ephemeral", replace_original=replace)
         return
     await respond(
         text=f"Pre-call brief: {result.match.name}",

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.blocks import ids
-from bot.blocks.messages import MEMORY_DOWN, TIMELINE_USAGE
+from bot.blocks.messages import MEMORY_DOWN, SOMETHING_BROKE, TIMELINE_USAGE
 from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
 from bot.timeline import prospect_timeline
@@ -32,6 +32,10 @@ async def show_timeline(
     except MemoryUnavailable:
         logger.exception("Timeline for %r: memory unavailable", typed)
         await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=False)
+        return
+    except Exception:
+        logger.exception("Timeline for %r failed", typed)
+        await respond(text=SOMETHING_BROKE, response_type="ephemeral", replace_original=False)
         return
     await respond(
         text=f"Timeline for {timeline.match.name}",

@@ -20,7 +20,10 @@ MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."
 )
-SLACK_FAILED = "Slack didn't let me do that just now. Please try again in a moment."
+SOMETHING_BROKE = (
+    "Something went wrong on my side and I couldn't show that. It has been logged; "
+    "please try again in a minute."
+)
 
 
 def build_log_confirmation(result: LogResult) -> tuple[str, list[dict[str, Any]]]:

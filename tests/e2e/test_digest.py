@@ -18,6 +18,7 @@ from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import call
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
+from tests.support.rate_limit import PerSecondLimit
 from tests.support.slack_requests import REP
 
 OTHER_REP = "U0REP2"
@@ -176,3 +177,15 @@ async def test_first_logged_call_schedules_the_rep_and_settings_change_it(bot: R
 
     status, body = await bot.send.command("/digest", "settings funday 9")
     assert status == 200 and "like `/digest settings tue 9`" in body
+
+
+async def test_slack_429_is_waited_out_and_the_digest_still_arrives(
+    digest_bot: RunningBot, groq: FakeGroq
+) -> None:
+    groq.script.append(("json", ANSWER))
+    digest_bot.slack.limit = PerSecondLimit(1)  # users.info, conversations.open, postMessage…
+    await digest_bot.send.command("/digest")
+    reply = (await digest_bot.slack.wait_for("respond", timeout=30))[-1]
+    assert "in your DMs" in reply["text"]
+    assert digest_bot.slack.limit.refused > 0
+    assert len(digest_bot.slack.called("chat.postMessage")) == 1

@@ -125,3 +125,34 @@ async def test_bot_runs_on_embedded_memory_keeps_notes_across_restarts_and_stops
     finally:
         assert await stop(process) == 0
     assert not postgres_running_under(home)
+
+
+async def test_digest_command_line_sends_one_reps_digest(
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str
+) -> None:
+    env = bot_env(
+        tmp_path,
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        HINDSIGHT_URL=hindsight_url,
+        HINDSIGHT_BANK_PREFIX="cli-test",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "digest",
+        "--user",
+        "U0CLI",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0
+    assert stdout.decode().strip() == "digest for U0CLI: no prospects"
+    dm = fake_slack.called("chat.postMessage")[0]
+    assert dm["channel"] == "DU0CLI" and "Log your first call" in dm["text"]
