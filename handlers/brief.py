@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -12,13 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import escape_mrkdwn
-from bot.blocks.messages import BRIEF_USAGE, MEMORY_DOWN, SOMETHING_BROKE
+from bot.blocks.messages import BRIEF_USAGE
 from bot.brief import make_brief
 from bot.services import Services
-from handlers.slack_io import rep_timezone
-from memory.store import MemoryUnavailable
-
-logger = logging.getLogger(__name__)
+from handlers.slack_io import Rendered, rep_timezone, show_ephemeral
 
 
 async def show_brief(
@@ -30,24 +26,12 @@ async def show_brief(
     typed: str,
     replace: bool,
 ) -> None:
-    try:
-        result = await make_brief(
-            services, workspace_id, typed, await rep_timezone(client, user_id)
-        )
-    except MemoryUnavailable:
-        logger.exception("Brief for %r: memory unavailable", typed)
-        await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=replace)
-        return
-    except Exception:
-        logger.exception("Brief for %r failed", typed)
-        await respond(text=SOMETHING_BROKE, response_type="ephemeral", replace_original=replace)
-        return
-    await respond(
-        text=f"Pre-call brief: {result.match.name}",
-        blocks=build_brief_blocks(result),
-        response_type="ephemeral",
-        replace_original=replace,
-    )
+    async def render() -> Rendered:
+        tz = await rep_timezone(client, user_id)
+        result = await make_brief(services, workspace_id, typed, tz)
+        return f"Pre-call brief: {result.match.name}", build_brief_blocks(result)
+
+    await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
+from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.messages import MEMORY_DOWN, SOMETHING_BROKE
+from memory.store import MemoryUnavailable
+
 logger = logging.getLogger(__name__)
+
+Rendered = tuple[str, list[dict[str, Any]]]
 
 
 async def rep_timezone(client: AsyncWebClient, user_id: str) -> str | None:
@@ -28,3 +36,19 @@ async def tell_rep(client: AsyncWebClient, user_id: str, text: str) -> None:
         await client.chat_postMessage(channel=user_id, text=text)
     except SlackApiError:
         logger.exception("Could not send a DM to %s", user_id)
+
+
+async def show_ephemeral(
+    respond: AsyncRespond, what: str, render: Awaitable[Rendered], replace: bool
+) -> None:
+    """Post what `render` makes to the rep; if it fails, say so plainly instead of silence."""
+    blocks: list[dict[str, Any]] | None
+    try:
+        text, blocks = await render
+    except MemoryUnavailable:
+        logger.exception("%s: memory unavailable", what)
+        text, blocks = MEMORY_DOWN, None
+    except Exception:
+        logger.exception("%s failed", what)
+        text, blocks = SOMETHING_BROKE, None
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.blocks import ids
-from bot.blocks.messages import MEMORY_DOWN, SOMETHING_BROKE, TIMELINE_USAGE
+from bot.blocks.messages import TIMELINE_USAGE
 from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
 from bot.timeline import prospect_timeline
-from memory.store import MemoryUnavailable
-
-logger = logging.getLogger(__name__)
+from handlers.slack_io import Rendered, show_ephemeral
 
 
 async def show_timeline(
@@ -27,22 +24,11 @@ async def show_timeline(
     page: int = 0,
     replace: bool = False,
 ) -> None:
-    try:
+    async def render() -> Rendered:
         timeline = await prospect_timeline(services, workspace_id, typed)
-    except MemoryUnavailable:
-        logger.exception("Timeline for %r: memory unavailable", typed)
-        await respond(text=MEMORY_DOWN, response_type="ephemeral", replace_original=False)
-        return
-    except Exception:
-        logger.exception("Timeline for %r failed", typed)
-        await respond(text=SOMETHING_BROKE, response_type="ephemeral", replace_original=False)
-        return
-    await respond(
-        text=f"Timeline for {timeline.match.name}",
-        blocks=build_timeline_blocks(timeline, page),
-        response_type="ephemeral",
-        replace_original=replace,
-    )
+        return f"Timeline for {timeline.match.name}", build_timeline_blocks(timeline, page)
+
+    await show_ephemeral(respond, f"Timeline for {typed!r}", render(), replace)
 
 
 def register(app: AsyncApp, services: Services) -> None:

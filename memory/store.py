@@ -7,6 +7,7 @@ from Bolt's or APScheduler's workers.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import aiohttp
+import pydantic
 from hindsight_client import Hindsight
 from hindsight_client_api.exceptions import ApiException
 from hindsight_client_api.models.list_documents_response import ListDocumentsResponse
@@ -62,6 +64,9 @@ async def _memory_errors(action: str) -> AsyncIterator[None]:
         raise MemoryUnavailable(f"Hindsight answered {exc.status} to {action}") from exc
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise MemoryUnavailable(f"Hindsight unreachable during {action}: {exc!r}") from exc
+    except (pydantic.ValidationError, json.JSONDecodeError) as exc:
+        # Something answered, but not Hindsight (a proxy's error page, a half-started server).
+        raise MemoryUnavailable(f"Hindsight gave an unreadable answer to {action}") from exc
 
 
 class ProspectMemory:

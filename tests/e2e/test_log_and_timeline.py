@@ -283,3 +283,16 @@ async def test_app_home_lists_only_the_reps_own_prospects(bot: RunningBot) -> No
     assert "Marcus Webb" in rendered
     assert "Anika Patel" not in rendered
     assert "last contact 02 Nov 2026 (18 days ago)" in rendered
+
+
+async def test_an_unexpected_failure_is_explained_not_silent(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A broken local index (its tables gone) is a failure no listener expects.
+    with bot.services.index._engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE prospects")
+    with caplog.at_level(logging.ERROR):
+        await bot.send.command("/timeline", "James Okafor")
+        shown = (await bot.slack.wait_for("respond"))[-1]
+    assert "Something went wrong on my side" in shown["text"]
+    assert any(r.exc_info for r in caplog.records if "failed" in r.getMessage())

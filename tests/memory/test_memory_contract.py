@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from memory.records import CallLog
 from memory.store import MemoryUnavailable, ProspectMemory
@@ -151,3 +153,23 @@ async def test_unreachable_hindsight_raises_memory_unavailable(
         await unreachable_memory.retain_call(call("James Okafor", "Lost?"))
     with pytest.raises(MemoryUnavailable):
         await unreachable_memory.timeline(WORKSPACE, "james-okafor")
+
+
+async def test_an_unreadable_answer_counts_as_memory_unavailable() -> None:
+    app = web.Application()
+
+    async def proxy_error(request: web.Request) -> web.Response:
+        return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+
+    app.router.add_route("*", "/{tail:.*}", proxy_error)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    memory = ProspectMemory.connect(str(server.make_url("")).rstrip("/"), "proxy")
+    try:
+        with pytest.raises(MemoryUnavailable):
+            await memory.retain_call(call("James Okafor", "Kept, not lost."))
+        with pytest.raises(MemoryUnavailable):
+            await memory.timeline(WORKSPACE, "james-okafor")
+    finally:
+        await memory.aclose()
+        await server.close()
