@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from bot.app import create_app, create_web_app
 from bot.blocks import ids
 from bot.config import load_settings
+from bot.llm import LlmClient
 from bot.services import Services
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
@@ -33,6 +34,14 @@ async def groq() -> AsyncIterator[FakeGroq]:
     await server.start()
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def services_with_llm(services: Services, groq: FakeGroq) -> AsyncIterator[Services]:
+    """The test's services with a real Groq client pointed at the loopback Groq."""
+    llm = LlmClient("gsk-test", groq.base_url, "openai/gpt-oss-120b", timeout=1.0, max_retries=1)
+    yield replace(services, llm=llm)
+    await llm.aclose()
 
 
 @pytest.fixture

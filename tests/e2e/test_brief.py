@@ -11,11 +11,11 @@ import pytest
 
 from bot.blocks import ids
 from bot.calls import log_call
-from bot.llm import LlmClient
 from bot.services import Services
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, start_bot
+from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_requests import REP
@@ -54,10 +54,6 @@ GOOD_ANSWER: dict[str, Any] = {
 }
 
 
-def render(blocks: Any) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
-
-
 def call(prospect: str, day: date, outcome: str, note: str, n: int) -> CallLog:
     return CallLog(
         call_id=f"call-{prospect[:3]}-{n}",
@@ -75,10 +71,9 @@ def call(prospect: str, day: date, outcome: str, note: str, n: int) -> CallLog:
 
 @pytest.fixture
 async def brief_bot(
-    fake_slack: FakeSlack, services: Services, groq: FakeGroq
+    fake_slack: FakeSlack, services_with_llm: Services
 ) -> AsyncIterator[RunningBot]:
-    llm = LlmClient("gsk-test", groq.base_url, "openai/gpt-oss-120b", timeout=1.0, max_retries=1)
-    with_llm = Services(memory=services.memory, index=services.index, llm=llm, clock=services.clock)
+    with_llm = services_with_llm
     for n, (day, outcome, note) in enumerate(PRIYA_NOTES):
         await log_call(with_llm, call("Priya Sharma", day, outcome, note, n))
     for n, (day, outcome, note) in enumerate(JAMES_NOTES):
@@ -86,7 +81,6 @@ async def brief_bot(
     server, running = await start_bot(fake_slack, with_llm)
     yield running
     await server.close()
-    await llm.aclose()
 
 
 async def brief(bot: RunningBot, text: str, responses: int = 1) -> tuple[str, dict[str, Any]]:
@@ -128,10 +122,8 @@ async def test_brief_is_built_by_groq_from_that_prospects_memory(
     assert "Tom Reyes" in rendered and "CFO, signs off" in rendered
     assert "1 earlier objection(s) resolved" in rendered
     assert "Medium (3 notes)" in rendered  # the model said high; three notes support medium
-    buttons = [
-        e["action_id"] for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
-    assert ids.OPEN_LOG_ACTION in buttons and f"{ids.OPEN_TIMELINE_ACTION}_brief" in buttons
+    actions = [b["action_id"] for b in buttons(shown["blocks"])]
+    assert ids.OPEN_LOG_ACTION in actions and f"{ids.OPEN_TIMELINE_ACTION}_brief" in actions
 
 
 @pytest.mark.parametrize(
@@ -216,11 +208,7 @@ async def test_unknown_name_gets_no_history_brief_and_did_you_mean_buttons(
     rendered = render(shown["blocks"])
     assert "No history yet" in rendered and "*low*" in rendered
     choice = next(
-        e
-        for b in shown["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith(ids.OPEN_BRIEF_ACTION)
+        b for b in buttons(shown["blocks"]) if b["action_id"].startswith(ids.OPEN_BRIEF_ACTION)
     )
     assert choice["value"] == "Priya Sharma"
     assert groq.requests == []
@@ -234,9 +222,7 @@ async def test_unknown_name_gets_no_history_brief_and_did_you_mean_buttons(
 async def test_ambiguous_name_offers_each_match(brief_bot: RunningBot, groq: FakeGroq) -> None:
     await log_call(brief_bot.services, call("Priya Patel", date(2026, 11, 1), "neutral", "Hi.", 7))
     _, shown = await brief(brief_bot, "priya")
-    values = sorted(
-        e["value"] for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]
-    )
+    values = sorted(b["value"] for b in buttons(shown["blocks"]))
     assert values == ["Priya Patel", "Priya Sharma"]
     assert groq.requests == []
 

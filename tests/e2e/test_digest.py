@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
@@ -12,10 +11,10 @@ import pytest
 
 from bot.blocks import ids
 from bot.calls import log_call
-from bot.llm import LlmClient
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import call
+from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
 from tests.support.rate_limit import PerSecondLimit
@@ -53,16 +52,11 @@ ANSWER: dict[str, Any] = {
 }
 
 
-def render(blocks: Any) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
-
-
 @pytest.fixture
 async def digest_bot(
-    fake_slack: FakeSlack, services: Services, groq: FakeGroq
+    fake_slack: FakeSlack, services_with_llm: Services
 ) -> AsyncIterator[RunningBot]:
-    llm = LlmClient("gsk-test", groq.base_url, "openai/gpt-oss-120b", timeout=1.0, max_retries=0)
-    with_llm = Services(memory=services.memory, index=services.index, llm=llm, clock=services.clock)
+    with_llm = services_with_llm
     n = 0
     for rep, prospects in ((REP, MINE), (OTHER_REP, THEIRS)):
         for name, (day, outcome, note) in prospects.items():
@@ -71,7 +65,6 @@ async def digest_bot(
     server, running = await start_bot(fake_slack, with_llm)
     yield running
     await server.close()
-    await llm.aclose()
 
 
 async def test_digest_ranks_only_the_reps_prospects_in_one_pass_and_dms_it(
@@ -101,14 +94,9 @@ async def test_digest_ranks_only_the_reps_prospects_in_one_pass_and_dms_it(
     assert needs < shown.index("James Okafor") < shown.index("Marcus Webb") < follow
     assert follow < on_track < shown.index("Anika Patel")
     assert "Book the lunch-and-learn for his 8 reps today." in shown
-    buttons = [
-        e
-        for b in dms[0]["blocks"]
-        for e in ([b["accessory"]] if "accessory" in b else b.get("elements", []))
-        if e.get("type") == "button"
-    ]
-    assert sorted(b["value"] for b in buttons) == sorted(MINE)
-    assert all(b["action_id"].startswith(ids.OPEN_BRIEF_ACTION) for b in buttons)
+    brief_buttons = buttons(dms[0]["blocks"])
+    assert sorted(b["value"] for b in brief_buttons) == sorted(MINE)
+    assert all(b["action_id"].startswith(ids.OPEN_BRIEF_ACTION) for b in brief_buttons)
 
 
 async def test_groq_failure_gives_a_digest_ordered_by_facts(

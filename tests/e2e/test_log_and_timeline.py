@@ -13,6 +13,7 @@ from bot.calls import deliver_pending
 from bot.services import Services
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
+from tests.support.blocks import buttons
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_requests import REP
 
@@ -147,11 +148,7 @@ async def test_unknown_prospect_gets_closest_known_names(bot: RunningBot) -> Non
     rendered = json.dumps(shown["blocks"])
     assert "no calls logged for *James Okafur*" in rendered
     suggestion = next(
-        e
-        for b in shown["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith(ids.OPEN_TIMELINE_ACTION)
+        b for b in buttons(shown["blocks"]) if b["action_id"].startswith(ids.OPEN_TIMELINE_ACTION)
     )
     assert suggestion["value"] == "James Okafor"
 
@@ -180,11 +177,7 @@ async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
     assert text.index("Call number 14 ") < text.index("Call number 13 ")
     assert "Call number 4 " not in text
     older = next(
-        e
-        for b in first["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith(ids.TIMELINE_PAGE_ACTION)
+        b for b in buttons(first["blocks"]) if b["action_id"].startswith(ids.TIMELINE_PAGE_ACTION)
     )
     await bot.send.block_action(older["action_id"], older["value"])
     second = (await bot.slack.wait_for("respond", 2))[-1]
