@@ -4,47 +4,69 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
-import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
-from dotenv import dotenv_values
 
 from bot.app import create_app, create_web_app, slack_client
-from bot.calls import deliver_pending
-from bot.config import Settings, SettingsError, load_settings
+from bot.calls import start_delivery
+from bot.config import Settings, SettingsError, load_settings, read_environment
 from bot.digest_delivery import Delivery, send_digest
 from bot.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services
+from bot.slack_checks import SlackStartupError, check_app_token, check_bot_token
+from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 
 logger = logging.getLogger("bot")
 
+# Each shutdown step gets a bound, so SIGTERM or Ctrl-C ends the process within ~10 s.
+CLOSE_SLACK_SECONDS = 3.0
+CLOSE_WORKER_SECONDS = 2.0
+CLOSE_CLIENTS_SECONDS = 1.0
 
-def _environment() -> dict[str, str]:
-    """The process environment over a `.env` file in the working directory."""
-    file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
-    return {**file_values, **os.environ}
+
+async def _bounded(step: str, work: Awaitable[Any], seconds: float) -> None:
+    try:
+        await asyncio.wait_for(work, seconds)
+    except TimeoutError:
+        logger.warning("Shutdown: %s took over %.0fs; going on without it", step, seconds)
+    except Exception:
+        logger.exception("Shutdown: %s failed", step)
 
 
 @asynccontextmanager
-async def running_services(settings: Settings) -> AsyncIterator[Services]:
-    """Memory (embedded when HINDSIGHT_URL is unset) and the local index, closed on exit."""
+async def running_services(
+    settings: Settings, stop: asyncio.Event | None = None
+) -> AsyncIterator[Services]:
+    """Memory (embedded when HINDSIGHT_URL is unset) and the local index, closed on exit.
+
+    With `stop`, this process supervises the embedded server it owns until `stop` is set.
+    """
     embedded: EmbeddedHindsight | None = None
+    supervisor: asyncio.Task[None] | None = None
     url = settings.hindsight_url
     if url is None:
         embedded = EmbeddedHindsight(settings.home)
-        logger.info(
-            "HINDSIGHT_URL is not set: starting the embedded Hindsight in %s", embedded.home
-        )
-        url = await asyncio.to_thread(embedded.start)
+        logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
+        try:
+            url = await asyncio.to_thread(embedded.start)
+        except BaseException:
+            await asyncio.to_thread(embedded.stop)
+            raise
+        if not embedded.owner:
+            logger.info("Another process owns the embedded Hindsight at %s; using it", url)
+        elif stop is not None:
+            supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
     memory = ProspectMemory.connect(url, settings.bank_prefix, settings.hindsight_api_key)
     index = LocalIndex.open(settings.db_url)
     llm = None
@@ -63,10 +85,14 @@ async def running_services(settings: Settings) -> AsyncIterator[Services]:
             memory=memory, index=index, llm=llm, digest_token_budget=settings.digest_token_budget
         )
     finally:
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
         if llm is not None:
-            await llm.aclose()
-        await memory.aclose()
-        index.close()
+            await _bounded("closing Groq", llm.aclose(), CLOSE_CLIENTS_SECONDS)
+        await _bounded("closing memory", memory.aclose(), CLOSE_CLIENTS_SECONDS)
+        await asyncio.to_thread(index.close)
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
 
@@ -78,38 +104,77 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-    async with running_services(settings) as services:
+    # A wrong token stops start-up with one line, before the memory server is started.
+    await check_bot_token(settings)
+    async with running_services(settings, stop) as services:
         app = create_app(settings, services)
-        if not await services.memory.ping():
-            logger.warning("Hindsight at startup is unreachable; calls will be kept locally")
-        else:
-            await deliver_pending(services)
+        worker = start_delivery(services, confirmer(app.client), stop)
         scheduler = None
         if settings.run_scheduler:
             scheduler = DigestScheduler(services, app.client, settings.db_url)
-            scheduler.start()
+            await scheduler.start()
             logger.info("This process runs the weekly digest scheduler")
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services))
+        try:
+            await runner.setup()
+            await _listen(runner, settings)
+            if settings.socket_mode:
+                await _serve_socket_mode(app, settings, stop)
+            else:
+                logger.info(
+                    "SalesMemory is listening on :%d (POST /slack/events, GET /healthz, "
+                    "GET /readyz)",
+                    settings.port,
+                )
+                await stop.wait()
+        finally:
+            stop.set()
+            logger.info("Stopping: finishing in-flight work (calls are saved ahead anyway)")
+            await asyncio.gather(
+                _bounded("closing the web server", runner.cleanup(), CLOSE_SLACK_SECONDS),
+                _bounded("stopping delivery", worker, CLOSE_WORKER_SECONDS),
+            )
+            if scheduler is not None:
+                scheduler.shutdown()
+    logger.info("SalesMemory stopped")
 
-            assert settings.slack_app_token is not None
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token)
-            await handler.connect_async()
+
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
+    try:
+        await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+    except OSError as error:
+        if not settings.socket_mode:
+            raise
+        # In Socket Mode the port only serves health checks: run without them.
+        logger.error("Health checks are off: port %d is not free (%s)", settings.port, error)
+
+
+async def _serve_socket_mode(app: Any, settings: Settings, stop: asyncio.Event) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert settings.slack_app_token is not None
+    if not await check_app_token(settings, stop):
+        return  # stopped while Slack was unreachable
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+    connecting = asyncio.create_task(handler.connect_async())
+    try:
+        await _first_done(connecting, stop)
+        if not stop.is_set():
             logger.info("SalesMemory is running in Socket Mode")
             await stop.wait()
-            await handler.close_async()
-        else:
-            runner = web.AppRunner(create_web_app(app, services))
-            await runner.setup()
-            await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-            logger.info(
-                "SalesMemory is listening on :%d (POST /slack/events, GET /healthz)", settings.port
-            )
-            await stop.wait()
-            await runner.cleanup()
-        if scheduler is not None:
-            scheduler.shutdown()
-    logger.info("SalesMemory stopped")
+    finally:
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connecting
+        await _bounded("closing the Socket Mode connection", handler.close_async(), 3.0)
+
+
+async def _first_done(task: asyncio.Task[Any], stop: asyncio.Event) -> None:
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
 
 
 async def digest_now(settings: Settings, rep_id: str) -> int:
@@ -130,22 +195,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(_environment())
+        settings = load_settings(read_environment())
     except SettingsError as error:
         for problem in error.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "digest":
-        return asyncio.run(digest_now(settings, args.user))
     try:
+        if args.command == "digest":
+            return asyncio.run(digest_now(settings, args.user))
         asyncio.run(serve(settings))
+    except SlackStartupError as error:
+        print(f"slack error: {error}", file=sys.stderr)
+        return 2
     except EmbeddedMemoryError as error:
         logger.error("The embedded memory server could not start: %s", error)
         return 1
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

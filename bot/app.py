@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.blocks.messages import something_broke
 from bot.config import Settings
 from bot.services import Services
+from handlers.slack_io import reference_id
 
 logger = logging.getLogger(__name__)
+
+READY_TIMEOUT = 3.0
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -23,6 +34,36 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     return client
+
+
+class SeenRequests:
+    """Ids of requests this process has started on, for a while: Slack's retries of a slash
+    command, action, submission or event (same trigger or event id) do the work once."""
+
+    def __init__(self, ttl: float = 900.0, size: int = 20_000) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen and (
+            len(self._seen) > self._size or next(iter(self._seen.values())) < now - self._ttl
+        ):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What stays the same when Slack sends a request again: its event or trigger id."""
+    for field in ("event_id", "trigger_id"):
+        value = body.get(field)
+        if isinstance(value, str) and value:
+            return f"{field}:{value}"
+    return None
 
 
 def create_app(settings: Settings, services: Services) -> AsyncApp:
@@ -33,29 +74,82 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
         # Socket Mode frames are authenticated by the app token, not signed.
         request_verification_enabled=not settings.socket_mode,
     )
+    seen = SeenRequests()
+
+    @app.middleware
+    async def do_retries_once(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        key = request_key(body)
+        if key is not None and not seen.first_time(key):
+            logger.info("Slack sent %s again; it was handled the first time", key)
+            return BoltResponse(status=200, body="")
+        return await next()
 
     @app.error
-    async def log_unhandled_error(error: Exception, body: dict[str, Any]) -> None:
-        logger.error("Unhandled error in a listener (type=%s)", body.get("type"), exc_info=error)
+    async def tell_rep_about_error(
+        error: Exception, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        ref = reference_id()
+        logger.error(
+            "Unhandled error in a listener (type=%s, ref %s)", body.get("type"), ref, exc_info=error
+        )
+        text = something_broke(ref)
+        try:
+            if context.respond is not None and (
+                body.get("response_url") or body.get("response_urls")
+            ):
+                await context.respond(text=text, response_type="ephemeral", replace_original=False)
+            elif context.user_id and body.get("type") != "block_suggestion":
+                await app.client.chat_postMessage(channel=context.user_id, text=text)
+        except (TimeoutError, SlackApiError, OSError):
+            logger.exception("Could not tell the rep about error %s", ref)
 
     handlers.register(app, services)
     return app
 
 
-def create_web_app(app: AsyncApp, services: Services) -> web.Application:
-    """HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz."""
+async def readiness(services: Services) -> dict[str, bool]:
+    """Whether memory and the local database answer, each within a few seconds."""
 
-    async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+    async def check(probe: Awaitable[bool]) -> bool:
+        try:
+            return bool(await asyncio.wait_for(probe, READY_TIMEOUT))
+        except Exception:
+            return False
+
+    memory, database = await asyncio.gather(
+        check(services.memory.ping()), check(services.index.ping())
+    )
+    return {"memory": memory, "database": database}
+
+
+def health_routes(services: Services) -> list[web.RouteDef]:
+    """GET /healthz: the process is alive. GET /readyz: memory and the database answer."""
 
     async def healthz(request: web.Request) -> web.Response:
-        reachable = await services.memory.ping()
+        return web.json_response({"status": "alive"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        parts = await readiness(services)
+        ready = all(parts.values())
         return web.json_response(
-            {"status": "ok" if reachable else "degraded", "memory": reachable},
-            status=200 if reachable else 503,
+            {"status": "ready" if ready else "not ready", **parts}, status=200 if ready else 503
         )
 
+    return [web.get("/healthz", healthz), web.get("/readyz", readyz)]
+
+
+def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
+    """HTTP mode: Slack's requests at POST /slack/events; health in both modes."""
     web_app = web.Application()
-    web_app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz)])
+    web_app.add_routes(health_routes(services))
+    if app is not None:
+
+        async def slack_events(request: web.Request) -> web.Response:
+            bolt_request: AsyncBoltRequest = await to_bolt_request(request)
+            bolt_response = await app.async_dispatch(bolt_request)
+            return await to_aiohttp_response(bolt_response)
+
+        web_app.add_routes([web.post("/slack/events", slack_events)])
     return web_app

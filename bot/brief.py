@@ -17,6 +17,7 @@ from typing import Any
 from bot.llm import LlmFailed
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
+from bot.timeline import merge_waiting, waiting_entries
 from memory.records import OUTCOMES, TRANSCRIPT_TYPE, RecalledMemory, TimelineEntry
 from prompts import load_schema, load_text
 
@@ -79,6 +80,7 @@ class BriefNote:
     outcome: str
     text: str
     kind: str = "call note"
+    waiting: bool = False  # logged, not yet in memory
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def select_notes(
         chosen[entry.call_id] = entry
         used += len(entry.note)
     notes = [
-        BriefNote(e.call_date, e.outcome_label, e.note)
+        BriefNote(e.call_date, e.outcome_label, e.note, waiting=e.pending)
         for e in sorted(chosen.values(), key=lambda e: (e.call_date, e.logged_at))
     ]
     for memory in recalled:
@@ -256,24 +258,29 @@ async def make_brief(
     services: Services, workspace_id: str, typed: str, tz: str | None = None
 ) -> BriefResult:
     """Raises `MemoryUnavailable` when Hindsight cannot be read."""
-    match = find_prospect(services.index, workspace_id, typed)
+    match = await find_prospect(services.index, workspace_id, typed)
     today = services.today(tz)
     if match.ambiguous:
         nothing = BriefFacts.from_timeline([], today)
         return BriefResult(match, nothing, [], choices=match.suggestions)
-    entries, recalled = await asyncio.gather(
-        services.memory.timeline(workspace_id, match.slug),
-        services.memory.recall_prospect(
-            workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
+    waiting, (stored, recalled) = await asyncio.gather(
+        waiting_entries(services, workspace_id, match.slug),
+        asyncio.gather(
+            services.memory.timeline(workspace_id, match.slug),
+            services.memory.recall_prospect(
+                workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
+            ),
         ),
     )
+    # A call the rep just logged counts before memory has it: never "no history yet".
+    entries = merge_waiting(stored, waiting)
     facts = BriefFacts.from_timeline(entries, today)
     if not entries:
         return BriefResult(match, facts, [], choices=match.suggestions)
     notes = select_notes(entries, recalled)
     if services.llm is None:
         return BriefResult(match, facts, notes, fallback_reason="AI summaries are not configured")
-    known = services.index.prospect(workspace_id, match.slug)
+    known = await services.index.prospect(workspace_id, match.slug)
     prompt = build_brief_prompt(match.name, known.company if known else "", facts, notes)
     try:
         answer = await services.llm.complete_json(

@@ -1,23 +1,27 @@
-"""Logging a call: into Hindsight when it answers, kept locally until it does when it doesn't."""
+"""Logging a call: write-ahead, delivery by the outbox worker, and telling the rep once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.log_form import LogForm
 from bot.services import Services
+from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED
 from memory.records import CallLog
-from memory.store import MemoryUnavailable
 
 logger = logging.getLogger(__name__)
 
+# How long the rep's confirmation waits for memory before it says "saved, on its way".
+CONFIRM_WAIT_SECONDS = 3.0
 
-@dataclass(frozen=True)
-class LogResult:
-    call: CallLog
-    stored: bool  # False: Hindsight was down and the call is kept locally
-    duplicate: bool  # this call id was logged before (the same modal submitted twice)
+# What a confirmation says: the call is in memory; saved but waiting; waiting, now in memory.
+STORED, WAITING, NOW_STORED = "stored", "waiting", "now_stored"
+
+# Sends the rep a confirmation of one of the kinds above.
+Confirm = Callable[[CallLog, str], Awaitable[Any]]
 
 
 def call_from_form(
@@ -37,34 +41,42 @@ def call_from_form(
     )
 
 
-async def log_call(services: Services, call: CallLog) -> LogResult:
-    """Retain a call; if Hindsight fails, keep it (note and all) so nothing typed is lost."""
-    duplicate = not services.index.record_call(call)
-    try:
-        await services.memory.retain_call(call)
-    except MemoryUnavailable:
-        logger.exception("Could not retain call %s; keeping it locally", call.call_id)
-        services.index.keep_pending(call)
-        return LogResult(call, stored=False, duplicate=duplicate)
-    services.index.delivered(call.call_id)
-    # Memory answers again: calls kept while it was down go now, not only at the next start.
-    await deliver_pending(services)
-    return LogResult(call, stored=True, duplicate=duplicate)
+async def confirm_when_delivered(
+    services: Services, call: CallLog, confirm: Confirm, wait: float = CONFIRM_WAIT_SECONDS
+) -> None:
+    """After the ack: if memory has not taken the call within `wait`, say it is saved and on
+    its way (once). The "in memory" confirmation comes from the worker when it delivers."""
+    if await services.outbox.wait_delivered(call.call_id, wait):
+        return
+    if await services.index.claim_confirmation(call.call_id, TOLD_WAITING) is not None:
+        await confirm(call, WAITING)
 
 
-async def deliver_pending(services: Services) -> int:
-    """Send calls kept while Hindsight was down; stops at the first failure. Returns how many."""
-    delivered = 0
-    for call in services.index.pending():
-        try:
-            await services.memory.retain_call(call)
-        except MemoryUnavailable:
-            logger.warning(
-                "Hindsight still unreachable; %s call(s) wait", len(services.index.pending())
-            )
-            break
-        services.index.delivered(call.call_id)
-        delivered += 1
-    if delivered:
-        logger.info("Delivered %d kept call(s) to Hindsight", delivered)
-    return delivered
+def confirm_on_delivery(services: Services, confirm: Confirm) -> None:
+    """Have the worker tell the rep once a call is in memory (exactly once per call)."""
+
+    async def delivered(call: CallLog, _told: int) -> None:
+        before = await services.index.claim_confirmation(call.call_id, TOLD_STORED)
+        if before == UNCONFIRMED:
+            await confirm(call, STORED)
+        elif before == TOLD_WAITING:
+            await confirm(call, NOW_STORED)
+
+    services.outbox.on_delivered = delivered
+
+
+def start_delivery(services: Services, confirm: Confirm, stop: asyncio.Event) -> asyncio.Task[None]:
+    """The delivery worker, running until `stop` (the bot and its tests start it this way)."""
+    confirm_on_delivery(services, confirm)
+    return asyncio.create_task(services.outbox.run(stop), name="outbox-delivery")
+
+
+async def log_call(services: Services, call: CallLog) -> bool:
+    """Submit a call and deliver what is due now, as the worker does; True when in memory.
+
+    For the command line, benchmarks and tests that seed memory; the app goes through
+    `Outbox.submit` and the running worker.
+    """
+    await services.outbox.submit(call)
+    await services.outbox.drain_once()
+    return all(c.call_id != call.call_id for c in await services.index.waiting())

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+
+from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
@@ -40,6 +44,8 @@ class Settings:
     bank_prefix: str
     run_scheduler: bool
     digest_token_budget: int
+    log_level: str = "INFO"
+    pg_user: str | None = None  # root without user namespaces: who runs PostgreSQL
 
     @property
     def socket_mode(self) -> bool:
@@ -48,6 +54,15 @@ class Settings:
     @property
     def embedded_memory(self) -> bool:
         return self.hindsight_url is None
+
+
+def read_environment(env_file: str = ".env") -> dict[str, str]:
+    """The process environment over a `.env` file in the working directory."""
+    file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    return {**file_values, **os.environ}
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _is_http_url(value: str) -> bool:
@@ -150,6 +165,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
         problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
 
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        problems.append(
+            f"LOG_LEVEL is malformed: {log_level!r} is not one of {', '.join(_LOG_LEVELS)}."
+        )
+
+    pg_user = get("SALESMEMORY_PG_USER")
+    if pg_user is not None:
+        try:
+            pwd.getpwnam(pg_user)
+        except KeyError:
+            problems.append(f"SALESMEMORY_PG_USER is malformed: there is no user {pg_user!r} here.")
+
     if problems:
         raise SettingsError(problems)
     assert bot_token is not None
@@ -171,4 +199,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         bank_prefix=bank_prefix,
         run_scheduler=raw_scheduler in ("true", "1", "yes"),
         digest_token_budget=digest_token_budget,
+        log_level=log_level,
+        pg_user=pg_user,
     )

@@ -17,6 +17,7 @@ from typing import Any
 from bot.brief import BriefFacts, BriefNote, select_notes
 from bot.llm import LlmFailed
 from bot.services import Services
+from bot.timeline import merge_waiting, waiting_entries
 from memory.prospects import prospect_slug
 from memory.records import OUTCOMES
 from prompts import load_schema, load_text
@@ -75,13 +76,18 @@ async def gather_contexts(
     today: date,
     concurrency: int = GATHER_CONCURRENCY,
 ) -> list[ProspectContext]:
-    """Every prospect of the rep with facts and notes, recalled concurrently (bounded)."""
-    prospects = await services.memory.rep_prospects(workspace_id, rep_id)
+    """Every prospect of the rep with facts and notes, recalled concurrently (bounded).
+
+    The rep's prospects come from the local index, which has every call from the moment it
+    is submitted; calls still on their way to memory count too (marked).
+    """
+    prospects = await services.index.known_prospects(workspace_id, rep_id=rep_id)
     semaphore = asyncio.Semaphore(concurrency)
 
     async def context(slug: str, name: str, company: str) -> ProspectContext:
         async with semaphore:
-            entries, recalled = await asyncio.gather(
+            waiting, stored, recalled = await asyncio.gather(
+                waiting_entries(services, workspace_id, slug),
                 services.memory.timeline(workspace_id, slug),
                 services.memory.recall_prospect(
                     workspace_id,
@@ -91,6 +97,7 @@ async def gather_contexts(
                     max_tokens=1024,
                 ),
             )
+        entries = merge_waiting(stored, waiting)
         short = [replace(e, note=e.note[:NOTE_CHARS]) for e in entries]
         facts = BriefFacts.from_timeline(entries, today)
         return ProspectContext(slug, name, company, facts, select_notes(short, recalled))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.blocks.limits import quote_input
 from bot.scheduler import DAYS, next_digest_time
 from memory.index import DigestSetting, LocalIndex
 
@@ -39,7 +40,7 @@ def parse_digest_command(text: str) -> DigestCommand | str:
     if words in (["on"], ["off"]):
         return DigestCommand(words[0])
     if words[0] != "settings":
-        return f"I didn't understand `{text.strip()}`. {DIGEST_HELP}"
+        return f"I didn't understand “{quote_input(text)}”. {DIGEST_HELP}"
     if len(words) == 1:
         return DigestCommand("show")
     day = words[1][:3]
@@ -51,13 +52,14 @@ def parse_digest_command(text: str) -> DigestCommand | str:
     return DigestCommand("set", day, hour)
 
 
-def enroll_rep(index: LocalIndex, workspace_id: str, rep_id: str, tz: str | None) -> None:
+async def enroll_rep(index: LocalIndex, workspace_id: str, rep_id: str, tz: str | None) -> None:
     """A rep is scheduled (Monday 08:00 their time) when they first log a call."""
-    if index.digest_setting(workspace_id, rep_id) is None:
-        index.save_digest_setting(DigestSetting(workspace_id, rep_id, tz or "UTC"))
+    await index.save_digest_setting(
+        DigestSetting(workspace_id, rep_id, tz or "UTC"), only_if_missing=True
+    )
 
 
-def apply_digest_command(
+async def apply_digest_command(
     index: LocalIndex,
     workspace_id: str,
     rep_id: str,
@@ -66,7 +68,7 @@ def apply_digest_command(
     now: datetime,
 ) -> str:
     """Change (or show) the setting; the reply says when the next digest comes."""
-    current = index.digest_setting(workspace_id, rep_id) or DigestSetting(
+    current = await index.digest_setting(workspace_id, rep_id) or DigestSetting(
         workspace_id, rep_id, tz or "UTC"
     )
     updated = replace(current, tz=tz or current.tz)
@@ -76,7 +78,7 @@ def apply_digest_command(
     elif command.kind in ("on", "off"):
         updated = replace(updated, enabled=command.kind == "on")
     if command.kind != "show":
-        index.save_digest_setting(updated)
+        await index.save_digest_setting(updated)
     if not updated.enabled:
         return "Your weekly digest is *off*. `/digest on` turns it back on."
     when = f"{_DAY_NAMES[updated.day]}s at {updated.hour:02d}:00 ({updated.tz})"

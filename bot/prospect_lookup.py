@@ -18,11 +18,11 @@ class ProspectMatch:
     ambiguous: bool = False  # the typed words fit several known prospects
 
 
-def find_prospect(index: LocalIndex, workspace_id: str, typed: str) -> ProspectMatch:
+async def find_prospect(index: LocalIndex, workspace_id: str, typed: str) -> ProspectMatch:
     """Exact (any case, accents, spacing), else a unique partial match, else suggestions."""
     name = clean_prospect_name(typed)
     slug = prospect_slug(name)
-    known = index.known_prospects(workspace_id)
+    known = await index.known_prospects(workspace_id)
     exact = next((p for p in known if p.slug == slug), None)
     if exact is not None:
         return ProspectMatch(typed, exact.slug, exact.name, True, [])

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,9 +28,16 @@ from memory.index import DigestSetting
 logger = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MISFIRE_GRACE = 6 * 3600  # a digest up to 6 hours late still goes out, once
 SYNC_EVERY_MINUTES = 5
-DELIVERY_CONCURRENCY = 10  # reps due at the same instant are served side by side
+DELIVERY_CONCURRENCY = 10  # reps due at the same instant are served side by side, 10 at a time
+# A failed digest (memory down at 08:00) is tried again within the morning.
+RETRY_DELAYS = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+CLAIM_LEASE = timedelta(minutes=15)  # a claim whose sender died is free again after this
 
 # APScheduler stores a job's callable by import path, so the job finds the running scheduler
 # here; set by DigestScheduler.start and cleared by shutdown.
@@ -58,36 +67,51 @@ def next_digest_time(setting: DigestSetting, after: datetime) -> datetime | None
     return fire
 
 
-async def run_digest_job(workspace_id: str, rep_id: str) -> None:
-    """The scheduled job: one rep's digest; a rep who left is unscheduled."""
+def catch_up_seconds(setting: DigestSetting) -> int:
+    """How late a digest may still go out: until the end of the rep's day it was due on."""
+    return max(3600, (24 - setting.hour) * 3600)
+
+
+def digest_period(tz: str, now: datetime) -> str:
+    """The period a digest belongs to: the rep's local date it is sent for."""
+    return now.astimezone(_zone(tz)).date().isoformat()
+
+
+async def run_digest_job(workspace_id: str, rep_id: str, period: str | None = None) -> None:
+    """The scheduled job (cron or retry): one rep's digest, through the bounded path."""
     if _active is None:
         logger.error("Digest job for %s ran with no active scheduler", rep_id)
         return
-    await _active.deliver(workspace_id, rep_id)
+    await _active.run_scheduled(workspace_id, rep_id, period=period)
 
 
 class DigestScheduler:
-    def __init__(self, services: Services, client: AsyncWebClient, db_url: str) -> None:
+    def __init__(
+        self,
+        services: Services,
+        client: AsyncWebClient,
+        db_url: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.services = services
         self.client = client
+        self.clock = clock
+        # Every scheduled digest, cron or retry, takes a slot: reps due at once never stampede.
+        self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
         self.scheduler = AsyncIOScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(url=db_url, tablename="digest_jobs"),
                 "memory": MemoryJobStore(),
             },
-            job_defaults={
-                "coalesce": True,
-                "misfire_grace_time": MISFIRE_GRACE,
-                "max_instances": 1,
-            },
+            job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
 
-    def start(self, paused: bool = False) -> None:
+    async def start(self, paused: bool = False) -> None:
         global _active
         _active = self
         self.scheduler.start(paused=paused)
-        self.sync()
+        await self.sync()
         # Settings written by other processes (or /digest settings) are picked up here.
         self.scheduler.add_job(
             self.sync,
@@ -105,15 +129,15 @@ class DigestScheduler:
         if _active is self:
             _active = None
 
-    def sync(self) -> None:
+    async def sync(self) -> None:
         """Make the job store match the settings: one job per enabled rep, none for the rest."""
         wanted = {
             job_id(s.workspace_id, s.rep_id): s
-            for s in self.services.index.digest_settings()
+            for s in await self.services.index.digest_settings()
             if s.enabled
         }
         for job in self.scheduler.get_jobs(jobstore="default"):
-            if job.id not in wanted:
+            if job.id.startswith("digest:") and job.id not in wanted:
                 job.remove()
         for id_, setting in wanted.items():
             trigger = digest_trigger(setting)
@@ -128,6 +152,8 @@ class DigestScheduler:
                 id=id_,
                 jobstore="default",
                 replace_existing=True,
+                # Down at 08:00 and back at 09:30: the digest still goes out that day, once.
+                misfire_grace_time=catch_up_seconds(setting),
             )
             logger.info("Scheduled %s: %s", id_, trigger)
 
@@ -135,23 +161,83 @@ class DigestScheduler:
         outcome = await send_digest(self.services, self.client, workspace_id, rep_id)
         if outcome is Delivery.REP_GONE:
             logger.warning("Unscheduling %s: they left the workspace", rep_id)
-            self.services.index.remove_digest_setting(workspace_id, rep_id)
-            self.sync()
+            await self.services.index.remove_digest_setting(workspace_id, rep_id)
+            await self.sync()
         return outcome
 
+    async def run_scheduled(
+        self,
+        workspace_id: str,
+        rep_id: str,
+        now: datetime | None = None,
+        period: str | None = None,
+    ) -> Delivery | None:
+        """The production path for a scheduled digest: bounded, claimed once per rep and
+        period in the database (a restart or a second scheduler never sends it twice), and
+        retried within the morning when it fails. None: sent already or being sent elsewhere."""
+        now = now or self.clock()
+        index = self.services.index
+        if period is None:
+            setting = await index.digest_setting(workspace_id, rep_id)
+            period = digest_period(setting.tz if setting else "UTC", now)
+        async with self._slots:
+            attempt = await index.claim_digest(workspace_id, rep_id, period, now, CLAIM_LEASE)
+            if attempt is None:
+                logger.info("Digest %s for %s: already sent or in progress", period, rep_id)
+                return None
+            outcome = await self.deliver(workspace_id, rep_id)
+            done = outcome is not Delivery.FAILED
+            await index.finish_digest(workspace_id, rep_id, period, done, self.clock())
+        if not done:
+            self._retry_later(workspace_id, rep_id, period, attempt, now)
+        return outcome
+
+    def _retry_later(
+        self, workspace_id: str, rep_id: str, period: str, attempt: int, now: datetime
+    ) -> None:
+        if attempt > len(RETRY_DELAYS):
+            logger.error(
+                "Digest %s for %s failed %d times; giving up until the next one",
+                period,
+                rep_id,
+                attempt,
+            )
+            return
+        run_at = now + RETRY_DELAYS[attempt - 1]
+        logger.warning(
+            "Digest %s for %s failed (attempt %d); retrying at %s", period, rep_id, attempt, run_at
+        )
+        self.scheduler.add_job(
+            run_digest_job,
+            "date",
+            run_date=run_at,
+            args=[workspace_id, rep_id, period],
+            id=f"digest-retry:{workspace_id}:{rep_id}",
+            jobstore="default",
+            replace_existing=True,
+            misfire_grace_time=3 * 3600,
+        )
+
+    def retry_job(self, workspace_id: str, rep_id: str) -> Job | None:
+        job: Job | None = self.scheduler.get_job(f"digest-retry:{workspace_id}:{rep_id}")
+        return job
+
     async def run_due(self, now: datetime) -> dict[str, Delivery]:
-        """Deliver every digest due at `now` (an injected clock; nothing sleeps)."""
-        self.sync()
+        """Run every digest due at `now` (an injected clock) through the production path."""
+        await self.sync()
         window = now - timedelta(minutes=1)
         due = [
             job
             for job in self.scheduler.get_jobs(jobstore="default")
-            if (fire := job.trigger.get_next_fire_time(None, window)) is not None and fire <= now
+            if job.id.startswith("digest:")
+            and (fire := job.trigger.get_next_fire_time(None, window)) is not None
+            and fire <= now
         ]
-        semaphore = asyncio.Semaphore(DELIVERY_CONCURRENCY)
-
-        async def one(workspace_id: str, rep_id: str) -> tuple[str, Delivery]:
-            async with semaphore:
-                return rep_id, await self.deliver(workspace_id, rep_id)
-
-        return dict(await asyncio.gather(*(one(*job.args) for job in due)))
+        outcomes = await asyncio.gather(
+            *(self.run_scheduled(job.args[0], job.args[1], now=now) for job in due)
+        )
+        return {
+            job.args[1]: outcome
+            for job, outcome in zip(due, outcomes, strict=True)
+            if outcome is not None
+        }

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.llm import LlmClient
+from bot.outbox import Outbox
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 
@@ -23,6 +24,12 @@ class Services:
     llm: LlmClient | None = None  # None when no GROQ_API_KEY: briefs are memory-only
     clock: Callable[[], datetime] = field(default=utc_now)
     digest_token_budget: int = 24_000  # the digest prompt's ceiling (DIGEST_TOKEN_BUDGET)
+    # The one path a logged call takes to memory; made from memory and index when not given.
+    outbox: Outbox = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = Outbox(self.index, self.memory)
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""

@@ -5,16 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
-from bot.blocks.limits import escape_mrkdwn
+from bot.blocks.limits import escape_mrkdwn, quote_input
 from bot.blocks.messages import BRIEF_USAGE
 from bot.brief import make_brief
 from bot.services import Services
-from handlers.slack_io import Rendered, rep_timezone, show_ephemeral
+from handlers.slack_io import (
+    Rendered,
+    prospect_from_button,
+    rep_timezone,
+    show_ephemeral,
+    user_of,
+    workspace_of,
+)
 
 
 async def show_brief(
@@ -29,7 +36,7 @@ async def show_brief(
     async def render() -> Rendered:
         tz = await rep_timezone(client, user_id)
         result = await make_brief(services, workspace_id, typed, tz)
-        return f"Pre-call brief: {result.match.name}", build_brief_blocks(result)
+        return f"Pre-call brief: {escape_mrkdwn(result.match.name)}", build_brief_blocks(result)
 
     await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace)
 
@@ -37,32 +44,33 @@ async def show_brief(
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/brief")
     async def handle_brief_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         typed = command.get("text", "").strip()
         if not typed:
             await ack(text=BRIEF_USAGE)
             return
-        await ack(response_type="ephemeral", text=f"🔎 Recalling {escape_mrkdwn(typed)}…")
+        await ack(response_type="ephemeral", text=f"🔎 Recalling {quote_input(typed)}…")
         await show_brief(
-            services, client, respond, command["team_id"], command["user_id"], typed, True
+            services, client, respond, workspace_of(context), user_of(context), typed, True
         )
 
     @app.action(re.compile(f"^{ids.OPEN_BRIEF_ACTION}"))
     async def handle_open_brief(
         ack: AsyncAck,
-        body: dict[str, Any],
         action: dict[str, Any],
+        context: AsyncBoltContext,
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
         await ack()
+        typed = await prospect_from_button(action, respond)
+        if typed is None:
+            return
         await show_brief(
-            services,
-            client,
-            respond,
-            body["team"]["id"],
-            body["user"]["id"],
-            action["value"],
-            False,
+            services, client, respond, workspace_of(context), user_of(context), typed, False
         )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
 from bot.digest_settings import apply_digest_command, parse_digest_command
 from bot.services import Services
-from handlers.slack_io import rep_timezone
+from handlers.slack_io import rep_timezone, user_of, workspace_of
 
 REPLIES = {
     Delivery.SENT: "Your digest is in your DMs from SalesMemory.",
@@ -24,17 +24,21 @@ REPLIES = {
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/digest")
     async def handle_digest_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         parsed = parse_digest_command(command.get("text", ""))
         if isinstance(parsed, str):
             await ack(text=parsed)
             return
-        workspace_id, rep_id = command["team_id"], command["user_id"]
+        workspace_id, rep_id = workspace_of(context), user_of(context)
         if parsed.kind != "now":
             await ack()
             tz = await rep_timezone(client, rep_id)
-            reply = apply_digest_command(
+            reply = await apply_digest_command(
                 services.index, workspace_id, rep_id, tz, parsed, services.clock()
             )
             await respond(text=reply, response_type="ephemeral")

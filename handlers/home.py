@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import build_home_view
 from bot.services import Services
-from handlers.slack_io import rep_timezone
+from handlers.slack_io import rep_timezone, workspace_of
 
 logger = logging.getLogger(__name__)
 
@@ -19,12 +19,15 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("app_home_opened")
     async def handle_home_opened(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         if event.get("tab") != "home":
             return
-        user_id = event["user"]
-        prospects = services.index.known_prospects(body["team_id"], rep_id=user_id)
+        user_id = str(event.get("user") or context.user_id or "")
+        if not user_id:
+            logger.warning("app_home_opened without a user; nothing to publish")
+            return
+        prospects = await services.index.known_prospects(workspace_of(context), rep_id=user_id)
         today = services.today(await rep_timezone(client, user_id))
         try:
             await client.views_publish(user_id=user_id, view=build_home_view(prospects, today))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
-from bot.blocks.limits import escape_mrkdwn
+from bot.blocks.limits import quote_input
 from bot.blocks.log_modal import (
     build_log_modal,
     build_prospect_options,
@@ -19,15 +20,23 @@ from bot.blocks.log_modal import (
     read_log_modal,
 )
 from bot.blocks.messages import build_log_confirmation
-from bot.calls import call_from_form, log_call
+from bot.calls import Confirm, call_from_form, confirm_when_delivered
 from bot.digest_settings import enroll_rep
 from bot.log_form import validate_log_form
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
-from handlers.slack_io import rep_timezone, tell_rep
+from handlers.slack_io import rep_timezone, tell_rep, user_of, workspace_of
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
+from memory.records import CallLog
 
 logger = logging.getLogger(__name__)
+
+# The submission is written to the database before the modal is acked, inside Slack's 3 s.
+WRITE_AHEAD_SECONDS = 2.0
+NOT_SAVED = (
+    "I couldn't save this just now (my database is busy). Everything you typed is still "
+    "here: press Save again in a moment."
+)
 
 
 async def open_log_modal(
@@ -41,7 +50,7 @@ async def open_log_modal(
     """Open the modal, pre-filled with the prospect the rep named; False if Slack refused."""
     prospect: str | None = None
     if prospect_slug(typed):
-        match = find_prospect(services.index, workspace_id, typed)
+        match = await find_prospect(services.index, workspace_id, typed)
         name = match.name if match.known else clean_prospect_name(typed)
         prospect = name if len(name) <= MAX_PROSPECT_NAME else None
     tz = await rep_timezone(client, user_id)
@@ -54,85 +63,117 @@ async def open_log_modal(
     return True
 
 
+def confirmer(client: AsyncWebClient) -> Confirm:
+    """How the rep hears about a logged call: a DM naming the prospect and outcome."""
+
+    async def confirm(call: CallLog, kind: str) -> None:
+        text, blocks = build_log_confirmation(call, kind)
+        try:
+            await client.chat_postMessage(channel=call.rep_id, text=text, blocks=blocks)
+        except SlackApiError:
+            logger.exception("Could not confirm logged call %s", call.call_id)
+
+    return confirm
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/log")
     async def handle_log_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
         typed = command.get("text", "")
         opened = await open_log_modal(
-            services, client, command["trigger_id"], command["user_id"], command["team_id"], typed
+            services,
+            client,
+            command.get("trigger_id", ""),
+            user_of(context),
+            workspace_of(context),
+            typed,
         )
         if not opened:
             await respond(
                 "I couldn't open the call form just now. Please run `/log` again."
-                + (f" (You typed: {typed.strip()})" if typed.strip() else "")
+                + (f" (You typed: {quote_input(typed)})" if typed.strip() else "")
             )
         elif len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
             await respond(
                 f"That name is longer than {MAX_PROSPECT_NAME} characters, so I left the "
-                f"prospect empty in the form. You typed: {typed.strip()}"
+                f"prospect empty in the form. You typed: {quote_input(typed, 400)}"
             )
 
     @app.action(ids.OPEN_LOG_ACTION)
     async def handle_open_log_button(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
-        user_id = body["user"]["id"]
+        user_id = user_of(context)
         opened = await open_log_modal(
             services,
             client,
-            body["trigger_id"],
+            str(body.get("trigger_id", "")),
             user_id,
-            body["team"]["id"],
-            action.get("value", ""),
+            workspace_of(context),
+            str(action.get("value") or ""),
         )
         if not opened:
             await tell_rep(client, user_id, "I couldn't open the call form. Please try `/log`.")
 
     @app.options(ids.PROSPECT_ACTION)
-    async def handle_prospect_typeahead(ack: AsyncAck, body: dict[str, Any]) -> None:
-        typed = body.get("value", "")
-        known = services.index.search_prospects(body["team"]["id"], typed)
+    async def handle_prospect_typeahead(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        typed = str(body.get("value") or "")
+        try:
+            known = await asyncio.wait_for(
+                services.index.search_prospects(workspace_of(context), typed), 2.0
+            )
+        except Exception:
+            # The rep can still type a new name; known names come back when the index does.
+            logger.exception("Prospect typeahead failed; offering only the typed name")
+            known = []
         await ack(options=build_prospect_options(typed, known))
 
     @app.view(ids.LOG_MODAL_CALLBACK)
     async def handle_log_submission(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
-        metadata = json.loads(view.get("private_metadata") or "{}")
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            tz = metadata.get("tz") if isinstance(metadata, dict) else None
+        except json.JSONDecodeError:
+            tz = None
+        tz = tz if isinstance(tz, str) else None
         form, errors = validate_log_form(
-            read_log_modal(view["state"]["values"]), services.today(metadata.get("tz"))
+            read_log_modal((view.get("state") or {}).get("values") or {}), services.today(tz)
         )
         if form is None:
             # The modal stays open with everything the rep typed, and says what to fix.
             await ack(response_action="errors", errors=modal_errors(errors))
             return
-        await ack()
-        user_id = body["user"]["id"]
-        workspace_id = body["team"]["id"]
+        user_id, workspace_id = user_of(context), workspace_of(context)
+        call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
         try:
-            call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
-            result = await log_call(services, call)
+            # Write-ahead: the note is durable before the modal closes.
+            await asyncio.wait_for(services.outbox.submit(call), WRITE_AHEAD_SECONDS)
         except Exception:
-            logger.exception("Logging a call failed unexpectedly")
-            await tell_rep(
-                client,
-                user_id,
-                f"Something went wrong saving your call with {form.prospect}. Here is what you "
-                f"wrote, so nothing is lost — please log it again:\n\n{escape_mrkdwn(form.note)}",
-            )
+            logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
+            await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))
             return
+        await ack()
         try:
-            enroll_rep(services.index, workspace_id, user_id, metadata.get("tz"))
+            await enroll_rep(services.index, workspace_id, user_id, tz)
         except Exception:
             logger.exception("Could not schedule %s's weekly digest", user_id)
-        if result.duplicate:
-            return  # the same modal submitted twice: stored once, confirmed once
-        text, blocks = build_log_confirmation(result)
-        try:
-            await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-        except SlackApiError:
-            logger.exception("Could not confirm logged call %s", call.call_id)
+        await confirm_when_delivered(services, call, confirmer(client))

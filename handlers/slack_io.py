@@ -3,19 +3,45 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.messages import MEMORY_DOWN, SOMETHING_BROKE
+from bot.blocks.messages import MEMORY_DOWN, STALE_BUTTON, something_broke
+from memory.prospects import prospect_slug
 from memory.store import MemoryUnavailable
 
 logger = logging.getLogger(__name__)
 
 Rendered = tuple[str, list[dict[str, Any]]]
+
+
+class NoWorkspace(Exception):
+    """A request with neither a workspace nor an organisation: there is no bank to use."""
+
+
+def workspace_of(context: AsyncBoltContext) -> str:
+    """The bank a request belongs to: its workspace, or, for an org-wide install acting
+    outside any one workspace (Enterprise Grid, `team: null`), its organisation."""
+    found = context.team_id or context.enterprise_id
+    if not found:
+        raise NoWorkspace("the request names no workspace or organisation")
+    return found
+
+
+def user_of(context: AsyncBoltContext) -> str:
+    if not context.user_id:
+        raise NoWorkspace("the request names no user")
+    return context.user_id
+
+
+def reference_id() -> str:
+    """A short id a rep can quote and an admin can find in the log."""
+    return uuid.uuid4().hex[:8]
 
 
 async def rep_timezone(client: AsyncWebClient, user_id: str) -> str | None:
@@ -49,6 +75,16 @@ async def show_ephemeral(
         logger.exception("%s: memory unavailable", what)
         text, blocks = MEMORY_DOWN, None
     except Exception:
-        logger.exception("%s failed", what)
-        text, blocks = SOMETHING_BROKE, None
+        ref = reference_id()
+        logger.exception("%s failed (ref %s)", what, ref)
+        text, blocks = something_broke(ref), None
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
+
+
+async def prospect_from_button(action: dict[str, Any], respond: AsyncRespond) -> str | None:
+    """The prospect name a button carries; a forged or empty one gets a short message."""
+    typed = action.get("value")
+    if isinstance(typed, str) and prospect_slug(typed):
+        return typed
+    await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+    return None

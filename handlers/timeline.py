@@ -6,14 +6,18 @@ import json
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.blocks import ids
-from bot.blocks.messages import TIMELINE_USAGE
+from bot.blocks.limits import escape_mrkdwn
+from bot.blocks.messages import STALE_BUTTON, TIMELINE_USAGE
 from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
 from bot.timeline import prospect_timeline
-from handlers.slack_io import Rendered, show_ephemeral
+from handlers.slack_io import Rendered, prospect_from_button, show_ephemeral, workspace_of
+from memory.prospects import prospect_slug
+
+MAX_PAGE = 10_000
 
 
 async def show_timeline(
@@ -26,36 +30,58 @@ async def show_timeline(
 ) -> None:
     async def render() -> Rendered:
         timeline = await prospect_timeline(services, workspace_id, typed)
-        return f"Timeline for {timeline.match.name}", build_timeline_blocks(timeline, page)
+        text = f"Timeline for {escape_mrkdwn(timeline.match.name)}"
+        return text, build_timeline_blocks(timeline, page)
 
     await show_ephemeral(respond, f"Timeline for {typed!r}", render(), replace)
+
+
+def read_page_value(value: Any) -> tuple[str, int] | None:
+    """(prospect, page) from a page button's value; None when it is forged or stale."""
+    try:
+        wanted = json.loads(value) if isinstance(value, str) else None
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(wanted, dict):
+        return None
+    slug, page = wanted.get("slug"), wanted.get("page")
+    if not isinstance(slug, str) or not prospect_slug(slug):
+        return None
+    if isinstance(page, bool) or not isinstance(page, int) or not 0 <= page <= MAX_PAGE:
+        return None
+    return slug, page
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/timeline")
     async def handle_timeline_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
         typed = command.get("text", "").strip()
         if not typed:
             await ack(text=TIMELINE_USAGE)
             return
         await ack()
-        await show_timeline(services, respond, command["team_id"], typed)
+        await show_timeline(services, respond, workspace_of(context), typed)
 
     @app.action(re.compile(f"^{ids.TIMELINE_PAGE_ACTION}"))
     async def handle_timeline_page(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
         await ack()
-        wanted = json.loads(action["value"])
-        await show_timeline(
-            services, respond, body["team"]["id"], wanted["slug"], int(wanted["page"]), True
-        )
+        wanted = read_page_value(action.get("value"))
+        if wanted is None:
+            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            return
+        slug, page = wanted
+        await show_timeline(services, respond, workspace_of(context), slug, page, True)
 
     @app.action(re.compile(f"^{ids.OPEN_TIMELINE_ACTION}"))
     async def handle_open_timeline(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
         await ack()
-        await show_timeline(services, respond, body["team"]["id"], action["value"])
+        typed = await prospect_from_button(action, respond)
+        if typed is None:
+            return
+        await show_timeline(services, respond, workspace_of(context), typed)

@@ -1,81 +1,46 @@
-"""The local index: metadata only, for typeahead, enumeration and notes waiting for Hindsight.
+"""The local index: metadata, digest settings, and calls waiting to reach Hindsight.
 
-It holds no note text except calls that could not reach Hindsight yet, and can be rebuilt
-from Hindsight. SQLite by default; any SQLAlchemy URL (PostgreSQL) works.
+It holds no note text except calls not yet delivered to Hindsight (the write-ahead outbox),
+and can be rebuilt from Hindsight. SQLite by default; any SQLAlchemy URL (PostgreSQL) works.
+
+Every public method is a coroutine that runs its query on a small pool of its own threads:
+a locked or slow database delays only the request that needs it, never the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import make_url
 
+from memory.index_tables import (
+    TOLD_STORED,
+    TOLD_WAITING,
+    UNCONFIRMED,
+    calls,
+    create_and_upgrade,
+    digest_runs,
+    digest_settings,
+    outbox,
+    prospects,
+)
 from memory.prospects import prospect_slug
 from memory.records import CallLog
 
-_metadata = MetaData()
+P = ParamSpec("P")
+T = TypeVar("T")
 
-prospects = Table(
-    "prospects",
-    _metadata,
-    Column("workspace_id", String(32), primary_key=True),
-    Column("slug", String(128), primary_key=True),
-    Column("name", String(128), nullable=False),
-    Column("company", String(128), nullable=False, default=""),
-)
-
-calls = Table(
-    "calls",
-    _metadata,
-    Column("call_id", String(128), primary_key=True),
-    Column("workspace_id", String(32), nullable=False, index=True),
-    Column("slug", String(128), nullable=False),
-    Column("rep_id", String(32), nullable=False),
-    Column("call_date", Date, nullable=False),
-    Column("outcome", String(32), nullable=False),
-)
-
-pending_calls = Table(
-    "pending_calls",
-    _metadata,
-    Column("call_id", String(128), primary_key=True),
-    Column("workspace_id", String(32), nullable=False, index=True),
-    Column("slug", String(128), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("kept_at", DateTime(timezone=True), nullable=False),
-)
-
-
-digest_settings = Table(
-    "digest_settings",
-    _metadata,
-    Column("workspace_id", String(32), primary_key=True),
-    Column("rep_id", String(32), primary_key=True),
-    Column("tz", String(64), nullable=False),
-    Column("day", String(3), nullable=False),
-    Column("hour", Integer, nullable=False),
-    Column("enabled", Integer, nullable=False),
-)
+# How long SQLite waits for another writer's lock before giving up on one statement.
+BUSY_TIMEOUT_SECONDS = 5.0
+_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -99,29 +64,100 @@ class KnownProspect:
     interactions: int
 
 
+@dataclass(frozen=True)
+class WaitingCall:
+    """A call in the outbox, with how delivery has gone so far."""
+
+    call: CallLog
+    attempts: int
+    last_error: str | None
+
+
+def _offloaded(
+    method: Callable[Concatenate[LocalIndex, P], T],
+) -> Callable[Concatenate[LocalIndex, P], Coroutine[Any, Any, T]]:
+    """Run a blocking index method on the index's own threads; callers await it."""
+
+    @functools.wraps(method)
+    async def run(self: LocalIndex, *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(method, self, *args, **kwargs)
+        )
+
+    return run
+
+
 class LocalIndex:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _metadata.create_all(engine)
+        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="local-index")
+        create_and_upgrade(engine)
 
     @classmethod
-    def open(cls, url: str) -> LocalIndex:
+    def open(cls, url: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> LocalIndex:
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database:
+        if parsed.get_backend_name() != "sqlite":
+            return cls(create_engine(url, pool_pre_ping=True))
+        if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return cls(create_engine(url))
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets reads go on while another process writes.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return cls(engine)
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
         self._engine.dispose()
 
-    def record_call(self, call: CallLog) -> bool:
-        """Remember a call's metadata; False when this call id was recorded already."""
+    # -- calls and the write-ahead outbox -------------------------------------------------
+
+    @_offloaded
+    def write_ahead(self, call: CallLog, now: datetime | None = None) -> bool:
+        """Keep a submitted call, note and all, until Hindsight has it; one transaction.
+
+        False when this call id was submitted before (a repeated submission stores nothing new).
+        """
         with self._engine.begin() as conn:
-            exists = conn.execute(
-                select(calls.c.call_id).where(calls.c.call_id == call.call_id)
-            ).first()
+            if self._call_exists(conn, call.call_id):
+                self._upsert_prospect(conn, call)
+                return False
             self._upsert_prospect(conn, call)
-            if exists:
+            conn.execute(
+                calls.insert().values(
+                    call_id=call.call_id,
+                    workspace_id=call.workspace_id,
+                    slug=call.slug,
+                    rep_id=call.rep_id,
+                    call_date=call.call_date,
+                    outcome=call.outcome,
+                    confirmed=UNCONFIRMED,
+                )
+            )
+            conn.execute(
+                outbox.insert().values(
+                    call_id=call.call_id,
+                    workspace_id=call.workspace_id,
+                    slug=call.slug,
+                    payload=call.to_json(),
+                    attempts=0,
+                    kept_at=now or datetime.now(UTC),
+                )
+            )
+            return True
+
+    @_offloaded
+    def record_delivered_call(self, call: CallLog) -> bool:
+        """Index a call that is already in Hindsight (no outbox row); False if known."""
+        with self._engine.begin() as conn:
+            self._upsert_prospect(conn, call)
+            if self._call_exists(conn, call.call_id):
                 return False
             conn.execute(
                 calls.insert().values(
@@ -131,9 +167,15 @@ class LocalIndex:
                     rep_id=call.rep_id,
                     call_date=call.call_date,
                     outcome=call.outcome,
+                    confirmed=TOLD_STORED,
                 )
             )
             return True
+
+    @staticmethod
+    def _call_exists(conn: Connection, call_id: str) -> bool:
+        found = conn.execute(select(calls.c.call_id).where(calls.c.call_id == call_id)).first()
+        return found is not None
 
     def _upsert_prospect(self, conn: Connection, call: CallLog) -> None:
         row = conn.execute(
@@ -157,77 +199,130 @@ class LocalIndex:
                 .values(company=call.company)
             )
 
-    def known_prospects(self, workspace_id: str, rep_id: str | None = None) -> list[KnownProspect]:
-        """A workspace's prospects (or only those `rep_id` logged calls with), latest first."""
-        stats_query = select(
-            calls.c.slug,
-            func.max(calls.c.call_date).label("last_contact"),
-            func.count().label("interactions"),
-        ).where(calls.c.workspace_id == workspace_id)
-        if rep_id is not None:
-            stats_query = stats_query.where(calls.c.rep_id == rep_id)
-        stats = stats_query.group_by(calls.c.slug).subquery()
-        query = (
-            select(prospects, stats.c.last_contact, stats.c.interactions)
-            .join(stats, stats.c.slug == prospects.c.slug, isouter=rep_id is None)
-            .where(prospects.c.workspace_id == workspace_id)
-        )
-        with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        known = [
-            KnownProspect(
-                slug=row.slug,
-                name=row.name,
-                company=row.company,
-                last_contact=row.last_contact,
-                interactions=row.interactions or 0,
-            )
-            for row in rows
-        ]
-        return sorted(known, key=lambda p: (p.last_contact or date.min, p.name), reverse=True)
+    @_offloaded
+    def claim_due(
+        self, owner_until: datetime, now: datetime, limit: int
+    ) -> list[tuple[CallLog, int]]:
+        """Lease up to `limit` waiting calls due now, oldest first: (call, attempts so far).
 
-    def search_prospects(self, workspace_id: str, typed: str, limit: int = 20) -> list[str]:
-        """Known names whose slug contains what was typed (typeahead), most recent first."""
-        needle = prospect_slug(typed)
-        return [p.name for p in self.known_prospects(workspace_id) if needle in p.slug][:limit]
-
-    def prospect(self, workspace_id: str, slug: str) -> KnownProspect | None:
-        return next((p for p in self.known_prospects(workspace_id) if p.slug == slug), None)
-
-    def keep_pending(self, call: CallLog) -> None:
-        """Keep a call that could not reach Hindsight, note text and all, until it can."""
+        A call leased by another worker (another replica) is skipped until its lease ends.
+        """
+        free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        due = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
         with self._engine.begin() as conn:
-            attempts = conn.execute(
-                select(pending_calls.c.attempts).where(pending_calls.c.call_id == call.call_id)
-            ).scalar()
-            conn.execute(delete(pending_calls).where(pending_calls.c.call_id == call.call_id))
-            conn.execute(
-                pending_calls.insert().values(
-                    call_id=call.call_id,
-                    workspace_id=call.workspace_id,
-                    slug=call.slug,
-                    payload=call.to_json(),
-                    attempts=(attempts or 0) + 1,
-                    kept_at=datetime.now(UTC),
-                )
-            )
+            rows = conn.execute(
+                select(outbox.c.call_id, outbox.c.payload, outbox.c.attempts)
+                .where(and_(free, due))
+                .order_by(outbox.c.kept_at)
+                .limit(limit)
+            ).all()
+            claimed = []
+            for row in rows:
+                taken = conn.execute(
+                    outbox.update()
+                    .where(outbox.c.call_id == row.call_id, free)
+                    .values(lease_until=owner_until)
+                ).rowcount
+                if taken == 1:
+                    claimed.append((CallLog.from_json(row.payload), row.attempts))
+            return claimed
 
-    def pending(self, workspace_id: str | None = None, slug: str | None = None) -> list[CallLog]:
-        query = select(pending_calls.c.payload).order_by(pending_calls.c.kept_at)
+    @_offloaded
+    def mark_delivered(self, call_id: str) -> int | None:
+        """Drop the delivered call's text; returns what the rep had been told (None: gone)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(outbox).where(outbox.c.call_id == call_id))
+            told = conn.execute(
+                select(calls.c.confirmed).where(calls.c.call_id == call_id)
+            ).scalar()
+            return None if told is None else int(told)
+
+    @_offloaded
+    def release(
+        self, call_id: str, retry_at: datetime | None, error: str | None, count_attempt: bool
+    ) -> None:
+        """Give a leased call back: due again at `retry_at` (None: at once)."""
+        values: dict[str, Any] = {
+            "lease_until": None,
+            "next_attempt_at": retry_at,
+            "last_error": (error or "")[:300] or None,
+        }
+        if count_attempt:
+            values["attempts"] = outbox.c.attempts + 1
+        with self._engine.begin() as conn:
+            conn.execute(outbox.update().where(outbox.c.call_id == call_id).values(**values))
+
+    @_offloaded
+    def claim_confirmation(self, call_id: str, told: int) -> int | None:
+        """Move what the rep was told forward to `told`, once; returns what it was before.
+
+        None when it was already at `told` or beyond (someone else told them): say nothing.
+        """
+        with self._engine.begin() as conn:
+            before = conn.execute(
+                select(calls.c.confirmed).where(calls.c.call_id == call_id)
+            ).scalar()
+            if before is None or int(before) >= told:
+                return None
+            moved = conn.execute(
+                calls.update()
+                .where(calls.c.call_id == call_id, calls.c.confirmed == before)
+                .values(confirmed=told)
+            ).rowcount
+            return int(before) if moved == 1 else None
+
+    @_offloaded
+    def waiting(self, workspace_id: str | None = None, slug: str | None = None) -> list[CallLog]:
+        """Calls not yet in Hindsight, oldest first (optionally one workspace or prospect)."""
+        query = select(outbox.c.payload).order_by(outbox.c.kept_at)
         if workspace_id is not None:
-            query = query.where(pending_calls.c.workspace_id == workspace_id)
+            query = query.where(outbox.c.workspace_id == workspace_id)
         if slug is not None:
-            query = query.where(pending_calls.c.slug == slug)
+            query = query.where(outbox.c.slug == slug)
         with self._engine.connect() as conn:
             return [CallLog.from_json(row.payload) for row in conn.execute(query)]
 
-    def delivered(self, call_id: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(delete(pending_calls).where(pending_calls.c.call_id == call_id))
+    @_offloaded
+    def waiting_details(self) -> list[WaitingCall]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.payload, outbox.c.attempts, outbox.c.last_error).order_by(
+                    outbox.c.kept_at
+                )
+            ).all()
+        return [WaitingCall(CallLog.from_json(r.payload), r.attempts, r.last_error) for r in rows]
 
+    @_offloaded
+    def count_waiting(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(outbox)).scalar() or 0)
+
+    # -- prospects ------------------------------------------------------------------------
+
+    @_offloaded
+    def known_prospects(self, workspace_id: str, rep_id: str | None = None) -> list[KnownProspect]:
+        """A workspace's prospects (or only those `rep_id` logged calls with), latest first."""
+        with self._engine.connect() as conn:
+            return _known_prospects(conn, workspace_id, rep_id)
+
+    @_offloaded
+    def search_prospects(self, workspace_id: str, typed: str, limit: int = 20) -> list[str]:
+        """Known names whose slug contains what was typed (typeahead), most recent first."""
+        needle = prospect_slug(typed)
+        with self._engine.connect() as conn:
+            known = _known_prospects(conn, workspace_id, None)
+        return [p.name for p in known if needle in p.slug][:limit]
+
+    @_offloaded
+    def prospect(self, workspace_id: str, slug: str) -> KnownProspect | None:
+        with self._engine.connect() as conn:
+            known = _known_prospects(conn, workspace_id, None)
+        return next((p for p in known if p.slug == slug), None)
+
+    @_offloaded
     def forget_prospect(self, workspace_id: str, slug: str) -> None:
         with self._engine.begin() as conn:
-            for table in (calls, pending_calls):
+            for table in (calls, outbox):
                 conn.execute(
                     delete(table).where(table.c.workspace_id == workspace_id, table.c.slug == slug)
                 )
@@ -237,6 +332,9 @@ class LocalIndex:
                 )
             )
 
+    # -- digest settings and runs ---------------------------------------------------------
+
+    @_offloaded
     def digest_setting(self, workspace_id: str, rep_id: str) -> DigestSetting | None:
         with self._engine.connect() as conn:
             row = conn.execute(
@@ -247,13 +345,22 @@ class LocalIndex:
             ).first()
         return _setting(row) if row else None
 
+    @_offloaded
     def digest_settings(self) -> list[DigestSetting]:
         with self._engine.connect() as conn:
             return [_setting(row) for row in conn.execute(select(digest_settings))]
 
-    def save_digest_setting(self, setting: DigestSetting) -> None:
+    @_offloaded
+    def save_digest_setting(self, setting: DigestSetting, only_if_missing: bool = False) -> bool:
+        """Save (replace) a rep's setting; with `only_if_missing`, keep an existing one."""
         with self._engine.begin() as conn:
-            self._delete_setting(conn, setting.workspace_id, setting.rep_id)
+            where = and_(
+                digest_settings.c.workspace_id == setting.workspace_id,
+                digest_settings.c.rep_id == setting.rep_id,
+            )
+            if only_if_missing and conn.execute(select(digest_settings).where(where)).first():
+                return False
+            conn.execute(delete(digest_settings).where(where))
             conn.execute(
                 digest_settings.insert().values(
                     workspace_id=setting.workspace_id,
@@ -264,20 +371,127 @@ class LocalIndex:
                     enabled=int(setting.enabled),
                 )
             )
+            return True
 
+    @_offloaded
     def remove_digest_setting(self, workspace_id: str, rep_id: str) -> None:
         with self._engine.begin() as conn:
-            self._delete_setting(conn, workspace_id, rep_id)
-
-    @staticmethod
-    def _delete_setting(conn: Connection, workspace_id: str, rep_id: str) -> None:
-        conn.execute(
-            delete(digest_settings).where(
-                digest_settings.c.workspace_id == workspace_id,
-                digest_settings.c.rep_id == rep_id,
+            conn.execute(
+                delete(digest_settings).where(
+                    digest_settings.c.workspace_id == workspace_id,
+                    digest_settings.c.rep_id == rep_id,
+                )
             )
+
+    @_offloaded
+    def claim_digest(
+        self, workspace_id: str, rep_id: str, period: str, now: datetime, lease: timedelta
+    ) -> int | None:
+        """Claim this period's digest for sending; returns the attempt number, or None when
+        it was sent already or another process is sending it right now."""
+        key = and_(
+            digest_runs.c.workspace_id == workspace_id,
+            digest_runs.c.rep_id == rep_id,
+            digest_runs.c.period == period,
         )
+        with self._engine.begin() as conn:
+            row = conn.execute(select(digest_runs).where(key)).first()
+            if row is None:
+                conn.execute(
+                    digest_runs.insert().values(
+                        workspace_id=workspace_id,
+                        rep_id=rep_id,
+                        period=period,
+                        status="claimed",
+                        attempts=1,
+                        claimed_until=now + lease,
+                        updated_at=now,
+                    )
+                )
+                return 1
+            if row.status == "sent":
+                return None
+            until = row.claimed_until
+            if until is not None and until.tzinfo is None:
+                until = until.replace(tzinfo=UTC)
+            if row.status == "claimed" and until is not None and until > now:
+                return None
+            attempt = int(row.attempts) + 1
+            moved = conn.execute(
+                digest_runs.update()
+                .where(key, digest_runs.c.attempts == row.attempts)
+                .values(
+                    status="claimed", attempts=attempt, claimed_until=now + lease, updated_at=now
+                )
+            ).rowcount
+            return attempt if moved == 1 else None
+
+    @_offloaded
+    def finish_digest(
+        self, workspace_id: str, rep_id: str, period: str, sent: bool, now: datetime
+    ) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                digest_runs.update()
+                .where(
+                    digest_runs.c.workspace_id == workspace_id,
+                    digest_runs.c.rep_id == rep_id,
+                    digest_runs.c.period == period,
+                )
+                .values(status="sent" if sent else "failed", claimed_until=None, updated_at=now)
+            )
+
+    @_offloaded
+    def digest_run_status(self, workspace_id: str, rep_id: str, period: str) -> str | None:
+        with self._engine.connect() as conn:
+            status = conn.execute(
+                select(digest_runs.c.status).where(
+                    digest_runs.c.workspace_id == workspace_id,
+                    digest_runs.c.rep_id == rep_id,
+                    digest_runs.c.period == period,
+                )
+            ).scalar()
+        return None if status is None else str(status)
+
+    @_offloaded
+    def ping(self) -> bool:
+        """Whether the database answers (for readiness)."""
+        with self._engine.connect() as conn:
+            conn.execute(select(1))
+        return True
+
+
+def _known_prospects(
+    conn: Connection, workspace_id: str, rep_id: str | None
+) -> list[KnownProspect]:
+    stats_query = select(
+        calls.c.slug,
+        func.max(calls.c.call_date).label("last_contact"),
+        func.count().label("interactions"),
+    ).where(calls.c.workspace_id == workspace_id)
+    if rep_id is not None:
+        stats_query = stats_query.where(calls.c.rep_id == rep_id)
+    stats = stats_query.group_by(calls.c.slug).subquery()
+    query = (
+        select(prospects, stats.c.last_contact, stats.c.interactions)
+        .join(stats, stats.c.slug == prospects.c.slug, isouter=rep_id is None)
+        .where(prospects.c.workspace_id == workspace_id)
+    )
+    known = [
+        KnownProspect(
+            slug=row.slug,
+            name=row.name,
+            company=row.company,
+            last_contact=row.last_contact,
+            interactions=row.interactions or 0,
+        )
+        for row in conn.execute(query).all()
+    ]
+    return sorted(known, key=lambda p: (p.last_contact or date.min, p.name), reverse=True)
 
 
 def _setting(row: Any) -> DigestSetting:
     return DigestSetting(row.workspace_id, row.rep_id, row.tz, row.day, row.hour, bool(row.enabled))
+
+
+__all__ = ["TOLD_STORED", "TOLD_WAITING", "UNCONFIRMED", "DigestSetting", "KnownProspect"]

@@ -56,12 +56,42 @@ class MemoryUnavailable(Exception):
     """Hindsight could not be reached or failed; the caller keeps what the rep typed."""
 
 
+class MemoryBusy(MemoryUnavailable):
+    """Hindsight is at capacity (503 + Retry-After): backpressure, not an outage."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MemoryRejected(MemoryUnavailable):
+    """Hindsight refused this request itself (a 4xx): retrying at once will not help."""
+
+
+def _retry_after(exc: ApiException, default: float = 2.0) -> float:
+    headers = exc.headers or {}
+    raw = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return min(max(float(raw), 0.1), 60.0) if raw is not None else default
+    except ValueError:
+        return default
+
+
 @asynccontextmanager
 async def _memory_errors(action: str) -> AsyncIterator[None]:
     try:
         yield
     except ApiException as exc:
-        raise MemoryUnavailable(f"Hindsight answered {exc.status} to {action}") from exc
+        message = f"Hindsight answered {exc.status} to {action}"
+        if (
+            exc.status in (429, 503)
+            and exc.headers
+            and any(key.lower() == "retry-after" for key in exc.headers)
+        ):
+            raise MemoryBusy(message, _retry_after(exc)) from exc
+        if isinstance(exc.status, int) and 400 <= exc.status < 500 and exc.status not in (408, 429):
+            raise MemoryRejected(message) from exc
+        raise MemoryUnavailable(message) from exc
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise MemoryUnavailable(f"Hindsight unreachable during {action}: {exc!r}") from exc
     except (pydantic.ValidationError, json.JSONDecodeError) as exc:
@@ -81,6 +111,10 @@ class ProspectMemory:
         cls, url: str, bank_prefix: str, api_key: str | None = None, timeout: float = 20.0
     ) -> ProspectMemory:
         return cls(Hindsight(base_url=url, api_key=api_key, timeout=timeout), bank_prefix)
+
+    @property
+    def bank_prefix(self) -> str:
+        return self._bank_prefix
 
     def bank_id(self, workspace_id: str) -> str:
         return f"{self._bank_prefix}-{workspace_id}"

@@ -173,6 +173,8 @@ def _memory_only_blocks(result: BriefResult) -> list[dict[str, Any]]:
     notes = sorted(result.notes, key=lambda n: n.call_date or date.min, reverse=True)
     for note in notes[:MEMORY_NOTES_SHOWN]:
         kind = "Transcript" if note.kind == "transcript" else escape_mrkdwn(note.outcome)
+        if note.waiting:
+            kind += " · ⏳ on its way to memory"
         text = truncate(escape_mrkdwn(note.text), MEMORY_NOTE_CHARS)
         blocks.append(
             {"type": "section", "text": mrkdwn(f"*{_day(note.call_date)}* · {kind}\n{text}")}

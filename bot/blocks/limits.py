@@ -48,3 +48,10 @@ def button(text: str, action_id: str, value: str, primary: bool = False) -> dict
     if primary:
         element["style"] = "primary"
     return element
+
+
+def quote_input(text: str, limit: int = 200) -> str:
+    """What a rep typed, shown inside a sentence: escaped, on one line, shortened, and with
+    backticks replaced so it can never close a code span around it."""
+    one_line = " ".join(text.split()).replace("`", "'")
+    return truncate(escape_mrkdwn(one_line), limit)

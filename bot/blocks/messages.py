@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import button, escape_mrkdwn, mrkdwn
-from bot.calls import LogResult
+from bot.calls import NOW_STORED, WAITING
+from memory.records import CallLog
 
 TIMELINE_USAGE = (
     "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
@@ -20,30 +21,43 @@ MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."
 )
-SOMETHING_BROKE = (
-    "Something went wrong on my side and I couldn't show that. It has been logged; "
-    "please try again in a minute."
+STALE_BUTTON = (
+    "That button is out of date or was not made by me, so I couldn't act on it. "
+    "Run the command again (e.g. `/timeline <prospect>`)."
 )
 
 
-def build_log_confirmation(result: LogResult) -> tuple[str, list[dict[str, Any]]]:
-    """The DM after a call is logged: names the prospect and outcome, and says where it is."""
-    call = result.call
+def something_broke(ref: str) -> str:
+    """An unexpected failure, in plain words, with the id the log line carries."""
+    return (
+        f"Something went wrong on my side and I couldn't finish that (reference {ref}). "
+        "It has been logged; please try again in a minute."
+    )
+
+
+def build_log_confirmation(call: CallLog, kind: str) -> tuple[str, list[dict[str, Any]]]:
+    """The DM about a logged call: in memory, saved and on its way, or now in memory."""
     who = escape_mrkdwn(call.prospect)
     outcome = escape_mrkdwn(call.outcome_label)
-    if result.stored:
-        text = f"Logged your call with {who} ({outcome}, {call.call_date})."
-        body = f"✅ Logged your call with *{who}* on {call.call_date:%d %b %Y}: *{outcome}*."
-    else:
+    if kind == WAITING:
         text = (
-            f"Your call with {who} is saved here but not yet in memory; "
-            "it will be stored as soon as memory is reachable."
+            f"Your call with {who} is saved; memory is busy or unreachable, so it will be stored "
+            "shortly. I'll tell you when it is."
         )
         body = (
-            f"⏳ I couldn't reach the memory service, so your call with *{who}* "
-            f"({outcome}, {call.call_date:%d %b %Y}) is kept here, note and all. "
-            "It will be stored as soon as memory is back; nothing you typed is lost."
+            f"⏳ Your call with *{who}* ({outcome}, {call.call_date:%d %b %Y}) is saved here, "
+            "note and all. Memory is busy or unreachable right now, so it will be stored as soon "
+            "as it answers: nothing you typed is lost, and I'll tell you when it is in."
         )
+    elif kind == NOW_STORED:
+        text = f"Your call with {who} ({outcome}, {call.call_date}) is now in memory."
+        body = (
+            f"✅ Your call with *{who}* on {call.call_date:%d %b %Y} (*{outcome}*) has reached "
+            "memory: briefs and digests now use it."
+        )
+    else:
+        text = f"Logged your call with {who} ({outcome}, {call.call_date})."
+        body = f"✅ Logged your call with *{who}* on {call.call_date:%d %b %Y}: *{outcome}*."
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn(body)},
         {

@@ -61,7 +61,7 @@ async def retain_all(memory: ProspectMemory, index: LocalIndex, calls: list[Call
     async def one(call: CallLog) -> None:
         async with semaphore:
             await memory.retain_call(call)
-        index.record_call(call)
+        await index.record_delivered_call(call)
 
     await asyncio.gather(*(one(c) for c in calls))
 
@@ -98,11 +98,11 @@ async def many_reps(
     ids = [f"U{n:05d}" for n in range(reps)]
     await retain_all(services.memory, services.index, [note(r, f"Lead of {r}", 0) for r in ids])
     for rep in ids:
-        services.index.save_digest_setting(DigestSetting(TEAM_ID, rep, "UTC"))
+        await services.index.save_digest_setting(DigestSetting(TEAM_ID, rep, "UTC"))
     client = AsyncWebClient(token="xoxb-bench", base_url=slack.api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=20))
     scheduler = DigestScheduler(with_llm, client, f"sqlite:///{workdir / 'jobs.db'}")
-    scheduler.start(paused=True)
+    await scheduler.start(paused=True)
     started = time.perf_counter()
     outcomes = await scheduler.run_due(MONDAY_8_UTC)
     seconds = time.perf_counter() - started

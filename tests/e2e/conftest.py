@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -11,9 +13,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import create_app, create_web_app
 from bot.blocks import ids
+from bot.calls import start_delivery
 from bot.config import load_settings
 from bot.llm import LlmClient
 from bot.services import Services
+from handlers.log import confirmer
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
@@ -52,7 +56,22 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     await slack.close()
 
 
-async def start_bot(slack: FakeSlack, services: Services) -> tuple[TestServer, RunningBot]:
+@dataclass
+class BotServer:
+    """The app's HTTP server and its delivery worker, as `serve()` runs them."""
+
+    server: TestServer
+    worker: asyncio.Task[None]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.worker, 5)
+        await self.server.close()
+
+
+async def start_bot(slack: FakeSlack, services: Services) -> tuple[BotServer, RunningBot]:
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -62,11 +81,13 @@ async def start_bot(slack: FakeSlack, services: Services) -> tuple[TestServer, R
         }
     )
     app = create_app(settings, services)
+    stop = asyncio.Event()
+    worker = start_delivery(services, confirmer(app.client), stop)
     server = TestServer(create_web_app(app, services), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     sender = SlackSender(base + "/slack/events", slack.response_url)
-    return server, RunningBot(slack, sender, services, base)
+    return BotServer(server, worker, stop), RunningBot(slack, sender, services, base)
 
 
 @pytest.fixture

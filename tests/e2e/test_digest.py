@@ -141,7 +141,7 @@ async def test_first_logged_call_schedules_the_rep_and_settings_change_it(bot: R
     view = await open_log_modal(bot, "Marcus Webb")
     await submit(bot, view, prospect="Marcus Webb", note="Budget confirmed for Q4.")
     await bot.slack.wait_for("chat.postMessage")
-    setting = bot.services.index.digest_setting(TEAM_ID, REP)
+    setting = await bot.services.index.digest_setting(TEAM_ID, REP)
     assert setting is not None
     assert (setting.tz, setting.day, setting.hour, setting.enabled) == (
         "Europe/London",
@@ -156,7 +156,7 @@ async def test_first_logged_call_schedules_the_rep_and_settings_change_it(bot: R
     await bot.send.command("/digest", "off")
     reply = (await bot.slack.wait_for("respond", 2))[-1]["text"]
     assert "*off*" in reply
-    setting = bot.services.index.digest_setting(TEAM_ID, REP)
+    setting = await bot.services.index.digest_setting(TEAM_ID, REP)
     assert setting is not None and (setting.day, setting.hour, setting.enabled) == (
         "tue",
         9,

@@ -9,7 +9,6 @@ import aiohttp
 import pytest
 
 from bot.blocks import ids
-from bot.calls import deliver_pending
 from bot.services import Services
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
@@ -81,8 +80,9 @@ async def test_same_view_submitted_twice_is_stored_once(bot: RunningBot) -> None
     await bot.slack.wait_for("chat.postMessage")
     entries = await bot.services.memory.timeline(TEAM_ID, "james-okafor")
     assert len(entries) == 1
-    assert len(bot.services.index.known_prospects(TEAM_ID)) == 1
-    assert bot.services.index.known_prospects(TEAM_ID)[0].interactions == 1
+    known = await bot.services.index.known_prospects(TEAM_ID)
+    assert len(known) == 1
+    assert known[0].interactions == 1
     assert len(bot.slack.called("chat.postMessage")) == 1
 
 
@@ -186,7 +186,7 @@ async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
     assert "Call number 14 " not in json.dumps(second["blocks"])
 
 
-async def test_hindsight_down_keeps_the_note_and_says_so(
+async def test_hindsight_down_keeps_the_note_says_so_and_delivers_it_unprompted(
     fake_slack: FakeSlack, unreachable_memory: ProspectMemory, services: Services
 ) -> None:
     down = Services(memory=unreachable_memory, index=services.index, clock=services.clock)
@@ -196,8 +196,8 @@ async def test_hindsight_down_keeps_the_note_and_says_so(
         answer = await submit(bot, view, prospect="Priya Sharma", note=PRIYA_NOTE)
         assert answer == {}
         dm = (await fake_slack.wait_for("chat.postMessage"))[0]
-        assert "not yet in memory" in dm["text"]
-        kept = services.index.pending(TEAM_ID)
+        assert "is saved" in dm["text"] and "stored shortly" in dm["text"]
+        kept = await services.index.waiting(TEAM_ID)
         assert [c.note for c in kept] == [PRIYA_NOTE]
 
         # The timeline still shows the kept call, marked, and says memory is unreachable.
@@ -213,11 +213,18 @@ async def test_hindsight_down_keeps_the_note_and_says_so(
     finally:
         await server.close()
 
-    # Once Hindsight answers again, the kept call is delivered and shows in the timeline.
-    assert await deliver_pending(services) == 1
-    assert services.index.pending(TEAM_ID) == []
-    entries = await services.memory.timeline(TEAM_ID, "priya-sharma")
-    assert [e.note for e in entries] == [PRIYA_NOTE]
+    # Memory answers again: a running worker delivers it with nobody logging anything, and
+    # the rep is told once that it is in.
+    server, bot = await start_bot(fake_slack, services)
+    try:
+        told = await fake_slack.wait_for("chat.postMessage", 2)
+        assert "is now in memory" in told[1]["text"]
+        assert await services.index.waiting(TEAM_ID) == []
+        entries = await services.memory.timeline(TEAM_ID, "priya-sharma")
+        assert [e.note for e in entries] == [PRIYA_NOTE]
+    finally:
+        await server.close()
+    assert len(fake_slack.called("chat.postMessage")) == 2
 
 
 async def test_slack_error_is_logged_with_traceback_and_rep_is_told(
@@ -234,19 +241,23 @@ async def test_slack_error_is_logged_with_traceback_and_rep_is_told(
     assert "expired_trigger_id" in str(failure.exc_info[1])
 
 
-async def test_healthz_reports_whether_memory_is_reachable(
+async def test_healthz_is_liveness_and_readyz_checks_memory_and_database(
     bot: RunningBot, fake_slack: FakeSlack, unreachable_memory: ProspectMemory, services: Services
 ) -> None:
     async with aiohttp.ClientSession() as session:
-        async with session.get(bot.base_url + "/healthz") as response:
+        async with session.get(bot.base_url + "/readyz") as response:
             assert response.status == 200
-            assert (await response.json())["memory"] is True
+            assert await response.json() == {"status": "ready", "memory": True, "database": True}
         down = Services(memory=unreachable_memory, index=services.index)
         server, down_bot = await start_bot(fake_slack, down)
         try:
-            async with session.get(down_bot.base_url + "/healthz") as response:
+            async with session.get(down_bot.base_url + "/readyz") as response:
                 assert response.status == 503
-                assert (await response.json())["memory"] is False
+                body = await response.json()
+                assert body["memory"] is False and body["database"] is True
+            # Alive all the same: a process that restarts would not bring memory back.
+            async with session.get(down_bot.base_url + "/healthz") as response:
+                assert response.status == 200
         finally:
             await server.close()
 
@@ -288,4 +299,5 @@ async def test_an_unexpected_failure_is_explained_not_silent(
         await bot.send.command("/timeline", "James Okafor")
         shown = (await bot.slack.wait_for("respond"))[-1]
     assert "Something went wrong on my side" in shown["text"]
-    assert any(r.exc_info for r in caplog.records if "failed" in r.getMessage())
+    ref = shown["text"].split("(reference ")[1][:8]
+    assert any(r.exc_info for r in caplog.records if ref in r.getMessage())

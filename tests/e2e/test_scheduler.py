@@ -37,12 +37,12 @@ async def scheduled(
             n,
         )
         await log_call(services, replace(note, rep_id=rep))
-    services.index.save_digest_setting(DigestSetting(TEAM_ID, LA, "America/Los_Angeles"))
-    services.index.save_digest_setting(DigestSetting(TEAM_ID, KOLKATA, "Asia/Kolkata"))
+    await services.index.save_digest_setting(DigestSetting(TEAM_ID, LA, "America/Los_Angeles"))
+    await services.index.save_digest_setting(DigestSetting(TEAM_ID, KOLKATA, "Asia/Kolkata"))
     client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
     db_url = f"sqlite:///{tmp_path / 'jobs.db'}"
     scheduler = DigestScheduler(services, client, db_url)
-    scheduler.start(paused=True)  # nothing fires by itself: the test says when "now" is
+    await scheduler.start(paused=True)  # nothing fires by itself: the test says when "now" is
     yield scheduler, db_url
     scheduler.shutdown()
 
@@ -72,7 +72,7 @@ async def test_restarting_neither_loses_nor_doubles_schedules(
 
     client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
     restarted = DigestScheduler(services, client, db_url)
-    restarted.start(paused=True)
+    await restarted.start(paused=True)
     try:
         assert sorted(j.id for j in restarted.scheduler.get_jobs(jobstore="default")) == jobs
         assert await restarted.run_due(KOLKATA_MONDAY_8) == {KOLKATA: Delivery.SENT}
@@ -85,11 +85,11 @@ async def test_a_rep_who_left_is_unscheduled_and_the_others_still_get_theirs(
     scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
 ) -> None:
     scheduler, _ = scheduled
-    services.index.save_digest_setting(DigestSetting(TEAM_ID, "U0GONE", "Asia/Kolkata"))
+    await services.index.save_digest_setting(DigestSetting(TEAM_ID, "U0GONE", "Asia/Kolkata"))
     fake_slack.gone_users.add("U0GONE")
     outcomes = await scheduler.run_due(KOLKATA_MONDAY_8)
     assert outcomes == {"U0GONE": Delivery.REP_GONE, KOLKATA: Delivery.SENT}
-    assert services.index.digest_setting(TEAM_ID, "U0GONE") is None
+    assert await services.index.digest_setting(TEAM_ID, "U0GONE") is None
     assert scheduler.scheduler.get_job(f"digest:{TEAM_ID}:U0GONE") is None
     assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
 
@@ -98,7 +98,7 @@ async def test_a_rep_who_turned_the_digest_off_gets_none(
     scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
 ) -> None:
     scheduler, _ = scheduled
-    services.index.save_digest_setting(
+    await services.index.save_digest_setting(
         DigestSetting(TEAM_ID, KOLKATA, "Asia/Kolkata", enabled=False)
     )
     assert await scheduler.run_due(KOLKATA_MONDAY_8) == {}

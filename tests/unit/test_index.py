@@ -1,14 +1,16 @@
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from memory.index import LocalIndex
+from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, LocalIndex
 from tests.unit.factories import CALL
 
 LATER, EARLIER = date(2026, 10, 9), date(2026, 9, 1)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -18,56 +20,116 @@ def index(tmp_path: Path) -> Iterator[LocalIndex]:
     opened.close()
 
 
-def test_record_call_is_true_once_then_false_for_the_same_call_id(index: LocalIndex) -> None:
-    assert index.record_call(CALL) is True
-    assert index.record_call(CALL) is False
-    assert index.known_prospects("T1")[0].interactions == 1
+async def test_write_ahead_is_true_once_then_false_for_the_same_call_id(index: LocalIndex) -> None:
+    assert await index.write_ahead(CALL) is True
+    assert await index.write_ahead(CALL) is False
+    assert (await index.known_prospects("T1"))[0].interactions == 1
+    assert await index.waiting() == [CALL]
 
 
-def test_known_prospects_count_calls_and_last_contact(index: LocalIndex) -> None:
-    index.record_call(CALL)
-    index.record_call(replace(CALL, call_id="v2", prospect="james OKAFOR", call_date=LATER))
-    index.record_call(replace(CALL, call_id="v3", prospect="Priya Sharma", call_date=EARLIER))
-    known = index.known_prospects("T1")
+async def test_known_prospects_count_calls_and_last_contact(index: LocalIndex) -> None:
+    await index.write_ahead(CALL)
+    await index.write_ahead(replace(CALL, call_id="v2", prospect="james OKAFOR", call_date=LATER))
+    await index.write_ahead(replace(CALL, call_id="v3", prospect="Priya Sharma", call_date=EARLIER))
+    known = await index.known_prospects("T1")
     assert [(p.name, p.interactions, p.last_contact) for p in known] == [
         ("James Okafor", 2, LATER),
         ("Priya Sharma", 1, EARLIER),
     ]
 
 
-def test_workspaces_are_separate(index: LocalIndex) -> None:
-    index.record_call(CALL)
-    index.record_call(replace(CALL, call_id="w1", workspace_id="T2", prospect="Priya Sharma"))
-    assert [p.name for p in index.known_prospects("T1")] == ["James Okafor"]
-    assert [p.name for p in index.known_prospects("T2")] == ["Priya Sharma"]
-    assert index.search_prospects("T2", "okafor") == []
+async def test_workspaces_are_separate(index: LocalIndex) -> None:
+    await index.write_ahead(CALL)
+    await index.write_ahead(replace(CALL, call_id="w1", workspace_id="T2", prospect="Priya Sharma"))
+    assert [p.name for p in await index.known_prospects("T1")] == ["James Okafor"]
+    assert [p.name for p in await index.known_prospects("T2")] == ["Priya Sharma"]
+    assert await index.search_prospects("T2", "okafor") == []
+    assert await index.waiting("T2", "priya-sharma") != []
+    assert await index.waiting("T1", "priya-sharma") == []
 
 
-def test_pending_calls_are_kept_filtered_and_removed_when_delivered(index: LocalIndex) -> None:
-    other = replace(CALL, call_id="v2", prospect="Priya Sharma")
-    index.keep_pending(CALL)
-    index.keep_pending(CALL)
-    index.keep_pending(other)
-    assert index.pending() == [CALL, other]
-    assert index.pending("T1", "priya-sharma") == [other]
-    assert index.pending("T2") == []
-    index.delivered("v1")
-    assert index.pending() == [other]
+async def test_a_delivered_call_leaves_no_text_and_reports_what_the_rep_was_told(
+    index: LocalIndex,
+) -> None:
+    await index.write_ahead(CALL)
+    assert await index.claim_confirmation("v1", TOLD_WAITING) == UNCONFIRMED
+    assert await index.mark_delivered("v1") == TOLD_WAITING
+    assert await index.waiting() == []
+    assert await index.claim_confirmation("v1", TOLD_STORED) == TOLD_WAITING
+    # Told once: nobody claims the same notice again.
+    assert await index.claim_confirmation("v1", TOLD_STORED) is None
+    assert await index.claim_confirmation("v1", TOLD_WAITING) is None
 
 
-def test_search_prospects_matches_a_slug_substring(index: LocalIndex) -> None:
-    index.record_call(CALL)
-    index.record_call(replace(CALL, call_id="v2", prospect="Priya Sharma"))
-    assert index.search_prospects("T1", "OKAF") == ["James Okafor"]
-    assert index.search_prospects("T1", "y") == ["Priya Sharma"]
+async def test_a_leased_call_is_not_claimed_twice_until_its_lease_ends(index: LocalIndex) -> None:
+    await index.write_ahead(CALL)
+    first = await index.claim_due(NOW + timedelta(seconds=90), NOW, 10)
+    assert [c.call_id for c, _ in first] == ["v1"]
+    assert await index.claim_due(NOW + timedelta(seconds=90), NOW, 10) == []
+    later = NOW + timedelta(seconds=91)
+    assert [c.call_id for c, _ in await index.claim_due(later, later, 10)] == ["v1"]
 
 
-def test_forget_prospect_removes_calls_pending_and_the_prospect(index: LocalIndex) -> None:
+async def test_a_released_call_waits_for_its_retry_time_and_counts_attempts(
+    index: LocalIndex,
+) -> None:
+    await index.write_ahead(CALL)
+    await index.claim_due(NOW + timedelta(seconds=90), NOW, 10)
+    await index.release("v1", NOW + timedelta(minutes=10), "Hindsight answered 422", True)
+    assert await index.claim_due(NOW + timedelta(seconds=90), NOW, 10) == []
+    due = NOW + timedelta(minutes=10)
+    assert [(c.call_id, n) for c, n in await index.claim_due(due, due, 10)] == [("v1", 1)]
+
+
+async def test_search_prospects_matches_a_slug_substring(index: LocalIndex) -> None:
+    await index.write_ahead(CALL)
+    await index.write_ahead(replace(CALL, call_id="v2", prospect="Priya Sharma"))
+    assert await index.search_prospects("T1", "OKAF") == ["James Okafor"]
+    assert await index.search_prospects("T1", "y") == ["Priya Sharma"]
+
+
+async def test_forget_prospect_removes_calls_waiting_and_the_prospect(index: LocalIndex) -> None:
     kept = replace(CALL, call_id="v2", prospect="Priya Sharma")
     for call in (CALL, kept):
-        index.record_call(call)
-        index.keep_pending(call)
-    index.forget_prospect("T1", "james-okafor")
-    assert [p.slug for p in index.known_prospects("T1")] == ["priya-sharma"]
-    assert index.pending("T1") == [kept]
-    assert index.record_call(CALL) is True
+        await index.write_ahead(call)
+    await index.forget_prospect("T1", "james-okafor")
+    assert [p.slug for p in await index.known_prospects("T1")] == ["priya-sharma"]
+    assert await index.waiting("T1") == [kept]
+    assert await index.write_ahead(CALL) is True
+
+
+async def test_a_digest_period_is_claimed_once_and_a_failed_one_again(index: LocalIndex) -> None:
+    lease = timedelta(minutes=15)
+    assert await index.claim_digest("T1", "U1", "2026-11-23", NOW, lease) == 1
+    assert await index.claim_digest("T1", "U1", "2026-11-23", NOW, lease) is None
+    await index.finish_digest("T1", "U1", "2026-11-23", sent=False, now=NOW)
+    assert await index.claim_digest("T1", "U1", "2026-11-23", NOW, lease) == 2
+    await index.finish_digest("T1", "U1", "2026-11-23", sent=True, now=NOW)
+    assert await index.claim_digest("T1", "U1", "2026-11-23", NOW + lease * 9, lease) is None
+    assert await index.digest_run_status("T1", "U1", "2026-11-23") == "sent"
+    # A claim whose sender died is free again once its lease ends.
+    assert await index.claim_digest("T1", "U1", "2026-11-30", NOW, lease) == 1
+    assert await index.claim_digest("T1", "U1", "2026-11-30", NOW + lease * 2, lease) == 2
+
+
+async def test_a_database_from_the_previous_version_keeps_its_kept_calls(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            """
+            CREATE TABLE calls (call_id VARCHAR(128) PRIMARY KEY, workspace_id VARCHAR(32),
+                slug VARCHAR(128), rep_id VARCHAR(32), call_date DATE, outcome VARCHAR(32));
+            CREATE TABLE pending_calls (call_id VARCHAR(128) PRIMARY KEY,
+                workspace_id VARCHAR(32), slug VARCHAR(128), payload TEXT, attempts INTEGER,
+                kept_at DATETIME);
+            """
+        )
+        old.execute(
+            "INSERT INTO pending_calls VALUES (?, ?, ?, ?, 1, '2026-11-01 09:00:00')",
+            ("v1", "T1", "james-okafor", CALL.to_json()),
+        )
+    upgraded = LocalIndex.open(f"sqlite:///{path}")
+    try:
+        assert await upgraded.waiting() == [CALL]
+    finally:
+        upgraded.close()

@@ -1,0 +1,173 @@
+"""The one path a logged call takes to Hindsight: write-ahead, then one delivery worker.
+
+A submitted call is written to the local database (note and transcript) before the modal is
+acked. One worker per process sends waiting calls with bounded concurrency, honours
+Hindsight's 503 + Retry-After as backpressure, backs off while memory is down, and marks
+calls delivered (their text is then dropped locally). It runs all the time: no kept call
+waits for a restart or for the next logged call. Several replicas may each run one: a lease
+in the database keeps them from sending the same call at once, and Hindsight's document id
+makes a repeat harmless anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from memory.index import LocalIndex
+from memory.records import CallLog
+from memory.store import MemoryBusy, MemoryRejected, MemoryUnavailable, ProspectMemory
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_CONCURRENCY = 4  # far below Hindsight's 64 concurrent retains: one process never floods it
+BATCH = 32
+LEASE = timedelta(seconds=90)  # longer than one retain may take (the client's timeout is 20 s)
+MAX_BACKOFF = 30.0
+REJECTED_BACKOFF = timedelta(minutes=10)  # a call Hindsight refuses is kept and retried slowly
+
+# Called once per delivered call with what the rep had been told before (index constants).
+DeliveredHook = Callable[[CallLog, int], Awaitable[None]]
+
+
+class Outbox:
+    """Write-ahead storage and the delivery worker for logged calls."""
+
+    def __init__(
+        self,
+        index: LocalIndex,
+        memory: ProspectMemory,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        concurrency: int = DELIVERY_CONCURRENCY,
+    ) -> None:
+        self.index = index
+        self.memory = memory
+        self.clock = clock
+        self.concurrency = concurrency
+        self.on_delivered: DeliveredHook | None = None
+        self._kick = asyncio.Event()
+        self._delivered: dict[str, asyncio.Event] = {}
+        self._backoff = 0.0
+        self._paused_until = 0.0  # loop time before which nothing is sent (busy/down)
+
+    async def submit(self, call: CallLog) -> bool:
+        """Write the call ahead of everything else; False when it was submitted before."""
+        new = await self.index.write_ahead(call, self.clock())
+        self.kick()
+        return new
+
+    def kick(self) -> None:
+        """A call is waiting: wake the worker (it still respects backoff)."""
+        self._kick.set()
+
+    async def wait_delivered(self, call_id: str, timeout: float) -> bool:
+        """Whether this process delivered the call within `timeout` seconds."""
+        done = self._delivered.setdefault(call_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(done.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if self._delivered.get(call_id) is done and not done.is_set():
+                self._delivered.pop(call_id, None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; never raises (a failure is logged and retried)."""
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                sent = await self.drain_once()
+            except Exception:
+                logger.exception("The delivery worker failed; trying again shortly")
+                sent = 0
+                self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
+                self._paused_until = loop.time() + self._backoff
+            if sent:
+                continue  # more may be waiting
+            wait = max(self._paused_until - loop.time(), 0.0) or 5.0
+            await _first_of(stop, self._kick, wait)
+            if not stop.is_set() and self._paused_until > loop.time():
+                # A kick never cuts a backoff short: a burst must not hammer a server that is down.
+                await _first_of(stop, None, self._paused_until - loop.time())
+
+    async def drain_once(self) -> int:
+        """Send what is due now (one batch, bounded concurrency); returns how many went."""
+        loop = asyncio.get_running_loop()
+        if self._paused_until > loop.time():
+            return 0
+        self._kick.clear()
+        now = self.clock()
+        claimed = await self.index.claim_due(now + LEASE, now, BATCH)
+        if not claimed:
+            return 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+        results = await asyncio.gather(
+            *(self._deliver(call, attempts, semaphore) for call, attempts in claimed)
+        )
+        return sum(results)
+
+    async def _deliver(self, call: CallLog, attempts: int, semaphore: asyncio.Semaphore) -> bool:
+        loop = asyncio.get_running_loop()
+        async with semaphore:
+            if self._paused_until > loop.time():
+                await self.index.release(call.call_id, None, None, count_attempt=False)
+                return False
+            try:
+                await self.memory.retain_call(call)
+            except MemoryBusy as busy:
+                # At capacity: wait as asked and send it again; not an outage, not an attempt.
+                self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
+                await self.index.release(call.call_id, None, str(busy), count_attempt=False)
+                return False
+            except MemoryRejected as rejected:
+                logger.error("Hindsight refused call %s (%s); keeping it", call.call_id, rejected)
+                retry_at = self.clock() + REJECTED_BACKOFF
+                await self.index.release(call.call_id, retry_at, str(rejected), count_attempt=True)
+                return False
+            except MemoryUnavailable as down:
+                self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
+                pause = self._backoff * random.uniform(0.8, 1.2)  # replicas do not retry in step
+                self._paused_until = max(self._paused_until, loop.time() + pause)
+                logger.warning(
+                    "Memory unreachable (%s); %s waits, retrying in %.0fs",
+                    down,
+                    call.call_id,
+                    pause,
+                )
+                await self.index.release(call.call_id, None, str(down), count_attempt=True)
+                return False
+        self._backoff = 0.0
+        told = await self.index.mark_delivered(call.call_id)
+        self._delivered.setdefault(call.call_id, asyncio.Event()).set()
+        self._forget_later(call.call_id)
+        if attempts:
+            logger.info("Delivered kept call %s after %d attempt(s)", call.call_id, attempts)
+        if told is not None and self.on_delivered is not None:
+            try:
+                await self.on_delivered(call, told)
+            except Exception:
+                logger.exception("Could not tell the rep that call %s is stored", call.call_id)
+        return True
+
+    def _forget_later(self, call_id: str) -> None:
+        # A waiter may arrive just after delivery; keep the event a little, then drop it.
+        asyncio.get_running_loop().call_later(60, self._delivered.pop, call_id, None)
+
+
+async def _first_of(stop: asyncio.Event, other: asyncio.Event | None, timeout: float) -> None:
+    """Wait until `stop` or `other` is set, or `timeout` seconds pass."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if other is not None:
+        waits.append(asyncio.ensure_future(other.wait()))
+    try:
+        await asyncio.wait(waits, timeout=max(timeout, 0.0), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting

@@ -1,0 +1,114 @@
+"""The local index's tables, and the one-time upgrade of databases made by older versions."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+prospects = Table(
+    "prospects",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("slug", String(128), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("company", String(128), nullable=False, default=""),
+)
+
+# What the rep was told about a call: nothing yet, "saved, on its way", or "in memory".
+UNCONFIRMED, TOLD_WAITING, TOLD_STORED = 0, 1, 2
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("workspace_id", String(32), nullable=False, index=True),
+    Column("slug", String(128), nullable=False),
+    Column("rep_id", String(32), nullable=False),
+    Column("call_date", Date, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("confirmed", Integer, nullable=False, default=UNCONFIRMED),
+)
+
+# Write-ahead: a submitted call (note and transcript) waits here until Hindsight has it.
+# A row is deleted once delivered, so no note text stays behind locally.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("workspace_id", String(32), nullable=False, index=True),
+    Column("slug", String(128), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("kept_at", DateTime(timezone=True), nullable=False),
+    # Per-call backoff: a call Hindsight rejects never holds up the others.
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    # A delivery worker's claim, so two replicas never send the same call at once.
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(300), nullable=True),
+)
+
+digest_settings = Table(
+    "digest_settings",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("tz", String(64), nullable=False),
+    Column("day", String(3), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("enabled", Integer, nullable=False),
+)
+
+# One row per rep and period, claimed before a scheduled digest is sent: never sent twice.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("status", String(16), nullable=False),  # claimed, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def create_and_upgrade(engine: Engine) -> None:
+    """Create missing tables; bring a database from an older version up to date."""
+    metadata.create_all(engine)
+    names = inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        call_columns = {c["name"] for c in inspect(conn).get_columns("calls")}
+        if "confirmed" not in call_columns:
+            # Calls logged before confirmations were tracked were confirmed back then.
+            conn.execute(
+                text(
+                    f"ALTER TABLE calls ADD COLUMN confirmed INTEGER NOT NULL DEFAULT {TOLD_STORED}"
+                )
+            )
+        if "pending_calls" in names:
+            moved = conn.execute(
+                text(
+                    "INSERT INTO outbox (call_id, workspace_id, slug, payload, attempts, kept_at) "
+                    "SELECT call_id, workspace_id, slug, payload, attempts, kept_at "
+                    "FROM pending_calls WHERE call_id NOT IN (SELECT call_id FROM outbox)"
+                )
+            ).rowcount
+            conn.execute(text("DROP TABLE pending_calls"))
+            logger.info("Moved %d kept call(s) into the delivery outbox", moved)
