@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
-from bot.blocks.limits import escape_mrkdwn, quote_input
+from bot.blocks.limits import quote_input
 from bot.blocks.messages import BRIEF_USAGE
 from bot.brief import make_brief
 from bot.services import Services
@@ -36,7 +36,7 @@ async def show_brief(
     async def render() -> Rendered:
         tz = await rep_timezone(client, user_id)
         result = await make_brief(services, workspace_id, typed, tz)
-        return f"Pre-call brief: {escape_mrkdwn(result.match.name)}", build_brief_blocks(result)
+        return f"Pre-call brief: {quote_input(result.match.name)}", build_brief_blocks(result)
 
     await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace)
 

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.blocks import ids
-from bot.blocks.limits import escape_mrkdwn
+from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON, TIMELINE_USAGE
 from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
@@ -30,7 +30,7 @@ async def show_timeline(
 ) -> None:
     async def render() -> Rendered:
         timeline = await prospect_timeline(services, workspace_id, typed)
-        text = f"Timeline for {escape_mrkdwn(timeline.match.name)}"
+        text = f"Timeline for {quote_input(timeline.match.name)}"
         return text, build_timeline_blocks(timeline, page)
 
     await show_ephemeral(respond, f"Timeline for {typed!r}", render(), replace)

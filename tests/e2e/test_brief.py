@@ -242,3 +242,23 @@ async def test_brief_with_memory_down_says_so(
         assert "can't reach the memory service" in shown["text"]
     finally:
         await server.close()
+
+
+async def test_a_slack_retry_of_a_slash_command_does_the_work_once(
+    brief_bot: RunningBot, groq: FakeGroq
+) -> None:
+    groq.script.append(("json", GOOD_ANSWER))
+    status, _ = await brief_bot.send.command("/brief", "Priya Sharma", trigger_id="trig-1")
+    assert status == 200
+    await brief_bot.slack.wait_for("respond")
+    for retry in (1, 2):
+        status, body = await brief_bot.send.command(
+            "/brief", "Priya Sharma", trigger_id="trig-1", retry_num=retry
+        )
+        assert status == 200 and body == ""
+    # A new command (a new trigger) is new work.
+    groq.script.append(("json", GOOD_ANSWER))
+    await brief_bot.send.command("/brief", "Priya Sharma", trigger_id="trig-2")
+    await brief_bot.slack.wait_for("respond", 2)
+    assert len(groq.requests) == 2
+    assert len(brief_bot.slack.responses) == 2

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bot.digest_delivery import Delivery
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting
+from memory.store import ProspectMemory
 from tests.e2e.test_brief import call
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -103,3 +105,83 @@ async def test_a_rep_who_turned_the_digest_off_gets_none(
     )
     assert await scheduler.run_due(KOLKATA_MONDAY_8) == {}
     assert fake_slack.called("chat.postMessage") == []
+
+
+async def test_two_schedulers_at_the_same_instant_send_each_digest_once(
+    scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
+) -> None:
+    scheduler, db_url = scheduled
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    second = DigestScheduler(services, client, db_url)
+    await second.start(paused=True)
+    try:
+        first_run, second_run = await asyncio.gather(
+            scheduler.run_due(KOLKATA_MONDAY_8), second.run_due(KOLKATA_MONDAY_8)
+        )
+    finally:
+        second.shutdown()
+    assert {**first_run, **second_run} == {KOLKATA: Delivery.SENT}
+    assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
+    # Restarted later the same morning: this period was sent, so nothing goes again.
+    assert await scheduler.run_due(KOLKATA_MONDAY_8) == {}
+    assert await services.index.digest_run_status(TEAM_ID, KOLKATA, "2026-11-23") == "sent"
+
+
+async def test_a_digest_that_fails_is_retried_within_the_morning_and_sent_once(
+    scheduled: tuple[DigestScheduler, str],
+    services: Services,
+    unreachable_memory: ProspectMemory,
+    fake_slack: FakeSlack,
+) -> None:
+    _, db_url = scheduled
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    down = DigestScheduler(replace(services, memory=unreachable_memory), client, db_url)
+    await down.start(paused=True)
+    try:
+        assert await down.run_due(KOLKATA_MONDAY_8) == {KOLKATA: Delivery.FAILED}
+        retry = down.retry_job(TEAM_ID, KOLKATA)
+        assert retry is not None
+        assert retry.trigger.run_date == KOLKATA_MONDAY_8 + timedelta(minutes=5)
+        assert retry.args == (TEAM_ID, KOLKATA, "2026-11-23")
+    finally:
+        down.shutdown()
+    assert fake_slack.called("chat.postMessage") == []
+
+    back = DigestScheduler(services, client, db_url)
+    await back.start(paused=True)
+    try:
+        later = KOLKATA_MONDAY_8 + timedelta(minutes=5)
+        assert await back.run_scheduled(*retry.args[:2], now=later, period=retry.args[2]) == (
+            Delivery.SENT
+        )
+        assert await back.run_scheduled(*retry.args[:2], now=later, period=retry.args[2]) is None
+    finally:
+        back.shutdown()
+    assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
+
+
+async def test_a_bot_down_at_0800_catches_up_the_same_day_but_not_the_next(
+    scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
+) -> None:
+    scheduler, db_url = scheduled
+    now = datetime.now(UTC)
+    # As the job store stands after the bot was down when these digests were due.
+    scheduler.scheduler.modify_job(
+        f"digest:{TEAM_ID}:{KOLKATA}", next_run_time=now - timedelta(minutes=90)
+    )
+    scheduler.scheduler.modify_job(
+        f"digest:{TEAM_ID}:{LA}", next_run_time=now - timedelta(hours=20)
+    )
+    scheduler.shutdown()
+
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    back = DigestScheduler(services, client, db_url)
+    await back.start()  # running for real: APScheduler decides what is due
+    try:
+        await fake_slack.wait_for("chat.postMessage")
+        await asyncio.sleep(1.0)  # let a second, wrong, delivery show itself if it would
+        assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
+        kolkata = back.scheduler.get_job(f"digest:{TEAM_ID}:{KOLKATA}")
+        assert kolkata is not None and kolkata.next_run_time > now
+    finally:
+        back.shutdown()

@@ -40,9 +40,12 @@ class SlackSender:
         self._response_url = response_url
 
     async def post(
-        self, body: str, content_type: str = "application/x-www-form-urlencoded"
+        self,
+        body: str,
+        content_type: str = "application/x-www-form-urlencoded",
+        extra_headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
-        headers = signed_headers(body, content_type=content_type)
+        headers = {**signed_headers(body, content_type=content_type), **(extra_headers or {})}
         async with (
             aiohttp.ClientSession() as session,
             session.post(self.events_url, data=body, headers=headers) as response,
@@ -63,8 +66,15 @@ class SlackSender:
         return await self.post(json.dumps(body), content_type="application/json")
 
     async def command(
-        self, command: str, text: str = "", user: str = REP, team: str = TEAM_ID
+        self,
+        command: str,
+        text: str = "",
+        user: str = REP,
+        team: str = TEAM_ID,
+        trigger_id: str | None = None,
+        retry_num: int | None = None,
     ) -> tuple[int, str]:
+        """A slash command; `retry_num` sends it as Slack's retry (X-Slack-Retry-Num)."""
         body = urlencode(
             {
                 "token": "legacy",
@@ -78,21 +88,32 @@ class SlackSender:
                 "text": text,
                 "api_app_id": "A0APP",
                 "response_url": self._response_url(),
-                "trigger_id": f"trigger-{time.monotonic_ns()}",
+                "trigger_id": trigger_id or f"trigger-{time.monotonic_ns()}",
             }
         )
-        return await self.post(body)
+        retry = (
+            {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry_num
+            else None
+        )
+        return await self.post(body, extra_headers=retry)
 
     async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def view_submission(
-        self, view: dict[str, Any], view_id: str, user: str = REP, team: str = TEAM_ID
+        self,
+        view: dict[str, Any],
+        view_id: str,
+        user: str = REP,
+        team: str = TEAM_ID,
+        org_wide: bool = False,
     ) -> tuple[int, str]:
+        """`org_wide`: as an org-wide install on Enterprise Grid sends it, with `team: null`."""
         return await self.interaction(
             {
                 "type": "view_submission",
-                "team": {"id": team, "domain": "test"},
+                "team": None if org_wide else {"id": team, "domain": "test"},
                 "user": {"id": user, "team_id": team},
                 "api_app_id": "A0APP",
                 "view": {**view, "id": view_id, "team_id": team},
@@ -118,11 +139,13 @@ class SlackSender:
             }
         )
 
-    async def options(self, action_id: str, value: str, team: str = TEAM_ID) -> tuple[int, str]:
+    async def options(
+        self, action_id: str, value: str, team: str = TEAM_ID, org_wide: bool = False
+    ) -> tuple[int, str]:
         return await self.interaction(
             {
                 "type": "block_suggestion",
-                "team": {"id": team, "domain": "test"},
+                "team": None if org_wide else {"id": team, "domain": "test"},
                 "user": {"id": REP, "team_id": team},
                 "api_app_id": "A0APP",
                 "action_id": action_id,
