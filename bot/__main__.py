@@ -56,7 +56,7 @@ async def running_services(
     supervisor: asyncio.Task[None] | None = None
     url = settings.hindsight_url
     if url is None:
-        embedded = EmbeddedHindsight(settings.home)
+        embedded = EmbeddedHindsight(settings.home, pg_user=settings.pg_user)
         logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
         try:
             url = await asyncio.to_thread(embedded.start)

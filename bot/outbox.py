@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 DELIVERY_CONCURRENCY = 4  # far below Hindsight's 64 concurrent retains: one process never floods it
 BATCH = 32
-LEASE = timedelta(seconds=90)  # longer than one retain may take (the client's timeout is 20 s)
+# Longer than one retain may take (the client's timeout is 20 s), short enough that a call a
+# killed worker had claimed waits at most this long after a restart. Should a lease run out
+# mid-send, the second send replaces the first (same document id): nothing doubles.
+LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 30.0
 REJECTED_BACKOFF = timedelta(minutes=10)  # a call Hindsight refuses is kept and retried slowly
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -10,8 +11,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from memory.embedded import free_port
+from memory.ownership import read_state
 from tests.e2e.conftest import filled_log_view
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
@@ -44,8 +47,8 @@ async def test_missing_settings_stop_startup_with_one_line_each(tmp_path: Path) 
     assert "Traceback" not in stderr.decode()
 
 
-async def run_bot_until_healthy(
-    home: Path, slack: FakeSlack, port: int
+async def run_bot_until_ready(
+    home: Path, slack: FakeSlack, port: int, **extra: str
 ) -> asyncio.subprocess.Process:
     env = bot_env(
         home,
@@ -54,6 +57,7 @@ async def run_bot_until_healthy(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url,
         PORT=str(port),
+        **extra,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -68,14 +72,22 @@ async def run_bot_until_healthy(
         for _ in range(600):
             assert process.returncode is None, "the bot exited during start-up"
             try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:
                         return process
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.5)
     process.kill()
-    raise AssertionError("the bot never became healthy")
+    raise AssertionError("the bot never became ready")
+
+
+async def ready(port: int) -> bool:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}/readyz") as response,
+    ):
+        return response.status == 200
 
 
 async def stop(process: asyncio.subprocess.Process) -> int:
@@ -83,48 +95,156 @@ async def stop(process: asyncio.subprocess.Process) -> int:
     return await asyncio.wait_for(process.wait(), timeout=60)
 
 
-def postgres_running_under(path: Path) -> bool:
+def processes_under(path: Path, name: str) -> list[int]:
+    """Pids of running `name` processes (postgres, hindsight-api) that belong to `path`."""
+    found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (cmdline.parent / "environ").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if "postgres" in text and str(path) in text:
-            return True
-    return False
+        if name in text and (str(path) in text or str(path) in environ):
+            found.append(int(cmdline.parent.name))
+    return found
 
 
-async def test_bot_runs_on_embedded_memory_keeps_notes_across_restarts_and_stops_cleanly(
+async def wait_until_gone(path: Path, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while processes_under(path, "postgres") or processes_under(path, "hindsight-api"):
+        assert asyncio.get_running_loop().time() < deadline, "memory processes outlived the bot"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_note_survives_the_bot_killed_mid_save_and_the_digest_cli_leaves_memory_up(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
     send = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake_slack.response_url)
+    note = "Back after the reorg; wants pricing for 10 seats."
 
-    process = await run_bot_until_healthy(home, fake_slack, port)
+    process = await run_bot_until_ready(home, fake_slack, port)
     try:
-        await send.command("/log", "Sarah Linden")
-        view = (await fake_slack.wait_for("views.open"))[0]["view"]
-        note = "Back after the reorg; wants pricing for 10 seats."
-        status, _ = await send.view_submission(
-            filled_log_view(view, "Sarah Linden", call_date="2026-11-03", note=note), "V9"
+        # A second process on the same home (the documented digest command) uses the running
+        # memory server and stops nothing.
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "digest",
+            "--user",
+            "U0CLI",
+            cwd=home,
+            env=bot_env(
+                home,
+                PYTHONPATH=str(ROOT),
+                SLACK_BOT_TOKEN="xoxb-test",
+                SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=fake_slack.api_url,
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
-        assert status == 200
-        dm = (await fake_slack.wait_for("chat.postMessage"))[0]
-        assert dm["text"].startswith("Logged your call with Sarah Linden")
-    finally:
-        assert await stop(process) == 0
-    assert not postgres_running_under(home), "PostgreSQL outlived the bot"
+        out, _ = await asyncio.wait_for(cli.communicate(), timeout=120)
+        assert cli.returncode == 0 and out.decode().strip() == "digest for U0CLI: no prospects"
+        assert await ready(port), "the digest command stopped the bot's memory"
 
-    process = await run_bot_until_healthy(home, fake_slack, port)
+        # Memory hangs (stopped), the rep saves a call, and the bot dies before memory answers.
+        state = read_state(home / "data" / "hindsight")
+        assert state is not None and state.api_pid is not None
+        os.kill(state.api_pid, signal.SIGSTOP)
+        try:
+            await send.command("/log", "Sarah Linden")
+            view = (await fake_slack.wait_for("views.open"))[0]["view"]
+            status, body = await send.view_submission(
+                filled_log_view(view, "Sarah Linden", call_date="2026-11-03", note=note), "V9"
+            )
+            assert status == 200 and body == ""  # acked: the modal closed
+            process.kill()
+            await process.wait()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(state.api_pid, signal.SIGCONT)
+        # Its memory server and database go with it: nothing is left running.
+        await wait_until_gone(home)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    fake_slack.calls.clear()
+    process = await run_bot_until_ready(home, fake_slack, port)
     try:
+        # Nobody logs anything: the kept call reaches memory (once the dead worker's claim on it
+        # has run out) and the rep hears about it once.
+        dm = (await fake_slack.wait_for("chat.postMessage", timeout=120))[0]
+        assert dm["text"].startswith("Logged your call with Sarah Linden")
         await send.command("/timeline", "sarah linden")
         shown = (await fake_slack.wait_for("respond"))[-1]
         assert note in json.dumps(shown["blocks"])
+        assert "kept here" not in json.dumps(shown["blocks"])
     finally:
         assert await stop(process) == 0
-    assert not postgres_running_under(home)
+    await wait_until_gone(home)
+    assert len(fake_slack.called("chat.postMessage")) == 1
+
+
+async def test_socket_mode_without_a_route_to_slack_stops_on_sigterm(
+    tmp_path: Path, hindsight_url: str
+) -> None:
+    env = bot_env(
+        tmp_path,
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
+        HINDSIGHT_URL=hindsight_url,
+        PORT=str(free_port()),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    seen = []
+    while True:
+        line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+        assert line, "the bot exited on its own: " + "".join(seen)
+        seen.append(line)
+        if "Cannot reach Slack for Socket Mode" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    _, rest = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0
+    assert "Traceback" not in "".join(seen) + rest.decode()
+
+
+@pytest.mark.parametrize(
+    ("variable", "failing"),
+    [("SLACK_BOT_TOKEN", "auth.test"), ("SLACK_APP_TOKEN", "apps.connections.open")],
+)
+async def test_a_token_slack_refuses_stops_startup_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str, variable: str, failing: str
+) -> None:
+    fake_slack.errors[failing] = "invalid_auth"
+    env = bot_env(
+        tmp_path,
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN="xoxb-wrong",
+        SLACK_APP_TOKEN="xapp-wrong",
+        SLACK_API_URL=fake_slack.api_url,
+        HINDSIGHT_URL=hindsight_url,
+        PORT=str(free_port()),
+        LOG_LEVEL="CRITICAL",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith(f"slack error: {variable} was refused")
 
 
 async def test_digest_command_line_sends_one_reps_digest(

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
+
 from bot.__main__ import serve
 from bot.config import load_settings
+from memory.embedded import free_port
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 
-async def test_socket_mode_connects_and_acks_a_slash_command(
+async def test_socket_mode_connects_acks_a_slash_command_and_serves_health(
     fake_slack: FakeSlack, hindsight_url: str, tmp_path: Path
 ) -> None:
+    port = free_port()
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -20,6 +24,7 @@ async def test_socket_mode_connects_and_acks_a_slash_command(
             "SLACK_API_URL": fake_slack.api_url,
             "HINDSIGHT_URL": hindsight_url,
             "SALESMEMORY_HOME": str(tmp_path),
+            "PORT": str(port),
         }
     )
     stop = asyncio.Event()
@@ -50,6 +55,13 @@ async def test_socket_mode_connects_and_acks_a_slash_command(
         assert ack["envelope_id"] == "env-1"
         assert "Usage: `/timeline <prospect name>`" in ack["payload"]["text"]
         assert fake_slack.called("apps.connections.open")
+        # Health checks are served in Socket Mode too.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/readyz") as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["memory"] is True
     finally:
         stop.set()
         await asyncio.wait_for(bot, timeout=30)
