@@ -41,8 +41,8 @@ def build_log_confirmation(call: CallLog, kind: str) -> tuple[str, list[dict[str
     outcome = escape_mrkdwn(call.outcome_label)
     if kind == WAITING:
         text = (
-            f"Your call with {who} is saved; memory is busy or unreachable, so it will be stored "
-            "shortly. I'll tell you when it is."
+            f"Your call with {who} ({outcome}, {call.call_date}) is saved; memory is busy or "
+            "unreachable, so it will be stored shortly. I'll tell you when it is."
         )
         body = (
             f"⏳ Your call with *{who}* ({outcome}, {call.call_date:%d %b %Y}) is saved here, "
