@@ -58,8 +58,14 @@ async def running_services(
     if url is None:
         embedded = EmbeddedHindsight(settings.home, pg_user=settings.pg_user)
         logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
+        starting = asyncio.ensure_future(asyncio.to_thread(embedded.start))
         try:
-            url = await asyncio.to_thread(embedded.start)
+            if stop is not None:
+                await _first_done(starting, stop)
+                if stop.is_set() and not starting.done():
+                    # Asked to stop during start-up: stop() makes the start give up at once.
+                    await asyncio.to_thread(embedded.stop)
+            url = await starting
         except BaseException:
             await asyncio.to_thread(embedded.stop)
             raise
@@ -169,7 +175,7 @@ async def _serve_socket_mode(app: Any, settings: Settings, stop: asyncio.Event) 
         await _bounded("closing the Socket Mode connection", handler.close_async(), 3.0)
 
 
-async def _first_done(task: asyncio.Task[Any], stop: asyncio.Event) -> None:
+async def _first_done(task: asyncio.Future[Any], stop: asyncio.Event) -> None:
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -14,15 +14,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.blocks.messages import something_broke
 from bot.config import Settings
 from bot.services import Services
-from handlers.slack_io import reference_id
+from handlers.slack_io import explain_failure
 
 logger = logging.getLogger(__name__)
 
@@ -90,20 +88,11 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
     async def tell_rep_about_error(
         error: Exception, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        ref = reference_id()
-        logger.error(
-            "Unhandled error in a listener (type=%s, ref %s)", body.get("type"), ref, exc_info=error
-        )
-        text = something_broke(ref)
-        try:
-            if context.respond is not None and (
-                body.get("response_url") or body.get("response_urls")
-            ):
-                await context.respond(text=text, response_type="ephemeral", replace_original=False)
-            elif context.user_id and body.get("type") != "block_suggestion":
-                await app.client.chat_postMessage(channel=context.user_id, text=text)
-        except (TimeoutError, SlackApiError, OSError):
-            logger.exception("Could not tell the rep about error %s", ref)
+        # What a listener did not explain itself (see handlers.slack_io.explained).
+        if body.get("type") == "block_suggestion":
+            logger.error("Typeahead failed", exc_info=error)
+            return
+        await explain_failure(error, context, f"A {body.get('type') or 'command'} listener")
 
     handlers.register(app, services)
     return app

@@ -16,6 +16,7 @@ from bot.brief import make_brief
 from bot.services import Services
 from handlers.slack_io import (
     Rendered,
+    explained,
     prospect_from_button,
     rep_timezone,
     show_ephemeral,
@@ -43,6 +44,7 @@ async def show_brief(
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/brief")
+    @explained
     async def handle_brief_command(
         ack: AsyncAck,
         command: dict[str, Any],
@@ -60,6 +62,7 @@ def register(app: AsyncApp, services: Services) -> None:
         )
 
     @app.action(re.compile(f"^{ids.OPEN_BRIEF_ACTION}"))
+    @explained
     async def handle_open_brief(
         ack: AsyncAck,
         action: dict[str, Any],

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digest_delivery import Delivery, send_digest
 from bot.digest_settings import apply_digest_command, parse_digest_command
 from bot.services import Services
-from handlers.slack_io import rep_timezone, user_of, workspace_of
+from handlers.slack_io import explained, rep_timezone, user_of, workspace_of
 
 REPLIES = {
     Delivery.SENT: "Your digest is in your DMs from SalesMemory.",
@@ -23,6 +23,7 @@ REPLIES = {
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/digest")
+    @explained
     async def handle_digest_command(
         ack: AsyncAck,
         command: dict[str, Any],

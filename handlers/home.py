@@ -11,13 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import build_home_view
 from bot.services import Services
-from handlers.slack_io import rep_timezone, workspace_of
+from handlers.slack_io import explained, rep_timezone, workspace_of
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("app_home_opened")
+    @explained
     async def handle_home_opened(
         event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:

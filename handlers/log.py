@@ -25,7 +25,7 @@ from bot.digest_settings import enroll_rep
 from bot.log_form import validate_log_form
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
-from handlers.slack_io import rep_timezone, tell_rep, user_of, workspace_of
+from handlers.slack_io import explained, rep_timezone, tell_rep, user_of, workspace_of
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
 from memory.records import CallLog
 
@@ -78,6 +78,7 @@ def confirmer(client: AsyncWebClient) -> Confirm:
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/log")
+    @explained
     async def handle_log_command(
         ack: AsyncAck,
         command: dict[str, Any],
@@ -107,6 +108,7 @@ def register(app: AsyncApp, services: Services) -> None:
             )
 
     @app.action(ids.OPEN_LOG_ACTION)
+    @explained
     async def handle_open_log_button(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -143,6 +145,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack(options=build_prospect_options(typed, known))
 
     @app.view(ids.LOG_MODAL_CALLBACK)
+    @explained
     async def handle_log_submission(
         ack: AsyncAck,
         view: dict[str, Any],

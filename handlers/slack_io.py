@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -42,6 +43,40 @@ def user_of(context: AsyncBoltContext) -> str:
 def reference_id() -> str:
     """A short id a rep can quote and an admin can find in the log."""
     return uuid.uuid4().hex[:8]
+
+
+async def explain_failure(error: BaseException, context: AsyncBoltContext, where: str) -> None:
+    """Log an unexpected error with a reference id and tell the rep, in plain words, with it."""
+    ref = reference_id()
+    logger.error("%s failed (ref %s)", where, ref, exc_info=error)
+    text = something_broke(ref)
+    try:
+        if context.respond is not None:
+            await context.respond(text=text, response_type="ephemeral", replace_original=False)
+        elif context.user_id and context.client is not None:
+            await context.client.chat_postMessage(channel=context.user_id, text=text)
+    except Exception:
+        logger.exception("Could not tell the rep about error %s", ref)
+
+
+Listener = TypeVar("Listener", bound=Callable[..., Awaitable[None]])
+
+
+def explained(listener: Listener) -> Listener:
+    """A listener whose unexpected errors are explained to the rep (see `explain_failure`).
+
+    Bolt's own error path answers Slack 404 when a listener fails just after `ack()` (it
+    resets the ack), so the explanation happens here, inside the listener.
+    """
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> None:
+        try:
+            await listener(**kwargs)
+        except Exception as error:
+            await explain_failure(error, kwargs["context"], listener.__name__)
+
+    return cast(Listener, run)
 
 
 async def rep_timezone(client: AsyncWebClient, user_id: str) -> str | None:

@@ -14,7 +14,13 @@ from bot.blocks.messages import STALE_BUTTON, TIMELINE_USAGE
 from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
 from bot.timeline import prospect_timeline
-from handlers.slack_io import Rendered, prospect_from_button, show_ephemeral, workspace_of
+from handlers.slack_io import (
+    Rendered,
+    explained,
+    prospect_from_button,
+    show_ephemeral,
+    workspace_of,
+)
 from memory.prospects import prospect_slug
 
 MAX_PAGE = 10_000
@@ -54,6 +60,7 @@ def read_page_value(value: Any) -> tuple[str, int] | None:
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/timeline")
+    @explained
     async def handle_timeline_command(
         ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
@@ -65,6 +72,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await show_timeline(services, respond, workspace_of(context), typed)
 
     @app.action(re.compile(f"^{ids.TIMELINE_PAGE_ACTION}"))
+    @explained
     async def handle_timeline_page(
         ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
@@ -77,6 +85,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await show_timeline(services, respond, workspace_of(context), slug, page, True)
 
     @app.action(re.compile(f"^{ids.OPEN_TIMELINE_ACTION}"))
+    @explained
     async def handle_open_timeline(
         ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:

@@ -1,38 +1,49 @@
 """A real Hindsight server run locally: pg0's PostgreSQL + `hindsight-api`, fully offline.
 
-Data lives under `<home>/hindsight` and survives restarts. PostgreSQL refuses to run as root;
-as root, pg0 runs in a user namespace where it is an ordinary user (the files stay the
-caller's), or, where user namespaces are not allowed, as an unprivileged user that owns a copy
-of the pg0 binary and the data directory.
+Data lives under `<home>/hindsight` and survives restarts. One process per home owns the
+server (an flock on `owner.lock`, held for the owner's life): it starts it, supervises it and
+stops it; its watchdog stops it if the owner dies without doing so. Any other process on the
+same home uses the owner's server and never starts or stops anything.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
+import importlib.util
 import logging
 import os
-import pwd
-import shutil
 import socket
 import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from memory import reaper
+from memory.embedded_postgres import (
+    EmbeddedMemoryError,
+    PgRunner,
+    RunningPostgres,
+    pg_runner,
+    start_postgres,
+)
+from memory.ownership import HomeLock, ServerState, Status, read_state, write_state
+
+__all__ = ["EmbeddedHindsight", "EmbeddedMemoryError", "free_port"]
+
 logger = logging.getLogger(__name__)
 
-_PG_INSTANCE = "salesmemory"
-_PG_CREDENTIALS = "hindsight"
-_NAMESPACE_UID = 1000
-_FALLBACK_USER = "nobody"
-
-
-class EmbeddedMemoryError(Exception):
-    """The embedded memory server could not be started; the message says why and what to do."""
+# Where `memory` is importable from, for the watchdog (`python -m memory.reaper`).
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# Restart backoff: 1 s, 2 s, 4 s … capped; back to 1 s once a restart has stayed up this long.
+_MAX_BACKOFF_SECONDS = 30.0
+_STABLE_SECONDS = 60.0
+# A live hindsight-api that has not answered /health for this long is restarted.
+_UNHEALTHY_SECONDS = 30.0
+_WATCHDOG_SECONDS = 1.0
 
 
 def free_port() -> int:
@@ -42,144 +53,95 @@ def free_port() -> int:
         return port
 
 
-@dataclass
-class _PgRunner:
-    """How pg0 is run: directly, in a user namespace, or as an unprivileged user."""
-
-    home: Path
-    binary: Path
-    prefix: list[str]
-    user: str | None = None
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [*self.prefix, str(self.binary), *args],
-            env={**_minimal_env(), "HOME": str(self.home)},
-            cwd=self.home,
-            user=self.user,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check and result.returncode != 0:
-            raise EmbeddedMemoryError(
-                f"pg0 {args[0]} failed ({result.returncode}): {result.stderr.strip()[-800:]}"
-            )
-        return result
-
-
-def _minimal_env() -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-
-
-def _pg0_binary() -> Path:
-    try:
-        import pg0
-    except ImportError as exc:
-        raise EmbeddedMemoryError(
-            "The embedded memory server is not installed: install the 'embedded' extra "
-            "(pip install -e '.[embedded]') or set HINDSIGHT_URL to an existing Hindsight."
-        ) from exc
-    binary = Path(pg0.__file__).parent / "bin" / "pg0"
-    if not binary.exists():
-        raise EmbeddedMemoryError(f"pg0's PostgreSQL binary is missing at {binary}.")
-    return binary
-
-
-def _user_namespace_works() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(
-        [
-            "unshare",
-            "--user",
-            f"--map-user={_NAMESPACE_UID}",
-            f"--map-group={_NAMESPACE_UID}",
-            "true",
-        ],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
-def _reachable_by(path: Path, user: str) -> bool:
-    """Whether `user` may enter every directory on the way to `path`."""
-    entry = pwd.getpwnam(user)
-    for part in [path, *path.parents]:
-        if not part.exists():
-            continue
-        st = part.stat()
-        if st.st_uid == entry.pw_uid:
-            allowed = st.st_mode & 0o100
-        elif st.st_gid == entry.pw_gid:
-            allowed = st.st_mode & 0o010
-        else:
-            allowed = st.st_mode & 0o001
-        if not allowed:
-            return False
-    return True
-
-
-def _pg_runner(pg_home: Path) -> _PgRunner:
-    pg_home.mkdir(parents=True, exist_ok=True)
-    binary = _pg0_binary()
-    if os.geteuid() != 0:
-        return _PgRunner(pg_home, binary, [])
-    if _user_namespace_works():
-        prefix = [
-            "unshare",
-            "--user",
-            f"--map-user={_NAMESPACE_UID}",
-            f"--map-group={_NAMESPACE_UID}",
-        ]
-        return _PgRunner(pg_home, binary, prefix)
-    user = os.environ.get("SALESMEMORY_PG_USER", _FALLBACK_USER)
-    if not _reachable_by(pg_home, user):
-        raise EmbeddedMemoryError(
-            f"PostgreSQL cannot run as root and user namespaces are not allowed here, so it runs "
-            f"as '{user}', who cannot reach {pg_home}. Set SALESMEMORY_HOME to a directory "
-            f"outside /root (e.g. /var/lib/salesmemory)."
-        )
-    entry = pwd.getpwnam(user)
-    own_binary = pg_home / "pg0"
-    if not own_binary.exists() or own_binary.stat().st_size != binary.stat().st_size:
-        shutil.copy2(binary, own_binary)
-    for root, dirs, files in os.walk(pg_home):
-        for name in [*dirs, *files, "."]:
-            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
-    return _PgRunner(pg_home, own_binary, [], user=user)
-
-
 class EmbeddedHindsight:
-    """Start with `start()` (blocks until healthy, returns the URL); stop with `stop()`."""
+    """`start()` blocks until a server answers and returns its URL; `stop()` stops it if ours.
 
-    def __init__(self, home: Path, startup_timeout: float = 180.0) -> None:
-        self.home = home / "hindsight"
+    Thread-safe: the bot calls `start`/`stop` through `asyncio.to_thread` while `supervise`
+    runs on the event loop.
+    """
+
+    def __init__(
+        self, home: Path, startup_timeout: float = 180.0, *, pg_user: str | None = None
+    ) -> None:
+        # Resolved: other processes recognise this home's processes by this exact path.
+        self.home = (home / "hindsight").resolve()
         self.startup_timeout = startup_timeout
+        self.pg_user = pg_user
         self.url: str | None = None
-        self._pg: _PgRunner | None = None
+        self._lock = HomeLock(self.home)
+        # Held by whatever starts, restarts or stops the server, so they never interleave.
+        self._ops = threading.RLock()
+        # Set by stop(): an in-flight start or restart gives up within a fraction of a second.
+        self._stopping = threading.Event()
+        self._pg: PgRunner | None = None
+        self._postgres: RunningPostgres | None = None
+        self._port: int | None = None
         self._api: subprocess.Popen[bytes] | None = None
         self._log: IO[Any] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        # Write end of the watchdog's stdin, as a bare descriptor: a file object would close it
+        # when garbage-collected, and the watchdog would read that as "owner died".
+        self._watchdog_pipe: int | None = None
+        self._unhealthy_since: float | None = None
+
+    @property
+    def owner(self) -> bool:
+        """True while this object started and owns the server."""
+        return self._lock.held
 
     @property
     def log_path(self) -> Path:
         return self.home / "hindsight-api.log"
 
     def start(self) -> str:
-        started = time.monotonic()
+        """Own and start the server, or use the one another process owns; returns its URL."""
         self.home.mkdir(parents=True, exist_ok=True)
-        database_url = self._start_postgres()
-        port = free_port()
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
-        self._api = subprocess.Popen(
-            [_hindsight_api_executable()],
-            env=_hindsight_env(database_url, port),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        self._wait_until_healthy()
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            # Under `_ops`, so a concurrent stop() never releases a lock taken for a start.
+            with self._ops:
+                if self.owner and self.url is not None:
+                    return self.url
+                if self._lock.try_acquire():
+                    return self._start_as_owner()
+            state = read_state(self.home)
+            if state is not None and state.status == "ready" and state.url and answers(state.url):
+                self.url = state.url
+                logger.info(
+                    "Using the embedded Hindsight at %s owned by process %d",
+                    state.url,
+                    state.owner_pid,
+                )
+                return state.url
+            if self._stopping.is_set():
+                raise EmbeddedMemoryError("Stopped while waiting for the embedded Hindsight.")
+            if time.monotonic() >= deadline:
+                owner = f"process {state.owner_pid}" if state else "another process"
+                status = state.status if state else "unknown"
+                raise EmbeddedMemoryError(
+                    f"The embedded Hindsight in {self.home} is owned by {owner} and was not "
+                    f"ready within {self.startup_timeout:.0f}s (status: {status})."
+                )
+            time.sleep(0.5)
+
+    def _start_as_owner(self) -> str:
+        started = time.monotonic()
+        with self._ops:
+            try:
+                self._stop_leftovers()
+                self._publish("starting")
+                self._start_watchdog()
+                self._pg = pg_runner(self.home / "pg", self.pg_user)
+                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+                self._port = free_port()
+                self.url = f"http://127.0.0.1:{self._port}"
+                self._launch_api()
+                self._publish("starting")
+                self._wait_until_healthy()
+                self._publish("ready")
+            except BaseException:
+                self._shutdown("failed")
+                raise
         logger.info(
             "Embedded Hindsight ready at %s in %.1fs (data in %s)",
             self.url,
@@ -188,32 +150,76 @@ class EmbeddedHindsight:
         )
         return self.url
 
-    def _start_postgres(self) -> str:
-        self._pg = _pg_runner(self.home / "pg")
-        info = json.loads(
-            self._pg.run("info", "--name", _PG_INSTANCE, "-o", "json", check=False).stdout or "{}"
-        )
-        if not info.get("running"):
-            self._pg.run(
-                "start",
-                "--name",
-                _PG_INSTANCE,
-                "--port",
-                str(free_port()),
-                "--data-dir",
-                str(self._pg.home / "data"),
-                "--username",
-                _PG_CREDENTIALS,
-                "--password",
-                _PG_CREDENTIALS,
-                "--database",
-                _PG_CREDENTIALS,
+    def _stop_leftovers(self) -> None:
+        # We hold the lock, so anything still running for this home (pids of the state file
+        # included: they are found by command line, which verifies them) is an earlier owner's.
+        stopped = reaper.stop_server(self.home, include_watchdog=True)
+        if stopped:
+            logger.warning(
+                "Stopped %d process(es) left by an earlier embedded Hindsight in %s",
+                stopped,
+                self.home,
             )
-            info = json.loads(self._pg.run("info", "--name", _PG_INSTANCE, "-o", "json").stdout)
-        uri = info.get("uri")
-        if not uri:
-            raise EmbeddedMemoryError(f"pg0 started but reported no connection URI: {info}")
-        return str(uri)
+
+    def _start_watchdog(self) -> None:
+        path = os.environ.get("PYTHONPATH")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(_PACKAGE_ROOT), *([path] if path else [])]),
+        }
+        with open(self.home / "watchdog.log", "ab") as log:
+            # Its own session: a Ctrl-C to the terminal's group must not take it down.
+            self._watchdog = subprocess.Popen(
+                reaper.watchdog_command(self.home),
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.home,
+                env=env,
+                start_new_session=True,
+            )
+        assert self._watchdog.stdin is not None
+        # os.dup makes a non-inheritable copy: no later child keeps the watchdog waiting.
+        self._watchdog_pipe = os.dup(self._watchdog.stdin.fileno())
+        self._watchdog.stdin.close()
+
+    def _launch_api(self) -> None:
+        assert self._postgres is not None and self._port is not None
+        if importlib.util.find_spec("hindsight_api") is None:
+            raise EmbeddedMemoryError(
+                "hindsight-api is not installed: install the 'embedded' extra "
+                "(pip install -e '.[embedded]') or set HINDSIGHT_URL."
+            )
+        if self._log is None:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        # hindsight-api loads the first .env found upwards from its cwd, over the environment we
+        # give it (override=True): a project's .env above SALESMEMORY_HOME would reconfigure it.
+        # An empty one here is found first.
+        guard = self.home / ".env"
+        if not guard.exists():
+            guard.write_text("# Keeps hindsight-api from reading a .env further up.\n")
+        self._api = subprocess.Popen(
+            reaper.api_command(self.home),
+            env=_hindsight_env(self._postgres.uri, self._port),
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _publish(self, status: Status) -> None:
+        write_state(
+            self.home,
+            ServerState(
+                owner_pid=os.getpid(),
+                status=status,
+                url=self.url,
+                api_pid=self._api.pid if self._api else None,
+                postgres_pid=self._postgres.pid if self._postgres else None,
+                watchdog_pid=self._watchdog.pid if self._watchdog else None,
+            ),
+        )
 
     def _wait_until_healthy(self) -> None:
         assert self._api is not None and self.url is not None
@@ -224,14 +230,11 @@ class EmbeddedHindsight:
                     f"hindsight-api exited with {self._api.returncode}; last log lines:\n"
                     + self._log_tail()
                 )
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+            if self._stopping.is_set():
+                raise EmbeddedMemoryError("Stopped while the embedded Hindsight was starting.")
+            if answers(self.url):
+                return
             time.sleep(0.5)
-        self.stop()
         raise EmbeddedMemoryError(
             f"hindsight-api was not healthy after {self.startup_timeout:.0f}s; last log lines:\n"
             + self._log_tail()
@@ -244,32 +247,157 @@ class EmbeddedHindsight:
             return "(no log)"
 
     def stop(self) -> None:
-        """Stop hindsight-api, then PostgreSQL; safe to call twice."""
-        if self._api is not None and self._api.poll() is None:
-            self._api.terminate()
-            try:
-                self._api.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._api.kill()
-                self._api.wait()
+        """Stop hindsight-api, PostgreSQL and the watchdog if this process owns them (bounded,
+        ~7 s at most; safe to call twice); a no-op for a process that only uses the server."""
+        self._stopping.set()
+        try:
+            with self._ops:
+                if self.owner:
+                    self._shutdown("stopped")
+        finally:
+            self._stopping.clear()
+
+    def _shutdown(self, status: Status) -> None:
+        """Stop everything this owner started and give up ownership; call with `_ops` held."""
+        processes: dict[int, reaper.Role] = {}
+        if self._api is not None:
+            processes[self._api.pid] = "hindsight-api"
+        processes.update(
+            {p: r for p, r in reaper.processes_of(self.home).items() if r != "watchdog"}
+        )
+        reaper.stop_processes(processes)
+        if self._api is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._api.wait(timeout=0.5)
         self._api = None
+        self._postgres = None
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._pg is not None:
-            self._pg.run("stop", "--name", _PG_INSTANCE, check=False)
-            self._pg = None
+        self._end_watchdog()
+        self._unhealthy_since = None
+        with contextlib.suppress(OSError):
+            self._publish(status)
+        self._lock.release()
+
+    def _end_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        pipe, self._watchdog_pipe = self._watchdog_pipe, None
+        if pipe is not None:
+            # One byte, then EOF: "stopped on purpose", where EOF alone means "owner died".
+            with contextlib.suppress(OSError):
+                os.write(pipe, b"q")
+            os.close(pipe)
+        if watchdog is None:
+            return
+        try:
+            watchdog.wait(timeout=_WATCHDOG_SECONDS)
+        except subprocess.TimeoutExpired:
+            watchdog.kill()
+            watchdog.wait()
+
+    async def supervise(self, stop: asyncio.Event, check_every: float = 2.0) -> None:
+        """Until `stop` is set, restart the server this process owns when it dies or hangs.
+
+        Restarts keep the same port, so clients' URL stays valid. For a process that does not
+        own the server, this only waits for `stop`.
+        """
+        attempt = 0
+        restarted_at = 0.0
+        while not await _set_within(stop, check_every):
+            if not self.owner:
+                continue
+            try:
+                problem = await asyncio.to_thread(self._problem)
+            except Exception:
+                logger.exception("Checking the embedded Hindsight failed")
+                continue
+            if problem is None:
+                if attempt and time.monotonic() - restarted_at >= _STABLE_SECONDS:
+                    attempt = 0
+                continue
+            while True:
+                attempt += 1
+                logger.warning(
+                    "Embedded Hindsight died (%s); restarting (attempt %d)", problem, attempt
+                )
+                backoff = min(_MAX_BACKOFF_SECONDS, 2.0 ** (attempt - 1))
+                if await _set_within(stop, backoff):
+                    return
+                try:
+                    await asyncio.to_thread(self._restart)
+                except EmbeddedMemoryError as error:
+                    problem = f"restart failed: {str(error).splitlines()[0]}"
+                    continue
+                except Exception:
+                    logger.exception("Restarting the embedded Hindsight failed unexpectedly")
+                    problem = "restart failed unexpectedly"
+                    continue
+                restarted_at = time.monotonic()
+                break
+
+    def _problem(self) -> str | None:
+        """Why the owned server needs a restart, or None while it is fine."""
+        if not self._ops.acquire(blocking=False):
+            return None  # being started, restarted or stopped right now
+        try:
+            if not self.owner or self._api is None or self.url is None:
+                return None
+            if self._api.poll() is not None:
+                return f"hindsight-api exited with {self._api.returncode}"
+            if self._postgres is not None and not reaper.is_running(self._postgres.pid):
+                return f"PostgreSQL (pid {self._postgres.pid}) is gone"
+            url = self.url
+        finally:
+            self._ops.release()
+        if answers(url):
+            self._unhealthy_since = None
+            return None
+        now = time.monotonic()
+        if self._unhealthy_since is None:
+            self._unhealthy_since = now
+        if now - self._unhealthy_since >= _UNHEALTHY_SECONDS:
+            return f"no answer on /health for {now - self._unhealthy_since:.0f}s"
+        return None
+
+    def _restart(self) -> None:
+        with self._ops:
+            if not self.owner or self._stopping.is_set():
+                return
+            assert self._pg is not None
+            self._publish("restarting")
+            if self._api is not None:
+                reaper.stop_processes({self._api.pid: "hindsight-api"})
+                self._api.wait()
+            postgres = self._postgres
+            if postgres is None or not reaper.is_running(postgres.pid):
+                leftovers = reaper.processes_of(self.home)
+                reaper.stop_processes(
+                    {p: r for p, r in leftovers.items() if r in ("postgres", "pg0")}
+                )
+                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+            self._launch_api()
+            self._publish("restarting")
+            self._wait_until_healthy()
+            self._unhealthy_since = None
+            self._publish("ready")
+        logger.info("Embedded Hindsight restarted at %s", self.url)
 
 
-def _hindsight_api_executable() -> str:
-    beside_python = Path(sys.executable).parent / "hindsight-api"
-    found = str(beside_python) if beside_python.exists() else shutil.which("hindsight-api")
-    if not found:
-        raise EmbeddedMemoryError(
-            "hindsight-api is not installed: install the 'embedded' extra "
-            "(pip install -e '.[embedded]') or set HINDSIGHT_URL."
-        )
-    return found
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; True when it is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()
+
+
+def answers(url: str) -> bool:
+    """Whether a Hindsight at `url` answers its health check."""
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def _embedding_model_dir() -> str:

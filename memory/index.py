@@ -20,6 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from memory.index_tables import (
     TOLD_STORED,
@@ -73,6 +74,20 @@ class WaitingCall:
     last_error: str | None
 
 
+def _retry_on_conflict(method: Callable[P, T]) -> Callable[P, T]:
+    """Run a read-then-write transaction once more when a concurrent writer inserted the same
+    row first (another thread, worker or replica): the second run sees that row."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except IntegrityError:
+            return method(*args, **kwargs)
+
+    return run
+
+
 def _offloaded(
     method: Callable[Concatenate[LocalIndex, P], T],
 ) -> Callable[Concatenate[LocalIndex, P], Coroutine[Any, Any, T]]:
@@ -119,6 +134,7 @@ class LocalIndex:
     # -- calls and the write-ahead outbox -------------------------------------------------
 
     @_offloaded
+    @_retry_on_conflict
     def write_ahead(self, call: CallLog, now: datetime | None = None) -> bool:
         """Keep a submitted call, note and all, until Hindsight has it; one transaction.
 
@@ -129,17 +145,7 @@ class LocalIndex:
                 self._upsert_prospect(conn, call)
                 return False
             self._upsert_prospect(conn, call)
-            conn.execute(
-                calls.insert().values(
-                    call_id=call.call_id,
-                    workspace_id=call.workspace_id,
-                    slug=call.slug,
-                    rep_id=call.rep_id,
-                    call_date=call.call_date,
-                    outcome=call.outcome,
-                    confirmed=UNCONFIRMED,
-                )
-            )
+            _insert_call(conn, call, UNCONFIRMED)
             conn.execute(
                 outbox.insert().values(
                     call_id=call.call_id,
@@ -153,23 +159,14 @@ class LocalIndex:
             return True
 
     @_offloaded
+    @_retry_on_conflict
     def record_delivered_call(self, call: CallLog) -> bool:
         """Index a call that is already in Hindsight (no outbox row); False if known."""
         with self._engine.begin() as conn:
             self._upsert_prospect(conn, call)
             if self._call_exists(conn, call.call_id):
                 return False
-            conn.execute(
-                calls.insert().values(
-                    call_id=call.call_id,
-                    workspace_id=call.workspace_id,
-                    slug=call.slug,
-                    rep_id=call.rep_id,
-                    call_date=call.call_date,
-                    outcome=call.outcome,
-                    confirmed=TOLD_STORED,
-                )
-            )
+            _insert_call(conn, call, TOLD_STORED)
             return True
 
     @staticmethod
@@ -351,6 +348,7 @@ class LocalIndex:
             return [_setting(row) for row in conn.execute(select(digest_settings))]
 
     @_offloaded
+    @_retry_on_conflict
     def save_digest_setting(self, setting: DigestSetting, only_if_missing: bool = False) -> bool:
         """Save (replace) a rep's setting; with `only_if_missing`, keep an existing one."""
         with self._engine.begin() as conn:
@@ -384,6 +382,7 @@ class LocalIndex:
             )
 
     @_offloaded
+    @_retry_on_conflict
     def claim_digest(
         self, workspace_id: str, rep_id: str, period: str, now: datetime, lease: timedelta
     ) -> int | None:
@@ -459,6 +458,20 @@ class LocalIndex:
         with self._engine.connect() as conn:
             conn.execute(select(1))
         return True
+
+
+def _insert_call(conn: Connection, call: CallLog, confirmed: int) -> None:
+    conn.execute(
+        calls.insert().values(
+            call_id=call.call_id,
+            workspace_id=call.workspace_id,
+            slug=call.slug,
+            rep_id=call.rep_id,
+            call_date=call.call_date,
+            outcome=call.outcome,
+            confirmed=confirmed,
+        )
+    )
 
 
 def _known_prospects(

@@ -14,6 +14,7 @@ from bot.services import Services
 from memory.embedded import EmbeddedHindsight, free_port
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
+from tests.support.hindsight_proxy import CapacityProxy
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +41,15 @@ async def memory(hindsight_url: str) -> AsyncIterator[ProspectMemory]:
     store = ProspectMemory.connect(hindsight_url, f"test-{uuid.uuid4().hex[:12]}")
     yield store
     await store.aclose()
+
+
+@pytest.fixture
+async def capacity_proxy(hindsight_url: str) -> AsyncIterator[CapacityProxy]:
+    """The real Hindsight behind a proxy that admits 2 retains at once (503 past that)."""
+    proxy = CapacityProxy(hindsight_url, max_retains=2)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
 
 
 @pytest.fixture

@@ -121,6 +121,9 @@ async def test_a_note_survives_the_bot_killed_mid_save_and_the_digest_cli_leaves
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    # The admin's .env, above the memory server's folder: its HINDSIGHT_API_* lines are not for
+    # the embedded server (which would otherwise read them over its own settings).
+    (home / ".env").write_text("HINDSIGHT_API_DATABASE_URL=postgresql://x:y@127.0.0.1:9/none\n")
     port = free_port()
     send = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake_slack.response_url)
     note = "Back after the reorg; wants pricing for 10 seats."

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import pytest
-
 from bot.calls import log_call
 from bot.outbox import Outbox
 from bot.services import Services
@@ -33,14 +31,6 @@ async def wait_until_empty(index: LocalIndex, timeout: float = 60.0) -> None:
     while await index.count_waiting():
         assert asyncio.get_running_loop().time() < deadline, "calls were still waiting"
         await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-async def capacity_proxy(hindsight_url: str) -> AsyncIterator[CapacityProxy]:
-    proxy = CapacityProxy(hindsight_url, max_retains=2)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
 
 
 async def test_a_call_is_written_ahead_before_memory_sees_it(

@@ -1,3 +1,4 @@
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -133,3 +134,18 @@ async def test_a_database_from_the_previous_version_keeps_its_kept_calls(tmp_pat
         assert await upgraded.waiting() == [CALL]
     finally:
         upgraded.close()
+
+
+async def test_concurrent_first_calls_for_one_new_prospect_are_all_saved(index: LocalIndex) -> None:
+    calls = [replace(CALL, call_id=f"c{n}", rep_id=f"U{n}") for n in range(8)]
+    saved = await asyncio.gather(*(index.write_ahead(call) for call in calls))
+    assert saved == [True] * 8
+    assert (await index.known_prospects("T1"))[0].interactions == 8
+
+
+async def test_concurrent_claims_of_one_digest_give_it_to_exactly_one(index: LocalIndex) -> None:
+    lease = timedelta(minutes=15)
+    claims = await asyncio.gather(
+        *(index.claim_digest("T1", "U1", "2026-11-23", NOW, lease) for _ in range(8))
+    )
+    assert sorted(claims, key=str) == [1] + [None] * 7

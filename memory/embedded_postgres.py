@@ -1,0 +1,266 @@
+"""pg0's PostgreSQL for the embedded memory server: how it is run, started, and repaired.
+
+PostgreSQL refuses to run as root; as root, pg0 runs in a user namespace where it is an
+ordinary user (the files stay the caller's), or, where user namespaces are not allowed, as an
+unprivileged user that owns a copy of the pg0 binary and the data directory.
+
+pg0 unpacks PostgreSQL into `$HOME/.pg0/installation/<version>` (HOME is the pg home here) and
+only checks that the directory exists. A first start cut short (Ctrl-C, SIGKILL) leaves a
+half-unpacked installation or a half-made data directory, and every later start fails
+("Bus error", "initdb: ... not found", "could not open pg_control"). Markers written only
+after a start succeeded tell a finished installation and data directory from half-made ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PG_INSTANCE = "salesmemory"
+_PG_CREDENTIALS = "hindsight"
+_NAMESPACE_UID = 1000
+_FALLBACK_USER = "nobody"
+_PG0_SECONDS = 120.0
+# Present while a first start (no data directory yet) is under way; left behind if it was cut.
+_FIRST_START = ".first-start-incomplete"
+# The identity of the pg0 binary whose PostgreSQL was unpacked completely.
+_INSTALLED = ".installation-complete"
+
+
+class EmbeddedMemoryError(Exception):
+    """The embedded memory server could not be started; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunningPostgres:
+    uri: str
+    pid: int
+
+
+@dataclass
+class PgRunner:
+    """How pg0 is run: directly, in a user namespace, or as an unprivileged user."""
+
+    home: Path
+    binary: Path
+    prefix: list[str]
+    user: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    def run(
+        self, *args: str, check: bool = True, cancel: threading.Event | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run pg0 in a session of its own: Ctrl-C in the terminal reaches us, not pg0.
+
+        Interrupted (KeyboardInterrupt, `cancel`, timeout), pg0 and its helpers are killed;
+        the next start repairs what they left half-made.
+        """
+        process = subprocess.Popen(
+            [*self.prefix, str(self.binary), *args],
+            env={**_minimal_env(), "HOME": str(self.home)},
+            cwd=self.home,
+            user=self.user,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = _communicate(process, cancel, f"pg0 {args[0]}")
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        if check and result.returncode != 0:
+            raise EmbeddedMemoryError(
+                f"pg0 {args[0]} failed ({result.returncode}): {result.stderr.strip()[-800:]}"
+            )
+        return result
+
+    def info(self) -> dict[str, object]:
+        result = self.run("info", "--name", PG_INSTANCE, "-o", "json", check=False)
+        try:
+            info = json.loads(result.stdout or "{}")
+        except ValueError:
+            return {}
+        return info if isinstance(info, dict) else {}
+
+
+def _communicate(
+    process: subprocess.Popen[str], cancel: threading.Event | None, what: str
+) -> tuple[str, str]:
+    # Short slices, so a stop() from another thread is noticed within a fraction of a second.
+    waited = 0.0
+    while True:
+        try:
+            return process.communicate(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            waited += 0.2
+        if cancel is not None and cancel.is_set():
+            raise EmbeddedMemoryError(f"{what} was cut short: the server is stopping")
+        if waited >= _PG0_SECONDS:
+            raise EmbeddedMemoryError(f"{what} did not finish within {_PG0_SECONDS:.0f}s")
+
+
+def _minimal_env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+
+
+def _pg0_binary() -> Path:
+    try:
+        import pg0
+    except ImportError as exc:
+        raise EmbeddedMemoryError(
+            "The embedded memory server is not installed: install the 'embedded' extra "
+            "(pip install -e '.[embedded]') or set HINDSIGHT_URL to an existing Hindsight."
+        ) from exc
+    binary = Path(pg0.__file__).parent / "bin" / "pg0"
+    if not binary.exists():
+        raise EmbeddedMemoryError(f"pg0's PostgreSQL binary is missing at {binary}.")
+    return binary
+
+
+def _user_namespace_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--user",
+            f"--map-user={_NAMESPACE_UID}",
+            f"--map-group={_NAMESPACE_UID}",
+            "true",
+        ],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def _reachable_by(path: Path, user: str) -> bool:
+    """Whether `user` may enter every directory on the way to `path`."""
+    entry = pwd.getpwnam(user)
+    for part in [path, *path.parents]:
+        if not part.exists():
+            continue
+        st = part.stat()
+        if st.st_uid == entry.pw_uid:
+            allowed = st.st_mode & 0o100
+        elif st.st_gid == entry.pw_gid:
+            allowed = st.st_mode & 0o010
+        else:
+            allowed = st.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
+
+
+def pg_runner(pg_home: Path, pg_user: str | None = None) -> PgRunner:
+    """How to run pg0 here; `pg_user` (else SALESMEMORY_PG_USER) when namespaces are refused."""
+    pg_home.mkdir(parents=True, exist_ok=True)
+    binary = _pg0_binary()
+    if os.geteuid() != 0:
+        return PgRunner(pg_home, binary, [])
+    if _user_namespace_works():
+        prefix = [
+            "unshare",
+            "--user",
+            f"--map-user={_NAMESPACE_UID}",
+            f"--map-group={_NAMESPACE_UID}",
+        ]
+        return PgRunner(pg_home, binary, prefix)
+    user = pg_user or os.environ.get("SALESMEMORY_PG_USER", _FALLBACK_USER)
+    if not _reachable_by(pg_home, user):
+        raise EmbeddedMemoryError(
+            f"PostgreSQL cannot run as root and user namespaces are not allowed here, so it runs "
+            f"as '{user}', who cannot reach {pg_home}. Set SALESMEMORY_HOME to a directory "
+            f"outside /root (e.g. /var/lib/salesmemory)."
+        )
+    entry = pwd.getpwnam(user)
+    own_binary = pg_home / "pg0"
+    if not own_binary.exists() or own_binary.stat().st_size != binary.stat().st_size:
+        # Copied aside and renamed, so an interrupted copy never passes for the binary.
+        partial = pg_home / "pg0.partial"
+        shutil.copy2(binary, partial)
+        partial.replace(own_binary)
+    for root, dirs, files in os.walk(pg_home):
+        for name in [*dirs, *files, "."]:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+    return PgRunner(pg_home, own_binary, [], user=user)
+
+
+def _binary_identity(binary: Path) -> str:
+    st = binary.stat()
+    return f"{st.st_size}:{int(st.st_mtime)}"
+
+
+def _repair_half_made(runner: PgRunner) -> None:
+    """Remove what a first start or an unpack cut short left behind, so pg0 redoes it."""
+    home, data = runner.home, runner.data_dir
+    # A data directory without pg_control never finished initdb: it holds no notes.
+    never_initialised = data.exists() and not (data / "global" / "pg_control").exists()
+    if (home / _FIRST_START).exists() or never_initialised:
+        logger.warning(
+            "The first start of the embedded PostgreSQL in %s did not finish; "
+            "removing what it left and starting afresh",
+            home,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(home / ".pg0", ignore_errors=True)
+        (home / _INSTALLED).unlink(missing_ok=True)
+    installed = home / _INSTALLED
+    if not installed.exists() or installed.read_text() != _binary_identity(runner.binary):
+        # Unknown or cut-short unpack: pg0 unpacks again when the directory is missing.
+        shutil.rmtree(home / ".pg0" / "installation", ignore_errors=True)
+
+
+def start_postgres(
+    runner: PgRunner, port: int, cancel: threading.Event | None = None
+) -> RunningPostgres:
+    """Start this home's PostgreSQL (repairing a cut-short first start); any running one of
+    this home must have been stopped already."""
+    if runner.info().get("running"):
+        # pg0 refuses to start a running instance; only a stale one can be running here.
+        runner.run("stop", "--name", PG_INSTANCE, check=False, cancel=cancel)
+    _repair_half_made(runner)
+    if not runner.data_dir.exists():
+        (runner.home / _FIRST_START).touch()
+    runner.run(
+        "start",
+        "--name",
+        PG_INSTANCE,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(runner.data_dir),
+        "--username",
+        _PG_CREDENTIALS,
+        "--password",
+        _PG_CREDENTIALS,
+        "--database",
+        _PG_CREDENTIALS,
+        cancel=cancel,
+    )
+    info = runner.info()
+    uri, pid = info.get("uri"), info.get("pid")
+    if not isinstance(uri, str) or not isinstance(pid, int):
+        raise EmbeddedMemoryError(f"pg0 started but reported no connection URI or pid: {info}")
+    (runner.home / _INSTALLED).write_text(_binary_identity(runner.binary))
+    (runner.home / _FIRST_START).unlink(missing_ok=True)
+    return RunningPostgres(uri, pid)
