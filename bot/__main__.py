@@ -112,6 +112,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     # A wrong token stops start-up with one line, before the memory server is started.
     await check_bot_token(settings)
+    try:
+        await _serve(settings, stop)
+    except EmbeddedMemoryError:
+        if not stop.is_set():
+            raise
+        logger.info("Stopped during start-up")
+        return
+    logger.info("SalesMemory stopped")
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     async with running_services(settings, stop) as services:
         app = create_app(settings, services)
         worker = start_delivery(services, confirmer(app.client), stop)
@@ -142,7 +153,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             )
             if scheduler is not None:
                 scheduler.shutdown()
-    logger.info("SalesMemory stopped")
 
 
 async def _listen(runner: web.AppRunner, settings: Settings) -> None:
