@@ -128,7 +128,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         worker = start_delivery(services, confirmer(app.client), stop)
         scheduler = None
         if settings.run_scheduler:
-            scheduler = DigestScheduler(services, app.client, settings.db_url)
+            scheduler = DigestScheduler(services, app.client, settings.job_store_url)
             await scheduler.start()
             logger.info("This process runs the weekly digest scheduler")
         runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services))
@@ -155,12 +155,19 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
                 scheduler.shutdown()
 
 
+class PortInUse(Exception):
+    """HTTP mode cannot listen on PORT."""
+
+
 async def _listen(runner: web.AppRunner, settings: Settings) -> None:
     try:
         await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     except OSError as error:
         if not settings.socket_mode:
-            raise
+            raise PortInUse(
+                f"PORT {settings.port} is not free ({error.strerror}): is another SalesMemory "
+                "running? Stop it or set PORT to a free port."
+            ) from None
         # In Socket Mode the port only serves health checks: run without them.
         logger.error("Health checks are off: port %d is not free (%s)", settings.port, error)
 
@@ -225,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve(settings))
     except SlackStartupError as error:
         print(f"slack error: {error}", file=sys.stderr)
+        return 2
+    except PortInUse as error:
+        print(f"startup error: {error}", file=sys.stderr)
         return 2
     except EmbeddedMemoryError as error:
         logger.error("The embedded memory server could not start: %s", error)

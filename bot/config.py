@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
@@ -54,6 +55,16 @@ class Settings:
     @property
     def embedded_memory(self) -> bool:
         return self.hindsight_url is None
+
+    @property
+    def job_store_url(self) -> str:
+        """Where the scheduler keeps its jobs. With SQLite, a file of its own beside the index:
+        APScheduler reads it synchronously, so a lock on the index must never reach it."""
+        url = make_url(self.db_url)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            return self.db_url
+        path = Path(url.database)
+        return str(url.set(database=str(path.with_name(path.stem + "-jobs" + path.suffix))))
 
 
 def read_environment(env_file: str = ".env") -> dict[str, str]:

@@ -136,6 +136,10 @@ class DigestScheduler:
             for s in await self.services.index.digest_settings()
             if s.enabled
         }
+        # APScheduler's job store is synchronous (and thread-safe): keep it off the event loop.
+        await asyncio.to_thread(self._match_jobs, wanted)
+
+    def _match_jobs(self, wanted: dict[str, DigestSetting]) -> None:
         for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id.startswith("digest:") and job.id not in wanted:
                 job.remove()
@@ -189,7 +193,7 @@ class DigestScheduler:
             done = outcome is not Delivery.FAILED
             await index.finish_digest(workspace_id, rep_id, period, done, self.clock())
         if not done:
-            self._retry_later(workspace_id, rep_id, period, attempt, now)
+            await asyncio.to_thread(self._retry_later, workspace_id, rep_id, period, attempt, now)
         return outcome
 
     def _retry_later(

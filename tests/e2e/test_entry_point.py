@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -279,3 +280,50 @@ async def test_digest_command_line_sends_one_reps_digest(
     assert stdout.decode().strip() == "digest for U0CLI: no prospects"
     dm = fake_slack.called("chat.postMessage")[0]
     assert dm["channel"] == "DU0CLI" and "Log your first call" in dm["text"]
+
+
+async def test_settings_in_a_dotenv_file_are_checked_like_the_environment(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nLOG_LEVEL=loud\n"
+        "SALESMEMORY_PG_USER=nobody-here-x\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={**bot_env(tmp_path), "PYTHONPATH": str(ROOT)},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert [line.split(" is ")[0] for line in lines] == [
+        "config error: LOG_LEVEL",
+        "config error: SALESMEMORY_PG_USER",
+    ]
+
+
+async def test_a_busy_port_stops_startup_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        env = bot_env(
+            tmp_path,
+            PYTHONPATH=str(ROOT),
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.api_url,
+            HINDSIGHT_URL=hindsight_url,
+            PORT=str(taken.getsockname()[1]),
+            LOG_LEVEL="CRITICAL",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert len(lines) == 1 and lines[0].startswith("startup error: PORT")

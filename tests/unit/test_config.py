@@ -60,3 +60,26 @@ def test_memory_is_embedded_only_when_hindsight_url_is_unset() -> None:
 def test_port_of_non_ascii_digits_is_reported_as_malformed_not_raised() -> None:
     [line] = problems({**HTTP, "PORT": "²"})
     assert line.startswith("PORT is malformed")
+
+
+def test_the_job_store_gets_its_own_sqlite_file_beside_the_index() -> None:
+    settings = load_settings({**HTTP, "SALESMEMORY_HOME": "/srv/sm"})
+    assert settings.db_url == "sqlite:////srv/sm/salesmemory.db"
+    assert settings.job_store_url == "sqlite:////srv/sm/salesmemory-jobs.db"
+    shared = load_settings({**HTTP, "SALESMEMORY_DB_URL": "postgresql://u:p@db/sm"})
+    assert shared.job_store_url == "postgresql://u:p@db/sm"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("LOG_LEVEL", "loud", "LOG_LEVEL is malformed"),
+        ("SALESMEMORY_PG_USER", "nobody-here-x", "no user"),
+    ],
+)
+def test_log_level_and_pg_user_are_checked_like_every_setting(
+    name: str, value: str, words: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**HTTP, name: value})
+    assert len(raised.value.problems) == 1 and words in raised.value.problems[0]
