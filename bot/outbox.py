@@ -133,9 +133,12 @@ class Outbox:
                 await self.index.release(call.call_id, retry_at, str(rejected), count_attempt=True)
                 return False
             except MemoryUnavailable as down:
-                self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
-                pause = self._backoff * random.uniform(0.8, 1.2)  # replicas do not retry in step
-                self._paused_until = max(self._paused_until, loop.time() + pause)
+                if self._paused_until <= loop.time():
+                    # Calls failing side by side are one outage: the backoff grows once.
+                    self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
+                    pause = self._backoff * random.uniform(0.8, 1.2)  # replicas out of step
+                    self._paused_until = loop.time() + pause
+                pause = self._paused_until - loop.time()
                 logger.warning(
                     "Memory unreachable (%s); %s waits, retrying in %.0fs",
                     down,
@@ -143,6 +146,13 @@ class Outbox:
                     pause,
                 )
                 await self.index.release(call.call_id, None, str(down), count_attempt=True)
+                return False
+            except Exception as unexpected:
+                # One call that breaks something unforeseen is kept and retried slowly; it never
+                # takes the batch (or the worker) down with it.
+                logger.exception("Delivering call %s failed unexpectedly; keeping it", call.call_id)
+                retry_at = self.clock() + REJECTED_BACKOFF
+                await self.index.release(call.call_id, retry_at, repr(unexpected), True)
                 return False
         self._backoff = 0.0
         told = await self.index.mark_delivered(call.call_id)
