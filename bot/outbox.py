@@ -57,9 +57,10 @@ class Outbox:
         self._backoff = 0.0
         self._paused_until = 0.0  # loop time before which nothing is sent (busy/down)
 
-    async def submit(self, call: CallLog) -> bool:
-        """Write the call ahead of everything else; False when it was submitted before."""
-        new = await self.index.write_ahead(call, self.clock())
+    async def submit(self, call: CallLog, deadline: float | None = None) -> bool:
+        """Write the call ahead of everything else (committed before `deadline`, a
+        `time.monotonic()` instant, or not at all); False when it was submitted before."""
+        new = await self.index.write_ahead(call, self.clock(), deadline)
         self.kick()
         return new
 

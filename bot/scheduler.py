@@ -9,12 +9,14 @@ APScheduler 3 cannot share a job store between processes, hence only one runs it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,6 +48,10 @@ _active: DigestScheduler | None = None
 
 def job_id(workspace_id: str, rep_id: str) -> str:
     return f"digest:{workspace_id}:{rep_id}"
+
+
+def retry_job_id(workspace_id: str, rep_id: str) -> str:
+    return f"digest-retry:{workspace_id}:{rep_id}"
 
 
 def digest_trigger(setting: DigestSetting) -> CronTrigger:
@@ -147,7 +153,8 @@ class DigestScheduler:
             trigger = digest_trigger(setting)
             existing = self.scheduler.get_job(id_, jobstore="default")
             # Replacing an unchanged job would move its next run and could skip a missed one.
-            if existing is not None and str(existing.trigger) == str(trigger):
+            # repr, not str: only repr names the time zone, and a new zone is a new schedule.
+            if existing is not None and repr(existing.trigger) == repr(trigger):
                 continue
             self.scheduler.add_job(
                 run_digest_job,
@@ -189,12 +196,24 @@ class DigestScheduler:
             if attempt is None:
                 logger.info("Digest %s for %s: already sent or in progress", period, rep_id)
                 return None
+            # Stored before sending: should this process die mid-send, the job store still
+            # holds a run for this period (APScheduler has already moved the cron job on).
+            await asyncio.to_thread(self._guard, workspace_id, rep_id, period, now)
             outcome = await self.deliver(workspace_id, rep_id)
             done = outcome is not Delivery.FAILED
             await index.finish_digest(workspace_id, rep_id, period, done, self.clock())
-        if not done:
+        if done:
+            await asyncio.to_thread(self._unguard, workspace_id, rep_id)
+        else:
             await asyncio.to_thread(self._retry_later, workspace_id, rep_id, period, attempt, now)
         return outcome
+
+    def _guard(self, workspace_id: str, rep_id: str, period: str, now: datetime) -> None:
+        self._add_retry(workspace_id, rep_id, period, now + CLAIM_LEASE + timedelta(minutes=1))
+
+    def _unguard(self, workspace_id: str, rep_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.remove_job(retry_job_id(workspace_id, rep_id), jobstore="default")
 
     def _retry_later(
         self, workspace_id: str, rep_id: str, period: str, attempt: int, now: datetime
@@ -211,19 +230,22 @@ class DigestScheduler:
         logger.warning(
             "Digest %s for %s failed (attempt %d); retrying at %s", period, rep_id, attempt, run_at
         )
+        self._add_retry(workspace_id, rep_id, period, run_at)
+
+    def _add_retry(self, workspace_id: str, rep_id: str, period: str, run_at: datetime) -> None:
         self.scheduler.add_job(
             run_digest_job,
             "date",
             run_date=run_at,
             args=[workspace_id, rep_id, period],
-            id=f"digest-retry:{workspace_id}:{rep_id}",
+            id=retry_job_id(workspace_id, rep_id),
             jobstore="default",
             replace_existing=True,
             misfire_grace_time=3 * 3600,
         )
 
     def retry_job(self, workspace_id: str, rep_id: str) -> Job | None:
-        job: Job | None = self.scheduler.get_job(f"digest-retry:{workspace_id}:{rep_id}")
+        job: Job | None = self.scheduler.get_job(retry_job_id(workspace_id, rep_id))
         return job
 
     async def run_due(self, now: datetime) -> dict[str, Delivery]:

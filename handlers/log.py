@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -32,7 +33,7 @@ from memory.records import CallLog
 logger = logging.getLogger(__name__)
 
 # The submission is written to the database before the modal is acked, inside Slack's 3 s.
-WRITE_AHEAD_SECONDS = 2.0
+WRITE_AHEAD_SECONDS = 1.8
 NOT_SAVED = (
     "I couldn't save this just now (my database is busy). Everything you typed is still "
     "here: press Save again in a moment."
@@ -168,8 +169,13 @@ def register(app: AsyncApp, services: Services) -> None:
         user_id, workspace_id = user_of(context), workspace_of(context)
         call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
         try:
-            # Write-ahead: the note is durable before the modal closes.
-            await asyncio.wait_for(services.outbox.submit(call), WRITE_AHEAD_SECONDS)
+            # Write-ahead: the note is durable before the modal closes. The database itself
+            # gives up at the deadline, so "press Save again" is only said of a save that did
+            # not happen; the outer bound only guards against a database that hangs outright.
+            deadline = time.monotonic() + WRITE_AHEAD_SECONDS
+            await asyncio.wait_for(
+                services.outbox.submit(call, deadline), WRITE_AHEAD_SECONDS + 0.7
+            )
         except Exception:
             logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
             await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))

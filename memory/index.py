@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import make_url
@@ -41,7 +42,6 @@ T = TypeVar("T")
 
 # How long SQLite waits for another writer's lock before giving up on one statement.
 BUSY_TIMEOUT_SECONDS = 5.0
-_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -88,25 +88,43 @@ def _retry_on_conflict(method: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
+Pool = Literal["read", "write", "save"]
+# Threads per pool. Saves (the write-ahead before an ack) never queue behind the delivery
+# worker's writes, and reads (typeahead, /timeline, readiness), which WAL lets through while
+# another process writes, never queue behind writes waiting for a lock.
+_POOL_THREADS: dict[Pool, int] = {"read": 4, "write": 2, "save": 2}
+
+
 def _offloaded(
-    method: Callable[Concatenate[LocalIndex, P], T],
-) -> Callable[Concatenate[LocalIndex, P], Coroutine[Any, Any, T]]:
-    """Run a blocking index method on the index's own threads; callers await it."""
+    pool: Pool,
+) -> Callable[
+    [Callable[Concatenate[LocalIndex, P], T]],
+    Callable[Concatenate[LocalIndex, P], Coroutine[Any, Any, T]],
+]:
+    """Run a blocking index method on one of the index's thread pools; callers await it."""
 
-    @functools.wraps(method)
-    async def run(self: LocalIndex, *args: P.args, **kwargs: P.kwargs) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(method, self, *args, **kwargs)
-        )
+    def decorate(
+        method: Callable[Concatenate[LocalIndex, P], T],
+    ) -> Callable[Concatenate[LocalIndex, P], Coroutine[Any, Any, T]]:
+        @functools.wraps(method)
+        async def run(self: LocalIndex, *args: P.args, **kwargs: P.kwargs) -> T:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._pools[pool], functools.partial(method, self, *args, **kwargs)
+            )
 
-    return run
+        return run
+
+    return decorate
 
 
 class LocalIndex:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="local-index")
+        self._pools = {
+            name: ThreadPoolExecutor(threads, thread_name_prefix=f"local-index-{name}")
+            for name, threads in _POOL_THREADS.items()
+        }
         create_and_upgrade(engine)
 
     @classmethod
@@ -125,25 +143,56 @@ class LocalIndex:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
+        @event.listens_for(engine, "checkin")
+        def _usual_wait(dbapi_connection: Any, _record: Any) -> None:
+            # A save may have shortened the lock wait on this connection; the next user gets
+            # the usual one.
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            cursor.close()
+
         return cls(engine)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Never wait on a query stuck behind a lock: shutdown stays bounded.
+        for executor in self._pools.values():
+            executor.shutdown(wait=False, cancel_futures=True)
         self._engine.dispose()
 
     # -- calls and the write-ahead outbox -------------------------------------------------
 
-    @_offloaded
+    @_offloaded("save")
     @_retry_on_conflict
-    def write_ahead(self, call: CallLog, now: datetime | None = None) -> bool:
+    def write_ahead(
+        self, call: CallLog, now: datetime | None = None, deadline: float | None = None
+    ) -> bool:
         """Keep a submitted call, note and all, until Hindsight has it; one transaction.
 
-        False when this call id was submitted before (a repeated submission stores nothing new).
+        With `deadline` (a `time.monotonic()` instant) the write either commits before it or
+        raises: a save the rep is told failed never lands later. False when this call was
+        submitted before with the same content; a waiting call submitted again with other
+        content (the rep fixed something) is replaced.
         """
         with self._engine.begin() as conn:
+            self._bound_waits(conn, deadline)
+            waiting = conn.execute(
+                select(outbox.c.payload).where(outbox.c.call_id == call.call_id)
+            ).scalar()
             if self._call_exists(conn, call.call_id):
+                if waiting is None or waiting == call.to_json():
+                    return False
                 self._upsert_prospect(conn, call)
-                return False
+                conn.execute(
+                    calls.update()
+                    .where(calls.c.call_id == call.call_id)
+                    .values(slug=call.slug, call_date=call.call_date, outcome=call.outcome)
+                )
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.call_id == call.call_id)
+                    .values(slug=call.slug, payload=call.to_json())
+                )
+                return True
             self._upsert_prospect(conn, call)
             _insert_call(conn, call, UNCONFIRMED)
             conn.execute(
@@ -156,9 +205,27 @@ class LocalIndex:
                     kept_at=now or datetime.now(UTC),
                 )
             )
+            self._check_deadline(deadline)
             return True
 
-    @_offloaded
+    def _bound_waits(self, conn: Connection, deadline: float | None) -> None:
+        """Make this transaction wait for locks no longer than `deadline` allows."""
+        self._check_deadline(deadline)
+        if deadline is None:
+            return
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        if conn.dialect.name == "sqlite":
+            # Connection-wide: set back when the connection returns to the pool (see open()).
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {left_ms}")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {left_ms}")
+
+    @staticmethod
+    def _check_deadline(deadline: float | None) -> None:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError("the local database did not take the call in time")
+
+    @_offloaded("write")
     @_retry_on_conflict
     def record_delivered_call(self, call: CallLog) -> bool:
         """Index a call that is already in Hindsight (no outbox row); False if known."""
@@ -196,7 +263,7 @@ class LocalIndex:
                 .values(company=call.company)
             )
 
-    @_offloaded
+    @_offloaded("write")
     def claim_due(
         self, owner_until: datetime, now: datetime, limit: int
     ) -> list[tuple[CallLog, int]]:
@@ -224,7 +291,7 @@ class LocalIndex:
                     claimed.append((CallLog.from_json(row.payload), row.attempts))
             return claimed
 
-    @_offloaded
+    @_offloaded("write")
     def mark_delivered(self, call_id: str) -> int | None:
         """Drop the delivered call's text; returns what the rep had been told (None: gone)."""
         with self._engine.begin() as conn:
@@ -234,7 +301,7 @@ class LocalIndex:
             ).scalar()
             return None if told is None else int(told)
 
-    @_offloaded
+    @_offloaded("write")
     def release(
         self, call_id: str, retry_at: datetime | None, error: str | None, count_attempt: bool
     ) -> None:
@@ -249,7 +316,7 @@ class LocalIndex:
         with self._engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.call_id == call_id).values(**values))
 
-    @_offloaded
+    @_offloaded("write")
     def claim_confirmation(self, call_id: str, told: int) -> int | None:
         """Move what the rep was told forward to `told`, once; returns what it was before.
 
@@ -268,7 +335,7 @@ class LocalIndex:
             ).rowcount
             return int(before) if moved == 1 else None
 
-    @_offloaded
+    @_offloaded("read")
     def waiting(self, workspace_id: str | None = None, slug: str | None = None) -> list[CallLog]:
         """Calls not yet in Hindsight, oldest first (optionally one workspace or prospect)."""
         query = select(outbox.c.payload).order_by(outbox.c.kept_at)
@@ -279,7 +346,7 @@ class LocalIndex:
         with self._engine.connect() as conn:
             return [CallLog.from_json(row.payload) for row in conn.execute(query)]
 
-    @_offloaded
+    @_offloaded("read")
     def waiting_details(self) -> list[WaitingCall]:
         with self._engine.connect() as conn:
             rows = conn.execute(
@@ -289,20 +356,20 @@ class LocalIndex:
             ).all()
         return [WaitingCall(CallLog.from_json(r.payload), r.attempts, r.last_error) for r in rows]
 
-    @_offloaded
+    @_offloaded("read")
     def count_waiting(self) -> int:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(outbox)).scalar() or 0)
 
     # -- prospects ------------------------------------------------------------------------
 
-    @_offloaded
+    @_offloaded("read")
     def known_prospects(self, workspace_id: str, rep_id: str | None = None) -> list[KnownProspect]:
         """A workspace's prospects (or only those `rep_id` logged calls with), latest first."""
         with self._engine.connect() as conn:
             return _known_prospects(conn, workspace_id, rep_id)
 
-    @_offloaded
+    @_offloaded("read")
     def search_prospects(self, workspace_id: str, typed: str, limit: int = 20) -> list[str]:
         """Known names whose slug contains what was typed (typeahead), most recent first."""
         needle = prospect_slug(typed)
@@ -310,13 +377,13 @@ class LocalIndex:
             known = _known_prospects(conn, workspace_id, None)
         return [p.name for p in known if needle in p.slug][:limit]
 
-    @_offloaded
+    @_offloaded("read")
     def prospect(self, workspace_id: str, slug: str) -> KnownProspect | None:
         with self._engine.connect() as conn:
             known = _known_prospects(conn, workspace_id, None)
         return next((p for p in known if p.slug == slug), None)
 
-    @_offloaded
+    @_offloaded("write")
     def forget_prospect(self, workspace_id: str, slug: str) -> None:
         with self._engine.begin() as conn:
             for table in (calls, outbox):
@@ -331,7 +398,7 @@ class LocalIndex:
 
     # -- digest settings and runs ---------------------------------------------------------
 
-    @_offloaded
+    @_offloaded("read")
     def digest_setting(self, workspace_id: str, rep_id: str) -> DigestSetting | None:
         with self._engine.connect() as conn:
             row = conn.execute(
@@ -342,12 +409,12 @@ class LocalIndex:
             ).first()
         return _setting(row) if row else None
 
-    @_offloaded
+    @_offloaded("read")
     def digest_settings(self) -> list[DigestSetting]:
         with self._engine.connect() as conn:
             return [_setting(row) for row in conn.execute(select(digest_settings))]
 
-    @_offloaded
+    @_offloaded("write")
     @_retry_on_conflict
     def save_digest_setting(self, setting: DigestSetting, only_if_missing: bool = False) -> bool:
         """Save (replace) a rep's setting; with `only_if_missing`, keep an existing one."""
@@ -371,7 +438,7 @@ class LocalIndex:
             )
             return True
 
-    @_offloaded
+    @_offloaded("write")
     def remove_digest_setting(self, workspace_id: str, rep_id: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(
@@ -381,7 +448,7 @@ class LocalIndex:
                 )
             )
 
-    @_offloaded
+    @_offloaded("write")
     @_retry_on_conflict
     def claim_digest(
         self, workspace_id: str, rep_id: str, period: str, now: datetime, lease: timedelta
@@ -425,7 +492,7 @@ class LocalIndex:
             ).rowcount
             return attempt if moved == 1 else None
 
-    @_offloaded
+    @_offloaded("write")
     def finish_digest(
         self, workspace_id: str, rep_id: str, period: str, sent: bool, now: datetime
     ) -> None:
@@ -440,7 +507,7 @@ class LocalIndex:
                 .values(status="sent" if sent else "failed", claimed_until=None, updated_at=now)
             )
 
-    @_offloaded
+    @_offloaded("read")
     def digest_run_status(self, workspace_id: str, rep_id: str, period: str) -> str | None:
         with self._engine.connect() as conn:
             status = conn.execute(
@@ -452,7 +519,7 @@ class LocalIndex:
             ).scalar()
         return None if status is None else str(status)
 
-    @_offloaded
+    @_offloaded("read")
     def ping(self) -> bool:
         """Whether the database answers (for readiness)."""
         with self._engine.connect() as conn:

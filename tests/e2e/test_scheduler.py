@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -185,3 +186,45 @@ async def test_a_bot_down_at_0800_catches_up_the_same_day_but_not_the_next(
         assert kolkata is not None and kolkata.next_run_time > now
     finally:
         back.shutdown()
+
+
+async def test_a_digest_whose_sender_died_mid_send_is_still_sent_once(
+    scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
+) -> None:
+    scheduler, db_url = scheduled
+    fake_slack.hang.add("chat.postMessage")
+    sending = asyncio.create_task(scheduler.run_due(KOLKATA_MONDAY_8))
+    await fake_slack.wait_for("chat.postMessage")
+    sending.cancel()  # the process dies here: claimed, not sent
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    scheduler.shutdown()
+    fake_slack.hang.clear()
+    fake_slack.calls.clear()
+
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    back = DigestScheduler(services, client, db_url)
+    await back.start(paused=True)
+    try:
+        guard = back.retry_job(TEAM_ID, KOLKATA)
+        assert guard is not None, "nothing left in the job store for the interrupted digest"
+        assert guard.args == (TEAM_ID, KOLKATA, "2026-11-23")
+        when = guard.trigger.run_date
+        assert await back.run_scheduled(TEAM_ID, KOLKATA, now=when, period="2026-11-23") == (
+            Delivery.SENT
+        )
+        assert back.retry_job(TEAM_ID, KOLKATA) is None
+        assert await back.run_scheduled(TEAM_ID, KOLKATA, now=when, period="2026-11-23") is None
+    finally:
+        back.shutdown()
+    assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
+
+
+async def test_a_new_time_zone_moves_the_reps_digest(
+    scheduled: tuple[DigestScheduler, str], services: Services
+) -> None:
+    scheduler, _ = scheduled
+    await services.index.save_digest_setting(DigestSetting(TEAM_ID, KOLKATA, "Europe/London"))
+    await scheduler.sync()
+    job = scheduler.scheduler.get_job(f"digest:{TEAM_ID}:{KOLKATA}")
+    assert job is not None and "Europe/London" in repr(job.trigger)

@@ -33,6 +33,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
+    hang: set[str] = field(default_factory=set)  # methods that never answer
     timezones: dict[str, str] = field(default_factory=dict)
     gone_users: set[str] = field(default_factory=set)  # users.info says user_not_found
     limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + Retry-After past it
@@ -91,6 +92,8 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         self.calls.append(SlackCall(method, args))
+        if method in self.hang:
+            await asyncio.Event().wait()
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         return web.json_response(self._answer(method, args))

@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -149,3 +150,19 @@ async def test_concurrent_claims_of_one_digest_give_it_to_exactly_one(index: Loc
         *(index.claim_digest("T1", "U1", "2026-11-23", NOW, lease) for _ in range(8))
     )
     assert sorted(claims, key=str) == [1] + [None] * 7
+
+
+async def test_a_waiting_call_submitted_again_with_other_text_is_replaced(
+    index: LocalIndex,
+) -> None:
+    await index.write_ahead(CALL)
+    fixed = replace(CALL, note="Agreed a three-week pilot.")
+    assert await index.write_ahead(fixed) is True
+    assert await index.waiting() == [fixed]
+    assert (await index.known_prospects("T1"))[0].interactions == 1
+
+
+async def test_a_save_past_its_deadline_raises_and_stores_nothing(index: LocalIndex) -> None:
+    with pytest.raises(TimeoutError):
+        await index.write_ahead(CALL, deadline=time.monotonic() - 1)
+    assert await index.waiting() == []
