@@ -29,8 +29,9 @@ from memory.store import ProspectMemory
 
 logger = logging.getLogger("bot")
 
-# Each shutdown step gets a bound, so SIGTERM or Ctrl-C ends the process within ~10 s.
-CLOSE_SLACK_SECONDS = 3.0
+# Each shutdown step gets a bound, so SIGTERM or Ctrl-C ends the process within ~10 s: Slack
+# side 2 s, then clients 1 s, then the embedded server (its stop() is bounded at ~5 s).
+CLOSE_SLACK_SECONDS = 2.0
 CLOSE_WORKER_SECONDS = 2.0
 CLOSE_CLIENTS_SECONDS = 1.0
 
@@ -71,7 +72,9 @@ async def running_services(
             raise
         if not embedded.owner:
             logger.info("Another process owns the embedded Hindsight at %s; using it", url)
-        elif stop is not None:
+        if stop is not None:
+            # The owner restarts its server; a process using another's takes it over if that
+            # owner exits.
             supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
     memory = ProspectMemory.connect(url, settings.bank_prefix, settings.hindsight_api_key)
     index = LocalIndex.open(settings.db_url)
@@ -95,10 +98,10 @@ async def running_services(
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
+        closing = [memory.aclose(), asyncio.to_thread(index.close)]
         if llm is not None:
-            await _bounded("closing Groq", llm.aclose(), CLOSE_CLIENTS_SECONDS)
-        await _bounded("closing memory", memory.aclose(), CLOSE_CLIENTS_SECONDS)
-        await asyncio.to_thread(index.close)
+            closing.append(llm.aclose())
+        await _bounded("closing clients", asyncio.gather(*closing), CLOSE_CLIENTS_SECONDS)
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
 
@@ -111,7 +114,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     # A wrong token stops start-up with one line, before the memory server is started.
-    await check_bot_token(settings)
+    if not await check_bot_token(settings, stop):
+        return
     try:
         await _serve(settings, stop)
     except EmbeddedMemoryError:
@@ -189,7 +193,9 @@ async def _serve_socket_mode(app: Any, settings: Settings, stop: asyncio.Event) 
         connecting.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await connecting
-        await _bounded("closing the Socket Mode connection", handler.close_async(), 3.0)
+        await _bounded(
+            "closing the Socket Mode connection", handler.close_async(), CLOSE_SLACK_SECONDS
+        )
 
 
 async def _first_done(task: asyncio.Future[Any], stop: asyncio.Event) -> None:

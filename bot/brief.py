@@ -263,13 +263,12 @@ async def make_brief(
     if match.ambiguous:
         nothing = BriefFacts.from_timeline([], today)
         return BriefResult(match, nothing, [], choices=match.suggestions)
-    waiting, (stored, recalled) = await asyncio.gather(
-        waiting_entries(services, workspace_id, match.slug),
-        asyncio.gather(
-            services.memory.timeline(workspace_id, match.slug),
-            services.memory.recall_prospect(
-                workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
-            ),
+    # Waiting calls first: one delivered meanwhile is then in memory, never missing from both.
+    waiting = await waiting_entries(services, workspace_id, match.slug)
+    stored, recalled = await asyncio.gather(
+        services.memory.timeline(workspace_id, match.slug),
+        services.memory.recall_prospect(
+            workspace_id, match.slug, match.name, query=BRIEF_QUERY.format(name=match.name)
         ),
     )
     # A call the rep just logged counts before memory has it: never "no history yet".

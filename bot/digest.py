@@ -86,8 +86,9 @@ async def gather_contexts(
 
     async def context(slug: str, name: str, company: str) -> ProspectContext:
         async with semaphore:
-            waiting, stored, recalled = await asyncio.gather(
-                waiting_entries(services, workspace_id, slug),
+            # Waiting calls first: one delivered meanwhile is then in memory, never missing.
+            waiting = await waiting_entries(services, workspace_id, slug)
+            stored, recalled = await asyncio.gather(
                 services.memory.timeline(workspace_id, slug),
                 services.memory.recall_prospect(
                     workspace_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,6 @@ from memory.store import MemoryBusy, MemoryRejected, MemoryUnavailable, Prospect
 logger = logging.getLogger(__name__)
 
 DELIVERY_CONCURRENCY = 4  # far below Hindsight's 64 concurrent retains: one process never floods it
-BATCH = 32
 # Longer than one retain may take (the client's timeout is 20 s), short enough that a call a
 # killed worker had claimed waits at most this long after a restart. Should a lease run out
 # mid-send, the second send replaces the first (same document id): nothing doubles.
@@ -106,55 +106,56 @@ class Outbox:
             return 0
         self._kick.clear()
         now = self.clock()
-        claimed = await self.index.claim_due(now + LEASE, now, BATCH)
+        lease = now + LEASE
+        # Only as many as go out at once: a claimed call never waits out its lease in a queue.
+        claimed = await self.index.claim_due(lease, now, self.concurrency)
         if not claimed:
             return 0
-        semaphore = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(
-            *(self._deliver(call, attempts, semaphore) for call, attempts in claimed)
+            *(self._deliver(call, attempts, lease) for call, attempts in claimed)
         )
         return sum(results)
 
-    async def _deliver(self, call: CallLog, attempts: int, semaphore: asyncio.Semaphore) -> bool:
+    async def _deliver(self, call: CallLog, attempts: int, lease: datetime) -> bool:
         loop = asyncio.get_running_loop()
-        async with semaphore:
-            if self._paused_until > loop.time():
-                await self.index.release(call.call_id, None, None, count_attempt=False)
-                return False
-            try:
-                await self.memory.retain_call(call)
-            except MemoryBusy as busy:
-                # At capacity: wait as asked and send it again; not an outage, not an attempt.
-                self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
-                await self.index.release(call.call_id, None, str(busy), count_attempt=False)
-                return False
-            except MemoryRejected as rejected:
-                logger.error("Hindsight refused call %s (%s); keeping it", call.call_id, rejected)
-                retry_at = self.clock() + REJECTED_BACKOFF
-                await self.index.release(call.call_id, retry_at, str(rejected), count_attempt=True)
-                return False
-            except MemoryUnavailable as down:
-                if self._paused_until <= loop.time():
-                    # Calls failing side by side are one outage: the backoff grows once.
-                    self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
-                    pause = self._backoff * random.uniform(0.8, 1.2)  # replicas out of step
-                    self._paused_until = loop.time() + pause
-                pause = self._paused_until - loop.time()
-                logger.warning(
-                    "Memory unreachable (%s); %s waits, retrying in %.0fs",
-                    down,
-                    call.call_id,
-                    pause,
-                )
-                await self.index.release(call.call_id, None, str(down), count_attempt=True)
-                return False
-            except Exception as unexpected:
-                # One call that breaks something unforeseen is kept and retried slowly; it never
-                # takes the batch (or the worker) down with it.
-                logger.exception("Delivering call %s failed unexpectedly; keeping it", call.call_id)
-                retry_at = self.clock() + REJECTED_BACKOFF
-                await self.index.release(call.call_id, retry_at, repr(unexpected), True)
-                return False
+        release = functools.partial(self.index.release, call.call_id, lease=lease)
+        if self._paused_until > loop.time():
+            await release(None, None, False)
+            return False
+        try:
+            await self.memory.retain_call(call)
+        except MemoryBusy as busy:
+            # At capacity: wait as asked and send it again; not an outage, not an attempt.
+            self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
+            await release(None, str(busy), False)
+            return False
+        except MemoryRejected as rejected:
+            logger.error("Hindsight refused call %s (%s); keeping it", call.call_id, rejected)
+            retry_at = self.clock() + REJECTED_BACKOFF
+            await release(retry_at, str(rejected), True)
+            return False
+        except MemoryUnavailable as down:
+            if self._paused_until <= loop.time():
+                # Calls failing side by side are one outage: the backoff grows once.
+                self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
+                pause = self._backoff * random.uniform(0.8, 1.2)  # replicas out of step
+                self._paused_until = loop.time() + pause
+            pause = self._paused_until - loop.time()
+            logger.warning(
+                "Memory unreachable (%s); %s waits, retrying in %.0fs",
+                down,
+                call.call_id,
+                pause,
+            )
+            await release(None, str(down), True)
+            return False
+        except Exception as unexpected:
+            # One call that breaks something unforeseen is kept and retried slowly; it never
+            # takes the batch (or the worker) down with it.
+            logger.exception("Delivering call %s failed unexpectedly; keeping it", call.call_id)
+            retry_at = self.clock() + REJECTED_BACKOFF
+            await release(retry_at, repr(unexpected), True)
+            return False
         self._backoff = 0.0
         told = await self.index.mark_delivered(call.call_id)
         self._delivered.setdefault(call.call_id, asyncio.Event()).set()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -13,6 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Errors that mean the token itself is wrong: retrying cannot help.
 TOKEN_ERRORS = {
@@ -36,14 +40,31 @@ def _unreachable(error: BaseException) -> bool:
     return isinstance(error, aiohttp.ClientError | OSError | TimeoutError)
 
 
-async def check_bot_token(settings: Settings) -> None:
+async def unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`work`'s result, or None (and `work` cancelled) if `stop` is set first."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
+async def check_bot_token(settings: Settings, stop: asyncio.Event) -> bool:
     """auth.test with the bot token: a refused token stops start-up; no answer only warns
-    (HTTP mode can still serve once Slack is reachable)."""
+    (HTTP mode can still serve once Slack is reachable). False: stopped meanwhile."""
     client = AsyncWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=CHECK_TIMEOUT
     )
     try:
-        await client.auth_test()
+        if await unless_stopped(client.auth_test(), stop) is None:
+            return False
     except SlackApiError as error:
         code = error.response.get("error")
         if code in TOKEN_ERRORS:
@@ -56,6 +77,7 @@ async def check_bot_token(settings: Settings) -> None:
         if not _unreachable(error):
             raise
         logger.warning("Slack is not reachable at %s (%s); going on", settings.slack_api_url, error)
+    return True
 
 
 async def check_app_token(settings: Settings, stop: asyncio.Event) -> bool:
@@ -68,8 +90,8 @@ async def check_app_token(settings: Settings, stop: asyncio.Event) -> bool:
     delay = 1.0
     while not stop.is_set():
         try:
-            await client.apps_connections_open(app_token=settings.slack_app_token or "")
-            return True
+            opened = client.apps_connections_open(app_token=settings.slack_app_token or "")
+            return await unless_stopped(opened, stop) is not None
         except SlackApiError as error:
             code = error.response.get("error")
             if code in TOKEN_ERRORS:

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlparse
 
 from memory import reaper
 from memory.embedded_postgres import (
@@ -95,6 +96,7 @@ class EmbeddedHindsight:
 
     def start(self) -> str:
         """Own and start the server, or use the one another process owns; returns its URL."""
+        self._stopping.clear()
         self.home.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.startup_timeout
         while True:
@@ -124,7 +126,8 @@ class EmbeddedHindsight:
                 )
             time.sleep(0.5)
 
-    def _start_as_owner(self) -> str:
+    def _start_as_owner(self, port: int | None = None) -> str:
+        """Start everything as the owner (the lock is held); on `port` when given."""
         started = time.monotonic()
         with self._ops:
             try:
@@ -133,7 +136,7 @@ class EmbeddedHindsight:
                 self._start_watchdog()
                 self._pg = pg_runner(self.home / "pg", self.pg_user)
                 self._postgres = start_postgres(self._pg, free_port(), self._stopping)
-                self._port = free_port()
+                self._port = port or free_port()
                 self.url = f"http://127.0.0.1:{self._port}"
                 self._launch_api()
                 self._publish("starting")
@@ -249,13 +252,12 @@ class EmbeddedHindsight:
     def stop(self) -> None:
         """Stop hindsight-api, PostgreSQL and the watchdog if this process owns them (bounded,
         ~7 s at most; safe to call twice); a no-op for a process that only uses the server."""
+        # Left set: a start() still waiting in another thread (as owner or for another
+        # process's server) sees it and gives up; the next start() clears it.
         self._stopping.set()
-        try:
-            with self._ops:
-                if self.owner:
-                    self._shutdown("stopped")
-        finally:
-            self._stopping.clear()
+        with self._ops:
+            if self.owner:
+                self._shutdown("stopped")
 
     def _shutdown(self, status: Status) -> None:
         """Stop everything this owner started and give up ownership; call with `_ops` held."""
@@ -306,6 +308,7 @@ class EmbeddedHindsight:
         restarted_at = 0.0
         while not await _set_within(stop, check_every):
             if not self.owner:
+                await asyncio.to_thread(self._take_over_if_abandoned)
                 continue
             try:
                 problem = await asyncio.to_thread(self._problem)
@@ -335,6 +338,25 @@ class EmbeddedHindsight:
                     continue
                 restarted_at = time.monotonic()
                 break
+
+    def _take_over_if_abandoned(self) -> None:
+        """A process using another's server: when that server is gone and its owner let go
+        of the lock (it exited), become the owner, on the same port so our URL stays valid."""
+        url = self.url
+        if url is None or answers(url):
+            return
+        with self._ops:
+            if self._stopping.is_set() or not self._lock.try_acquire():
+                return
+            logger.warning(
+                "The embedded Hindsight at %s stopped with the process that owned it; "
+                "this process takes it over",
+                url,
+            )
+            try:
+                self._start_as_owner(urlparse(url).port)
+            except EmbeddedMemoryError:
+                logger.exception("Taking over the embedded Hindsight failed; trying again later")
 
     def _problem(self) -> str | None:
         """Why the owned server needs a restart, or None while it is fine."""

@@ -303,9 +303,15 @@ class LocalIndex:
 
     @_offloaded("write")
     def release(
-        self, call_id: str, retry_at: datetime | None, error: str | None, count_attempt: bool
+        self,
+        call_id: str,
+        retry_at: datetime | None,
+        error: str | None,
+        count_attempt: bool,
+        lease: datetime | None = None,
     ) -> None:
-        """Give a leased call back: due again at `retry_at` (None: at once)."""
+        """Give a leased call back: due again at `retry_at` (None: at once). With `lease`, only
+        while the call is still under that lease (not since taken by another worker)."""
         values: dict[str, Any] = {
             "lease_until": None,
             "next_attempt_at": retry_at,
@@ -313,8 +319,11 @@ class LocalIndex:
         }
         if count_attempt:
             values["attempts"] = outbox.c.attempts + 1
+        mine = outbox.c.call_id == call_id
+        if lease is not None:
+            mine = and_(mine, outbox.c.lease_until == lease)
         with self._engine.begin() as conn:
-            conn.execute(outbox.update().where(outbox.c.call_id == call_id).values(**values))
+            conn.execute(outbox.update().where(mine).values(**values))
 
     @_offloaded("write")
     def claim_confirmation(self, call_id: str, told: int) -> int | None:

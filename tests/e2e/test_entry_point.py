@@ -327,3 +327,28 @@ async def test_a_busy_port_stops_startup_with_one_line(
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
     assert len(lines) == 1 and lines[0].startswith("startup error: PORT")
+
+
+@pytest.mark.parametrize("hanging", ["auth.test", "apps.connections.open"])
+async def test_sigterm_stops_a_bot_whose_slack_never_answers(
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str, hanging: str
+) -> None:
+    fake_slack.hang.add(hanging)  # packets dropped: connected, and no answer ever comes
+    env = bot_env(
+        tmp_path,
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_API_URL=fake_slack.api_url,
+        HINDSIGHT_URL=hindsight_url,
+        PORT=str(free_port()),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    await fake_slack.wait_for(hanging, timeout=60)
+    process.send_signal(signal.SIGTERM)
+    # Slack's own request would hold it 10 s: the process does not wait for that.
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=8)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr.decode()

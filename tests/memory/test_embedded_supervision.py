@@ -173,14 +173,18 @@ async def test_supervisor_restarts_a_dead_api_or_postgres_on_the_same_url(
         await supervisor
 
 
-def test_killed_owner_takes_its_server_along_and_the_next_start_runs_exactly_one(
+async def test_killed_owner_takes_its_server_along_and_a_user_of_it_takes_over(
     tmp_path: Path,
 ) -> None:
     owner = python(OWNER_THAT_SLEEPS, tmp_path, stdout=subprocess.PIPE)
+    user = EmbeddedHindsight(tmp_path, startup_timeout=START_SECONDS)
     try:
         assert owner.stdout is not None
-        assert owner.stdout.readline().startswith("http://")
-        assert api_pids(tmp_path)
+        owned_url = owner.stdout.readline().strip()
+        assert owned_url.startswith("http://")
+        # A second process (say the bot, started while a command line owned the server).
+        assert await asyncio.to_thread(user.start) == owned_url
+        assert not user.owner
     finally:
         owner.kill()
         owner.communicate()
@@ -191,14 +195,19 @@ def test_killed_owner_takes_its_server_along_and_the_next_start_runs_exactly_one
         "no hindsight-api, PostgreSQL or watchdog left for the home",
     )
 
-    server = EmbeddedHindsight(tmp_path)
-    url = server.start()
+    # The process that used it takes the server over, on the same URL, exactly once.
+    stop = asyncio.Event()
+    supervisor = asyncio.create_task(user.supervise(stop, check_every=0.5))
     try:
-        assert server.owner
-        assert answers(url)
+        deadline = time.monotonic() + START_SECONDS
+        while not (user.owner and await asyncio.to_thread(answers, owned_url)):
+            assert time.monotonic() < deadline, "nobody took the server over"
+            await asyncio.sleep(0.5)
         assert len(api_pids(tmp_path)) == 1
     finally:
-        server.stop()
+        stop.set()
+        await supervisor
+        await asyncio.to_thread(user.stop)
     assert processes_naming(tmp_path) == []
 
 
