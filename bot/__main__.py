@@ -19,13 +19,14 @@ from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, read_environment
 from bot.digest_delivery import Delivery, send_digest
 from bot.llm import LlmClient
+from bot.memory_setup import embedded_llm, sales_bank_setup
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from bot.slack_checks import SlackStartupError, check_app_token, check_bot_token
 from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
-from memory.store import ProspectMemory
+from memory.store import MemoryUnavailable, ProspectMemory
 
 logger = logging.getLogger("bot")
 
@@ -57,7 +58,9 @@ async def running_services(
     supervisor: asyncio.Task[None] | None = None
     url = settings.hindsight_url
     if url is None:
-        embedded = EmbeddedHindsight(settings.home, pg_user=settings.pg_user)
+        embedded = EmbeddedHindsight(
+            settings.home, pg_user=settings.pg_user, llm=embedded_llm(settings)
+        )
         logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
         starting = asyncio.ensure_future(asyncio.to_thread(embedded.start))
         try:
@@ -76,7 +79,10 @@ async def running_services(
             # The owner restarts its server; a process using another's takes it over if that
             # owner exits.
             supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
-    memory = ProspectMemory.connect(url, settings.bank_prefix, settings.hindsight_api_key)
+    memory = ProspectMemory.connect(
+        url, settings.bank_prefix, settings.hindsight_api_key, setup=sales_bank_setup()
+    )
+    await _log_memory_mode(memory, url)
     index = LocalIndex.open(settings.db_url)
     llm = None
     if settings.groq_api_key:
@@ -104,6 +110,18 @@ async def running_services(
         await _bounded("closing clients", asyncio.gather(*closing), CLOSE_CLIENTS_SECONDS)
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def _log_memory_mode(memory: ProspectMemory, url: str) -> None:
+    try:
+        reasons = await memory.reasons()
+    except MemoryUnavailable:
+        logger.warning("Hindsight at %s does not answer yet; calls will wait for it", url)
+        return
+    if reasons:
+        logger.info("Hindsight at %s extracts facts and observations with its LLM", url)
+    else:
+        logger.info("Hindsight at %s stores notes as text only (no LLM: chunks mode)", url)
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:

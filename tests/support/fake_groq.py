@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 
 from tests.support.rate_limit import PerSecondLimit
 
-# What the server does with one request: answer JSON content, answer raw text, answer an
-# HTTP status (with Retry-After: 0), or hang for some seconds.
+# What the server does with one request: answer JSON content, answer raw text, call a tool
+# ((name, arguments)), answer an HTTP status (with Retry-After: 0), or hang for some seconds.
 Behaviour = tuple[str, Any]
 
 
@@ -67,20 +67,39 @@ class FakeGroq:
                 status=value,
                 headers={"retry-after": "0"},
             )
+        return web.json_response(completion(body, kind, value, len(self.requests)))
+
+
+def completion(body: dict[str, Any], kind: str, value: Any, n: int) -> dict[str, Any]:
+    """A chat completion as Groq answers it: text, JSON content, or a tool call."""
+    message: dict[str, Any]
+    if kind == "tool":
+        name, arguments = value
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{n}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(arguments)},
+                }
+            ],
+        }
+    else:
         content = json.dumps(value) if kind == "json" else str(value)
-        return web.json_response(
+        message = {"role": "assistant", "content": content}
+    return {
+        "id": f"chatcmpl-{n}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model"),
+        "choices": [
             {
-                "id": f"chatcmpl-{len(self.requests)}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body.get("model"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if kind == "tool" else "stop",
             }
-        )
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import pytest
 
-from memory.records import CallLog, note_from_content
+from memory.records import CallLog, note_from_document
 from tests.unit.factories import CALL
 
 
@@ -10,8 +10,25 @@ from tests.unit.factories import CALL
     "note",
     ["Plain note.", "Line one\nNote:\nnot a header", "\nNote:\n", "  spaced \n"],
 )
-def test_note_is_read_back_exactly_from_content(note: str) -> None:
-    assert note_from_content(replace(CALL, note=note).content()) == note
+def test_note_is_read_back_exactly_from_its_document(note: str) -> None:
+    call = replace(CALL, note=note)
+    assert note_from_document(call.content(), call.metadata()) == note
+
+
+def test_a_document_from_before_notes_were_retained_alone_still_reads_back() -> None:
+    old = "Sales call with James Okafor on 01 October 2026.\nOutcome: Positive.\nNote:\nHi."
+    assert note_from_document(old, {"prospect": "James Okafor"}) == "Hi."
+
+
+def test_the_note_is_retained_alone_and_who_when_and_outcome_travel_beside_it() -> None:
+    assert CALL.content() == CALL.note
+    context = CALL.context()
+    assert "James Okafor (Acme)" in context and "2026-10-01" in context
+    assert "Pilot / trial agreed" in context and "U1" in context
+    assert CALL.entities() == [
+        {"text": "James Okafor", "type": "PERSON"},
+        {"text": "Acme", "type": "ORGANIZATION"},
+    ]
 
 
 def test_json_round_trip_keeps_every_field() -> None:

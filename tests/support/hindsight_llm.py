@@ -1,0 +1,110 @@
+"""Answers the loopback Groq gives Hindsight's own LLM requests (fact extraction, consolidation,
+its start-up probe, reflect's tool loop), the way a model would, by simple rules.
+
+Extraction: one fact per sentence of the note, classified with the bank's entity labels by
+keywords (pricing, security, a decision maker …), so tests can see tagged facts such as
+`objection:pricing`. Consolidation: one observation per new fact. A note's text is data here
+as for a real model: "ignore previous instructions" is just another sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.support.fake_groq import Behaviour
+
+# label key -> (value, words that make a sentence carry it)
+_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    "objection": [
+        ("pricing", re.compile(r"\b(price|pricing|expensive|cost|discount)", re.I)),
+        ("security_compliance", re.compile(r"\b(security|compliance|gdpr|soc ?2|residency)", re.I)),
+        ("legal", re.compile(r"\b(legal|contract|dpa|lawyer)", re.I)),
+        ("timing", re.compile(r"\b(next quarter|not now|later this year|timing)", re.I)),
+        ("competitor", re.compile(r"\b(competitor|stripe|salesforce|hubspot) ", re.I)),
+    ],
+    "buying_signal": [
+        ("budget_approved", re.compile(r"budget (is |was )?approved", re.I)),
+        ("pilot", re.compile(r"\b(pilot|trial)\b", re.I)),
+    ],
+    "stakeholder_role": [
+        ("decision_maker", re.compile(r"\b(signs off|final say|decides|decision maker)", re.I)),
+        ("champion", re.compile(r"\bchampion", re.I)),
+    ],
+}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NEW_FACT = re.compile(r"^\[([0-9a-f-]{36})\] (.+?)(?: \(mentioned_at=.*\))?$", re.M)
+
+
+def _label_keys(system: str) -> set[str]:
+    """The label groups the bank declared, as the extraction schema lists them."""
+    start = system.find('"Labels"')
+    if start < 0:
+        return set()
+    block = system[start : system.find('"LabelsFact"', start)]
+    return set(re.findall(r'"([a-z_]+)": \{\s*"anyOf"', block))
+
+
+def extract_facts(body: dict[str, Any]) -> dict[str, Any]:
+    system = body["messages"][0]["content"]
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    note = user.split("Content:\n", 1)[-1].strip()
+    keys = _label_keys(system)
+    facts = []
+    for sentence in filter(None, (s.strip() for s in _SENTENCE.split(note))):
+        fact: dict[str, Any] = {
+            "what": sentence,
+            "when": "N/A",
+            "where": "N/A",
+            "who": "N/A",
+            "why": "N/A",
+            "fact_type": "world",
+            "fact_kind": "conversation",
+            "entities": [],
+        }
+        if keys:
+            fact["labels"] = {
+                key: next((value for value, words in _RULES[key] if words.search(sentence)), None)
+                for key in keys
+                if key in _RULES
+            }
+        facts.append(fact)
+    return {"facts": facts}
+
+
+def consolidate(body: dict[str, Any]) -> dict[str, Any]:
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    new_facts = user.split("### New facts", 1)[-1].split("### Existing observations", 1)[0]
+    return {
+        "creates": [
+            {"text": text, "source_fact_ids": [fact_id]}
+            for fact_id, text in _NEW_FACT.findall(new_facts)
+        ],
+        "updates": [],
+        "deletes": [],
+    }
+
+
+def answer_hindsight(body: dict[str, Any]) -> Behaviour:
+    """What the stand-in answers to one of Hindsight's requests."""
+    messages = body.get("messages") or []
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+    first_user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    if body.get("tools"):
+        tools = [t["function"]["name"] for t in body["tools"]]
+        name = tools[0] if len(tools) == 1 else "done"
+        arguments = (
+            {"answer": "Nothing to add.", "answer_found": False, "memory_ids": []}
+            if name == "done"
+            else {"reason": "look", "query": "sales call"}
+        )
+        return "tool", (name, arguments)
+    if system.startswith("Extract"):
+        return "json", extract_facts(body)
+    if system.startswith("You are a memory consolidation system."):
+        return "json", consolidate(body)
+    if "You reconcile long-term" in first_user:
+        return "json", {"action": "keep", "text": "", "reason": "distinct"}
+    if system.startswith("You are a precise data extraction assistant"):
+        return "json", {}
+    return "text", "ok"

@@ -1,0 +1,43 @@
+from bot.config import load_settings
+from bot.memory_setup import embedded_llm, sales_bank_setup
+from memory.embedded import HindsightLlm, _hindsight_env
+
+HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
+
+
+def test_without_a_groq_key_the_embedded_server_stays_in_chunks_mode() -> None:
+    assert embedded_llm(load_settings(HTTP)) is None
+    env = _hindsight_env("postgresql://db", 8888, None)
+    assert env["HINDSIGHT_API_LLM_PROVIDER"] == "none"
+    assert not any(key.startswith("HINDSIGHT_API_LLM_API") for key in env)
+
+
+def test_with_a_groq_key_the_embedded_server_reasons_with_its_own_small_model() -> None:
+    settings = load_settings(
+        {**HTTP, "GROQ_API_KEY": "gsk-1", "GROQ_BASE_URL": "http://127.0.0.1:9/", "GROQ_MODEL": "x"}
+    )
+    llm = embedded_llm(settings)
+    assert llm == HindsightLlm("gsk-1", "openai/gpt-oss-20b", "http://127.0.0.1:9/openai/v1")
+    env = _hindsight_env("postgresql://db", 8888, llm)
+    assert env["HINDSIGHT_API_LLM_PROVIDER"] == "groq"
+    assert env["HINDSIGHT_API_LLM_API_KEY"] == "gsk-1"
+    assert env["HINDSIGHT_API_LLM_MODEL"] == "openai/gpt-oss-20b"
+    assert env["HINDSIGHT_API_LLM_BASE_URL"] == "http://127.0.0.1:9/openai/v1"
+
+
+def test_the_memory_model_is_a_setting_and_groqs_own_url_is_the_default() -> None:
+    settings = load_settings({**HTTP, "GROQ_API_KEY": "gsk-1", "HINDSIGHT_LLM_MODEL": "m"})
+    llm = embedded_llm(settings)
+    assert llm is not None and llm.model == "m" and llm.base_url is None
+    assert "HINDSIGHT_API_LLM_BASE_URL" not in _hindsight_env("postgresql://db", 1, llm)
+
+
+def test_the_sales_bank_setup_comes_from_prompts() -> None:
+    setup = sales_bank_setup()
+    assert "commitments" in setup.retain_mission
+    assert [group["key"] for group in setup.entity_labels] == [
+        "objection",
+        "buying_signal",
+        "stakeholder_role",
+    ]
+    assert setup.observation_scopes == [["prospect:*"]]
