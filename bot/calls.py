@@ -55,7 +55,7 @@ async def confirm_when_delivered(
 def confirm_on_delivery(services: Services, confirm: Confirm) -> None:
     """Have the worker tell the rep once a call is in memory (exactly once per call)."""
 
-    async def delivered(call: CallLog, _told: int) -> None:
+    async def delivered(call: CallLog) -> None:
         before = await services.index.claim_confirmation(call.call_id, TOLD_STORED)
         if before == UNCONFIRMED:
             await confirm(call, STORED)

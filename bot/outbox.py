@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from memory.index import LocalIndex
+from memory.index import Claimed, LocalIndex
 from memory.records import CallLog
 from memory.store import MemoryBusy, MemoryRejected, MemoryUnavailable, ProspectMemory
 
@@ -33,8 +35,13 @@ LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 30.0
 REJECTED_BACKOFF = timedelta(minutes=10)  # a call Hindsight refuses is kept and retried slowly
 
-# Called once per delivered call with what the rep had been told before (index constants).
-DeliveredHook = Callable[[CallLog, int], Awaitable[None]]
+# How often a filed-but-not-finished call is looked at again, and the idle wake-up.
+POLL = timedelta(seconds=2)
+IDLE_SECONDS = 2.0
+
+# Called when memory has a call (stored, or accepted into its queue); may run twice for one
+# call, so it must tell the rep at most once (the bot claims that in the database).
+DeliveredHook = Callable[[CallLog], Awaitable[None]]
 
 
 class Outbox:
@@ -93,7 +100,7 @@ class Outbox:
                 self._paused_until = loop.time() + self._backoff
             if sent:
                 continue  # more may be waiting
-            wait = max(self._paused_until - loop.time(), 0.0) or 5.0
+            wait = max(self._paused_until - loop.time(), 0.0) or IDLE_SECONDS
             await _first_of(stop, self._kick, wait)
             if not stop.is_set() and self._paused_until > loop.time():
                 # A kick never cuts a backoff short: a burst must not hammer a server that is down.
@@ -111,19 +118,44 @@ class Outbox:
         claimed = await self.index.claim_due(lease, now, self.concurrency)
         if not claimed:
             return 0
-        results = await asyncio.gather(
-            *(self._deliver(call, attempts, lease) for call, attempts in claimed)
-        )
+        results = await asyncio.gather(*(self._deliver(one, lease) for one in claimed))
         return sum(results)
 
-    async def _deliver(self, call: CallLog, attempts: int, lease: datetime) -> bool:
+    async def _deliver(self, claimed: Claimed, lease: datetime) -> bool:
         loop = asyncio.get_running_loop()
+        call, attempts = claimed.call, claimed.attempts
         release = functools.partial(self.index.release, call.call_id, lease=lease)
         if self._paused_until > loop.time():
             await release(None, None, False)
             return False
         try:
-            await self.memory.retain_call(call)
+            if await self.memory.reasons():
+                # With an LLM, memory files the note in its own queue (facts take a model
+                # call): accepted is what the rep hears about; done is when the text goes.
+                if claimed.operation_id is None:
+                    operation = operation_id_for(
+                        self.memory.bank_id(call.workspace_id), call, claimed.failed_operations
+                    )
+                    await self.memory.submit_call(call, operation)
+                    await self.index.accept(call.call_id, operation, self.clock() + POLL, lease)
+                    self._backoff = 0.0
+                    await self._tell(call)
+                    return True
+                status, error = await self.memory.operation(call.workspace_id, claimed.operation_id)
+                if status in ("pending", "processing"):
+                    await release(self.clock() + POLL, None, False)
+                    return False
+                if status != "completed":
+                    logger.warning(
+                        "Memory could not file call %s (%s: %s); sending it again",
+                        call.call_id,
+                        status,
+                        error,
+                    )
+                    await release(None, f"{status}: {error}", True, operation_failed=True)
+                    return False
+            else:
+                await self.memory.retain_call(call)
         except MemoryBusy as busy:
             # At capacity: wait as asked and send it again; not an outage, not an attempt.
             self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
@@ -157,21 +189,34 @@ class Outbox:
             await release(retry_at, repr(unexpected), True)
             return False
         self._backoff = 0.0
-        told = await self.index.mark_delivered(call.call_id)
-        self._delivered.setdefault(call.call_id, asyncio.Event()).set()
-        self._forget_later(call.call_id)
+        known = await self.index.mark_delivered(call.call_id)
         if attempts:
             logger.info("Delivered kept call %s after %d attempt(s)", call.call_id, attempts)
-        if told is not None and self.on_delivered is not None:
+        if known is not None:
+            await self._tell(call)
+        return True
+
+    async def _tell(self, call: CallLog) -> None:
+        """Memory has the call: wake whoever waits for it and let the hook tell the rep."""
+        self._delivered.setdefault(call.call_id, asyncio.Event()).set()
+        self._forget_later(call.call_id)
+        if self.on_delivered is not None:
             try:
-                await self.on_delivered(call, told)
+                await self.on_delivered(call)
             except Exception:
                 logger.exception("Could not tell the rep that call %s is stored", call.call_id)
-        return True
 
     def _forget_later(self, call_id: str) -> None:
         # A waiter may arrive just after delivery; keep the event a little, then drop it.
         asyncio.get_running_loop().call_later(60, self._delivered.pop, call_id, None)
+
+
+def operation_id_for(bank_id: str, call: CallLog, failed_operations: int) -> str:
+    """The same call, content and try always give the same operation id (memory does that
+    work once, however often it is sent); edited content or a failed operation, a new one."""
+    content = hashlib.sha256(call.to_json().encode()).hexdigest()[:16]
+    name = f"salesmemory/{bank_id}/{call.call_id}/{content}/{failed_operations}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
 
 async def _first_of(stop: asyncio.Event, other: asyncio.Event | None, timeout: float) -> None:

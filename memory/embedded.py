@@ -488,6 +488,9 @@ def _hindsight_env(database_url: str, port: int, llm: HindsightLlm | None = None
             # A note must not wait minutes on a struggling model: the bot's outbox retries.
             "HINDSIGHT_API_LLM_TIMEOUT": "60",
             "HINDSIGHT_API_LLM_MAX_RETRIES": "2",
+            # A failed filing is not retried inside memory: the bot's outbox keeps the note and
+            # sends it again (one place retries, and the note stays visible meanwhile).
+            "HINDSIGHT_API_WORKER_MAX_RETRIES": "0",
         }
     )
     if llm.base_url:

@@ -66,6 +66,16 @@ class KnownProspect:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A waiting call a worker leased: how delivery has gone so far."""
+
+    call: CallLog
+    attempts: int
+    operation_id: str | None = None  # memory is filing it in this operation
+    failed_operations: int = 0
+
+
+@dataclass(frozen=True)
 class WaitingCall:
     """A call in the outbox, with how delivery has gone so far."""
 
@@ -264,10 +274,8 @@ class LocalIndex:
             )
 
     @_offloaded("write")
-    def claim_due(
-        self, owner_until: datetime, now: datetime, limit: int
-    ) -> list[tuple[CallLog, int]]:
-        """Lease up to `limit` waiting calls due now, oldest first: (call, attempts so far).
+    def claim_due(self, owner_until: datetime, now: datetime, limit: int) -> list[Claimed]:
+        """Lease up to `limit` waiting calls due now, oldest first.
 
         A call leased by another worker (another replica) is skipped until its lease ends.
         """
@@ -275,7 +283,13 @@ class LocalIndex:
         due = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
         with self._engine.begin() as conn:
             rows = conn.execute(
-                select(outbox.c.call_id, outbox.c.payload, outbox.c.attempts)
+                select(
+                    outbox.c.call_id,
+                    outbox.c.payload,
+                    outbox.c.attempts,
+                    outbox.c.operation_id,
+                    outbox.c.failed_operations,
+                )
                 .where(and_(free, due))
                 .order_by(outbox.c.kept_at)
                 .limit(limit)
@@ -288,7 +302,14 @@ class LocalIndex:
                     .values(lease_until=owner_until)
                 ).rowcount
                 if taken == 1:
-                    claimed.append((CallLog.from_json(row.payload), row.attempts))
+                    claimed.append(
+                        Claimed(
+                            CallLog.from_json(row.payload),
+                            row.attempts,
+                            row.operation_id,
+                            row.failed_operations or 0,
+                        )
+                    )
             return claimed
 
     @_offloaded("write")
@@ -309,6 +330,7 @@ class LocalIndex:
         error: str | None,
         count_attempt: bool,
         lease: datetime | None = None,
+        operation_failed: bool = False,
     ) -> None:
         """Give a leased call back: due again at `retry_at` (None: at once). With `lease`, only
         while the call is still under that lease (not since taken by another worker)."""
@@ -319,11 +341,25 @@ class LocalIndex:
         }
         if count_attempt:
             values["attempts"] = outbox.c.attempts + 1
+        if operation_failed:
+            values["operation_id"] = None
+            values["failed_operations"] = outbox.c.failed_operations + 1
         mine = outbox.c.call_id == call_id
         if lease is not None:
             mine = and_(mine, outbox.c.lease_until == lease)
         with self._engine.begin() as conn:
             conn.execute(outbox.update().where(mine).values(**values))
+
+    @_offloaded("write")
+    def accept(self, call_id: str, operation_id: str, poll_at: datetime, lease: datetime) -> None:
+        """Memory took the call into `operation_id`: look at it again at `poll_at`. The text
+        stays until the operation is done (briefs and the timeline still need it)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.call_id == call_id, outbox.c.lease_until == lease)
+                .values(operation_id=operation_id, next_attempt_at=poll_at, lease_until=None)
+            )
 
     @_offloaded("write")
     def claim_confirmation(self, call_id: str, told: int) -> int | None:
@@ -583,4 +619,11 @@ def _setting(row: Any) -> DigestSetting:
     return DigestSetting(row.workspace_id, row.rep_id, row.tz, row.day, row.hour, bool(row.enabled))
 
 
-__all__ = ["TOLD_STORED", "TOLD_WAITING", "UNCONFIRMED", "DigestSetting", "KnownProspect"]
+__all__ = [
+    "TOLD_STORED",
+    "TOLD_WAITING",
+    "UNCONFIRMED",
+    "Claimed",
+    "DigestSetting",
+    "KnownProspect",
+]

@@ -62,6 +62,10 @@ outbox = Table(
     # A delivery worker's claim, so two replicas never send the same call at once.
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("last_error", String(300), nullable=True),
+    # With an LLM, memory files a note asynchronously: the operation it is in, and how many
+    # operations for it failed (a new operation id each time, so a retry is real work again).
+    Column("operation_id", String(64), nullable=True),
+    Column("failed_operations", Integer, nullable=False, default=0, server_default=text("0")),
 )
 
 digest_settings = Table(
@@ -101,6 +105,13 @@ def create_and_upgrade(engine: Engine) -> None:
                 text(
                     f"ALTER TABLE calls ADD COLUMN confirmed INTEGER NOT NULL DEFAULT {TOLD_STORED}"
                 )
+            )
+        outbox_columns = {c["name"] for c in inspect(conn).get_columns("outbox")}
+        if "operation_id" not in outbox_columns:
+            conn.execute(text("ALTER TABLE outbox ADD COLUMN operation_id VARCHAR(64)"))
+        if "failed_operations" not in outbox_columns:
+            conn.execute(
+                text("ALTER TABLE outbox ADD COLUMN failed_operations INTEGER NOT NULL DEFAULT 0")
             )
         if "pending_calls" in names:
             moved = conn.execute(

@@ -219,6 +219,35 @@ class ProspectMemory:
         the prospect and company as entities (with an LLM, header lines become junk facts).
         """
         await self.configure_bank(call.workspace_id)
+        async with _memory_errors("retain"):
+            await self._retain_client.aretain_batch(
+                bank_id=self.bank_id(call.workspace_id), items=self._items(call)
+            )
+
+    async def submit_call(self, call: CallLog, operation_id: str) -> None:
+        """Hand a call to memory's own queue (an LLM extracts its facts there); returns once
+        memory has accepted it. The same `operation_id` again is the same work, never twice."""
+        await self.configure_bank(call.workspace_id)
+        async with _memory_errors("retain"):
+            await self._client.aretain_batch(
+                bank_id=self.bank_id(call.workspace_id),
+                items=self._items(call),
+                retain_async=True,
+                operation_id=operation_id,
+            )
+
+    async def operation(self, workspace_id: str, operation_id: str) -> tuple[str, str | None]:
+        """(status, error) of an operation: pending, processing, completed, failed, cancelled
+        or not_found."""
+        bank = self.bank_id(workspace_id)
+        status = await self._call(
+            "operation status",
+            lambda: self._client.operations.get_operation_status(bank, operation_id),
+        )
+        return str(status.status), status.error_message
+
+    def _items(self, call: CallLog) -> list[dict[str, Any]]:
+        """The call as memory items: the note, and the transcript when there is one."""
         scopes = self._setup.observation_scopes if self._setup else [[PROSPECT_SCOPE]]
         timestamp = call.call_date.isoformat() + "T12:00:00+00:00"
         items: list[dict[str, Any]] = [
@@ -246,10 +275,7 @@ class ProspectMemory:
                     "document_id": f"{call.call_id}-transcript",
                 }
             )
-        async with _memory_errors("retain"):
-            await self._retain_client.aretain_batch(
-                bank_id=self.bank_id(call.workspace_id), items=items
-            )
+        return items
 
     async def recall_prospect(
         self,

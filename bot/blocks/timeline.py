@@ -53,7 +53,7 @@ def _entry_blocks(entry: TimelineEntry) -> list[dict[str, Any]]:
     if entry.has_transcript:
         facts.append("📎 transcript")
     if entry.pending:
-        facts.append("⏳ kept here until memory is reachable")
+        facts.append("⏳ on its way to memory (kept here until it is in)")
     return [
         {"type": "context", "elements": [mrkdwn(" · ".join(facts))]},
         {"type": "section", "text": mrkdwn(escape_mrkdwn(entry.note) or "_(no note)_")},

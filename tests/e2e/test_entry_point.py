@@ -188,7 +188,7 @@ async def test_a_note_survives_the_bot_killed_mid_save_and_the_digest_cli_leaves
         await send.command("/timeline", "sarah linden")
         shown = (await fake_slack.wait_for("respond"))[-1]
         assert note in json.dumps(shown["blocks"])
-        assert "kept here" not in json.dumps(shown["blocks"])
+        assert "on its way to memory" not in json.dumps(shown["blocks"])
     finally:
         assert await stop(process) == 0
     await wait_until_gone(home)

@@ -204,7 +204,7 @@ async def test_hindsight_down_keeps_the_note_says_so_and_delivers_it_unprompted(
         await bot.send.command("/timeline", "Priya Sharma")
         shown = json.dumps((await fake_slack.wait_for("respond"))[-1]["blocks"])
         assert "can't reach the memory service" in shown
-        assert "ROI calculator" in shown and "kept here until memory is reachable" in shown
+        assert "ROI calculator" in shown and "on its way to memory" in shown
 
         # A prospect with nothing kept gets the plain message.
         await bot.send.command("/timeline", "James Okafor")

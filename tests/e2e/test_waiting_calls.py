@@ -65,7 +65,7 @@ async def test_a_digest_and_the_timeline_include_a_call_still_on_its_way(
 
     await held_back_bot.send.command("/timeline", "Nadia Rahman")
     shown = (await held_back_bot.slack.wait_for("respond", 2))[-1]
-    assert "kept here until memory is reachable" in json.dumps(shown["blocks"])
+    assert "on its way to memory" in json.dumps(shown["blocks"])
 
 
 async def test_a_failing_settings_change_is_explained_with_a_reference(bot: RunningBot) -> None:

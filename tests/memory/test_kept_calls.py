@@ -10,6 +10,7 @@ from bot.calls import log_call
 from bot.outbox import Outbox
 from bot.services import Services
 from memory.index import LocalIndex
+from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.memory.test_memory_contract import WORKSPACE, call
 from tests.support.hindsight_proxy import CapacityProxy
@@ -48,17 +49,17 @@ async def test_a_kept_call_is_delivered_by_the_worker_with_nobody_logging_again(
 ) -> None:
     down = Services(memory=unreachable_memory, index=services.index, clock=services.clock)
     await log_call(down, call("Priya Sharma", "Kept while memory was down.", call_id="call-K1"))
-    told: list[tuple[str, int]] = []
+    told: list[str] = []
 
-    async def heard(kept: object, before: int) -> None:
-        told.append((getattr(kept, "call_id", ""), before))
+    async def heard(kept: CallLog) -> None:
+        told.append(kept.call_id)
 
     services.outbox.on_delivered = heard
     async with running(services.outbox):
         await wait_until_empty(services.index)
     timeline = await services.memory.timeline(WORKSPACE, "priya-sharma")
     assert [e.note for e in timeline] == ["Kept while memory was down."]
-    assert told == [("call-K1", 0)]
+    assert told == ["call-K1"]
 
 
 async def test_submitting_the_same_call_twice_keeps_and_stores_it_once(

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.outbox import Outbox
+from memory.index import LocalIndex
+from memory.records import CallLog
 from memory.store import ProspectMemory
+from tests.memory.test_kept_calls import running, wait_until_empty
 from tests.memory.test_memory_contract import WORKSPACE, call
 from tests.support.threaded_groq import ThreadedGroq
 
@@ -124,3 +128,60 @@ async def test_forgetting_a_prospect_removes_its_facts(reasoning_memory: Prospec
     )
     assert left == []
     assert await reasoning_memory.timeline(WORKSPACE, "priya-sharma") == []
+
+
+async def test_the_rep_hears_when_memory_takes_the_note_not_when_the_model_is_done(
+    reasoning_memory: ProspectMemory, reasoning_groq: ThreadedGroq, index: LocalIndex
+) -> None:
+    outbox = Outbox(index, reasoning_memory)
+    told: list[str] = []
+
+    async def heard(call: CallLog) -> None:
+        told.append(call.call_id)
+
+    outbox.on_delivered = heard
+    reasoning_groq.extraction_gate.clear()  # the model is slow today
+    try:
+        async with running(outbox):
+            await outbox.submit(call("Nadia Rahman", "Nadia needs SSO first.", call_id="call-N1"))
+            deadline = asyncio.get_running_loop().time() + 30
+            while not told:
+                assert asyncio.get_running_loop().time() < deadline, "the rep was never told"
+                await asyncio.sleep(0.1)
+            # Told while the model cannot have answered: memory holds no fact of it yet.
+            assert not await reasoning_memory.recall_prospect(
+                WORKSPACE, "nadia-rahman", "Nadia Rahman", "SSO", types=("world",)
+            )
+            # Until memory has filed it, the note stays here for briefs and the timeline.
+            assert [c.call_id for c in await index.waiting()] == ["call-N1"]
+            reasoning_groq.extraction_gate.set()
+            await wait_until_empty(index)
+    finally:
+        reasoning_groq.extraction_gate.set()
+    assert told == ["call-N1"] or told == ["call-N1", "call-N1"]  # the hook may run twice
+    facts = await reasoning_memory.recall_prospect(
+        WORKSPACE, "nadia-rahman", "Nadia Rahman", "SSO", types=("world",)
+    )
+    assert [m.text.split(" | ")[0] for m in facts] == ["Nadia needs SSO first."]
+
+
+async def test_a_filing_that_fails_is_sent_again_and_the_note_is_kept_meanwhile(
+    reasoning_memory: ProspectMemory, reasoning_groq: ThreadedGroq, index: LocalIndex
+) -> None:
+    note = "Budget is frozen until Q3, says the FLAKY-1 CFO."
+    # Every model call of the first filing fails (memory asks three times, then gives up).
+    reasoning_groq.fail_extraction[note] = 3
+    outbox = Outbox(index, reasoning_memory)
+    async with running(outbox):
+        await outbox.submit(call("Omar Haddad", note, call_id="call-F1"))
+        deadline = asyncio.get_running_loop().time() + 60
+        while not any("failed" in (w.last_error or "") for w in await index.waiting_details()):
+            assert asyncio.get_running_loop().time() < deadline, "the failed filing went unseen"
+            assert [c.call_id for c in await index.waiting()] == ["call-F1"]
+            await asyncio.sleep(0.2)
+        await wait_until_empty(index, timeout=60)
+    assert reasoning_groq.fail_extraction[note] == 0
+    facts = await reasoning_memory.recall_prospect(
+        WORKSPACE, "omar-haddad", "Omar Haddad", "budget", types=("world",)
+    )
+    assert [m.text.split(" | ")[0] for m in facts] == [note]

@@ -15,12 +15,25 @@ from tests.support.hindsight_llm import answer_hindsight
 class ThreadedGroq:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        # Cleared: extraction requests wait (a slow model); set again to let them answer.
+        self.extraction_gate = threading.Event()
+        self.extraction_gate.set()
+        self.extractions_waiting = 0
+        # Note text -> how many more extraction requests for it fail with a 500.
+        self.fail_extraction: dict[str, int] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append(body)
+                if owner.is_extraction(body):
+                    owner.extractions_waiting += 1
+                    owner.extraction_gate.wait(120)
+                    owner.extractions_waiting -= 1
+                    if owner.should_fail(body):
+                        self.send_error(500, "model overloaded")
+                        return
                 kind, value = answer_hindsight(body)
                 payload = json.dumps(completion(body, kind, value, len(owner.requests))).encode()
                 self.send_response(200)
@@ -46,6 +59,19 @@ class ThreadedGroq:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    @staticmethod
+    def is_extraction(body: dict[str, Any]) -> bool:
+        messages = body.get("messages") or []
+        return bool(messages) and str(messages[0].get("content", "")).startswith("Extract")
+
+    def should_fail(self, body: dict[str, Any]) -> bool:
+        prompt = json.dumps(body["messages"])
+        for text, left in self.fail_extraction.items():
+            if left > 0 and text in prompt:
+                self.fail_extraction[text] = left - 1
+                return True
+        return False
 
     def extraction_prompts(self) -> list[str]:
         return [

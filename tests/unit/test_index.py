@@ -66,10 +66,10 @@ async def test_a_delivered_call_leaves_no_text_and_reports_what_the_rep_was_told
 async def test_a_leased_call_is_not_claimed_twice_until_its_lease_ends(index: LocalIndex) -> None:
     await index.write_ahead(CALL)
     first = await index.claim_due(NOW + timedelta(seconds=90), NOW, 10)
-    assert [c.call_id for c, _ in first] == ["v1"]
+    assert [c.call.call_id for c in first] == ["v1"]
     assert await index.claim_due(NOW + timedelta(seconds=90), NOW, 10) == []
     later = NOW + timedelta(seconds=91)
-    assert [c.call_id for c, _ in await index.claim_due(later, later, 10)] == ["v1"]
+    assert [c.call.call_id for c in await index.claim_due(later, later, 10)] == ["v1"]
 
 
 async def test_a_released_call_waits_for_its_retry_time_and_counts_attempts(
@@ -80,7 +80,9 @@ async def test_a_released_call_waits_for_its_retry_time_and_counts_attempts(
     await index.release("v1", NOW + timedelta(minutes=10), "Hindsight answered 422", True)
     assert await index.claim_due(NOW + timedelta(seconds=90), NOW, 10) == []
     due = NOW + timedelta(minutes=10)
-    assert [(c.call_id, n) for c, n in await index.claim_due(due, due, 10)] == [("v1", 1)]
+    assert [(c.call.call_id, c.attempts) for c in await index.claim_due(due, due, 10)] == [
+        ("v1", 1)
+    ]
 
 
 async def test_search_prospects_matches_a_slug_substring(index: LocalIndex) -> None:

@@ -63,7 +63,7 @@ def test_mentions_in_notes_are_escaped_but_the_rep_is_mentioned() -> None:
 
 
 def test_only_the_pending_entry_shows_the_kept_here_marker() -> None:
-    marked = [str(blocks).count("kept here") for blocks in PAGES]
+    marked = [str(blocks).count("on its way to memory") for blocks in PAGES]
     assert marked[0] == 1
     assert sum(marked) == 1
 
