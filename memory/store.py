@@ -108,6 +108,9 @@ class BankSetup:
     retain_mission: str
     entity_labels: list[dict[str, Any]]
     observation_scopes: list[list[str]] = field(default_factory=lambda: [[PROSPECT_SCOPE]])
+    # The local embedding model reads 256 tokens (~1,000 characters) of a chunk: longer chunks
+    # (a transcript) would be searchable by their first 1,000 characters only.
+    chunk_size: int = 1000
 
 
 # One set of observations per prospect: the scope glob matches each memory's own prospect tag.
@@ -198,6 +201,7 @@ class ProspectMemory:
                     retain_mission=setup.retain_mission,
                     entity_labels=setup.entity_labels,
                     default_observation_scopes=setup.observation_scopes,
+                    retain_chunk_size=setup.chunk_size,
                 )
         except MemoryRejected:
             logger.warning(

@@ -173,3 +173,23 @@ async def test_an_unreadable_answer_counts_as_memory_unavailable() -> None:
     finally:
         await memory.aclose()
         await server.close()
+
+
+async def test_a_long_transcript_is_cut_into_chunks_the_embedding_model_reads_whole(
+    memory: ProspectMemory,
+) -> None:
+    sentences = [f"Point {n}: the buyer asked about rollout step {n} in detail." for n in range(90)]
+    transcript = " ".join(sentences)
+    assert len(transcript) > 4500
+    long_call = call("Lena Fischer", "Long call; transcript attached.", transcript=transcript)
+    await memory.retain_call(long_call)
+    config = await memory.bank_config(WORKSPACE)
+    assert config["retain_chunk_size"] == 1000
+    chunks = await memory._client.alist_memories(
+        memory.bank_id(WORKSPACE), document_id=f"{long_call.call_id}-transcript"
+    )
+    assert chunks.total >= 5
+    assert all(len(item.text) <= 1100 for item in chunks.items)
+    # The end of the transcript is findable, not only its first 1,000 characters.
+    found = await memory.recall_prospect(WORKSPACE, "lena-fischer", "Lena Fischer", sentences[-1])
+    assert any("Point 89" in m.text for m in found[:3])
