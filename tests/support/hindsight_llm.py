@@ -9,6 +9,7 @@ as for a real model: "ignore previous instructions" is just another sentence.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -36,13 +37,15 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NEW_FACT = re.compile(r"^\[([0-9a-f-]{36})\] (.+?)(?: \(mentioned_at=.*\))?$", re.M)
 
 
-def _label_keys(system: str) -> set[str]:
-    """The label groups the bank declared, as the extraction schema lists them."""
-    start = system.find('"Labels"')
-    if start < 0:
-        return set()
-    block = system[start : system.find('"LabelsFact"', start)]
-    return set(re.findall(r'"([a-z_]+)": \{\s*"anyOf"', block))
+def _label_keys(system: str) -> dict[str, bool]:
+    """The label groups the bank declared, read from the JSON schema the system prompt ends
+    with: key -> whether it takes a list of values (multi-values) rather than one."""
+    marker = "matching this schema:\n"
+    if marker not in system:
+        return {}
+    schema = json.loads(system.rsplit(marker, 1)[1])
+    labels = schema.get("$defs", {}).get("Labels", {}).get("properties", {})
+    return {key: spec.get("type") == "array" for key, spec in labels.items()}
 
 
 def extract_facts(body: dict[str, Any]) -> dict[str, Any]:
@@ -63,11 +66,11 @@ def extract_facts(body: dict[str, Any]) -> dict[str, Any]:
             "entities": [],
         }
         if keys:
-            fact["labels"] = {
-                key: next((value for value, words in _RULES[key] if words.search(sentence)), None)
-                for key in keys
-                if key in _RULES
-            }
+            labels: dict[str, Any] = {}
+            for key, many in keys.items():
+                values = [value for value, words in _RULES.get(key, []) if words.search(sentence)]
+                labels[key] = values if many else (values[0] if values else None)
+            fact["labels"] = labels
         facts.append(fact)
     return {"facts": facts}
 
