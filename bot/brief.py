@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.brief_changes import BriefChanges, note_changes
+from bot.brief_findings import MemoryFinding, findings_from
 from bot.llm import LlmFailed
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
@@ -28,7 +30,6 @@ BRIEF_SYSTEM = "brief_system.md"
 # How much note text goes into one prompt (~8k tokens): every note when they fit, otherwise
 # the latest ones and the ones recall ranks most relevant.
 NOTES_BUDGET_CHARS = 32_000
-FINDINGS_BUDGET_CHARS = 12_000  # facts and observations memory extracted (with an LLM)
 ALWAYS_LATEST = 5
 BRIEF_QUERY = (
     "{name}: objections, concerns, budget freeze or approval, pricing, competitors, decision "
@@ -117,6 +118,7 @@ class BriefResult:
     brief: Brief | None = None
     fallback_reason: str | None = None  # why this is a memory-only brief
     choices: list[str] = field(default_factory=list)  # "did you mean …"
+    changes: BriefChanges | None = None  # since this rep's last brief (None: the first)
 
     @property
     def has_history(self) -> bool:
@@ -160,39 +162,6 @@ def select_notes(
             notes.append(BriefNote(memory.call_date, "", memory.text, kind="transcript"))
             used += len(memory.text)
     return notes
-
-
-@dataclass(frozen=True)
-class MemoryFinding:
-    """What memory worked out from the notes (with an LLM): an extracted fact, dated by the
-    note it came from and labelled (e.g. objection:pricing), or a current observation."""
-
-    text: str
-    source_date: date | None
-    labels: tuple[str, ...] = ()
-    observation: bool = False
-
-
-_NOT_LABELS = ("prospect:", "rep:", "type:")
-
-
-def findings_from(
-    recalled: list[RecalledMemory], budget: int = FINDINGS_BUDGET_CHARS
-) -> list[MemoryFinding]:
-    """Facts and observations among recalled memories, most relevant first, within `budget`."""
-    found: list[MemoryFinding] = []
-    used = 0
-    for memory in recalled:
-        if memory.kind not in ("world", "experience", "observation"):
-            continue
-        if memory.metadata.get("type") == TRANSCRIPT_TYPE or used + len(memory.text) > budget:
-            continue
-        labels = tuple(t for t in memory.tags if not t.startswith(_NOT_LABELS))
-        observation = memory.kind == "observation"
-        when = None if observation else memory.call_date
-        found.append(MemoryFinding(memory.text, when, labels, observation))
-        used += len(memory.text)
-    return found
 
 
 def build_brief_prompt(
@@ -318,7 +287,11 @@ def _date(value: Any) -> date | None:
 
 
 async def make_brief(
-    services: Services, workspace_id: str, typed: str, tz: str | None = None
+    services: Services,
+    workspace_id: str,
+    typed: str,
+    tz: str | None = None,
+    rep_id: str | None = None,
 ) -> BriefResult:
     """Raises `MemoryUnavailable` when Hindsight cannot be read."""
     match = await find_prospect(services.index, workspace_id, typed)
@@ -340,11 +313,18 @@ async def make_brief(
     if not entries:
         return BriefResult(match, facts, [], choices=match.suggestions)
     notes = select_notes(entries, recalled)
-    if services.llm is None:
-        return BriefResult(match, facts, notes, fallback_reason="AI summaries are not configured")
-    known = await services.index.prospect(workspace_id, match.slug)
     # With an LLM, recall holds facts and observations as well as notes: memory compounds.
     findings = findings_from(recalled) if await services.memory.reasons() else []
+    changes = await note_changes(services, workspace_id, rep_id, match.slug, entries, findings)
+    if services.llm is None:
+        return BriefResult(
+            match,
+            facts,
+            notes,
+            fallback_reason="AI summaries are not configured",
+            changes=changes,
+        )
+    known = await services.index.prospect(workspace_id, match.slug)
     prompt = build_brief_prompt(match.name, known.company if known else "", facts, notes, findings)
     try:
         answer = await services.llm.complete_json(
@@ -355,6 +335,7 @@ async def make_brief(
             check_brief_answer,
         )
     except LlmFailed as failure:
-        return BriefResult(match, facts, notes, fallback_reason=failure.reason)
+        return BriefResult(match, facts, notes, fallback_reason=failure.reason, changes=changes)
     note_dates = {n.call_date for n in notes if n.call_date is not None}
-    return BriefResult(match, facts, notes, brief=brief_from_answer(answer, note_dates))
+    brief = brief_from_answer(answer, note_dates)
+    return BriefResult(match, facts, notes, brief=brief, changes=changes)

@@ -36,7 +36,7 @@ async def show_brief(
 ) -> None:
     async def render() -> Rendered:
         tz = await rep_timezone(client, user_id)
-        result = await make_brief(services, workspace_id, typed, tz)
+        result = await make_brief(services, workspace_id, typed, tz, rep_id=user_id)
         return f"Pre-call brief: {quote_input(result.match.name)}", build_brief_blocks(result)
 
     await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
     UNCONFIRMED,
+    brief_views,
     calls,
     create_and_upgrade,
     digest_runs,
@@ -63,6 +65,18 @@ class KnownProspect:
     company: str
     last_contact: date | None
     interactions: int
+
+
+@dataclass(frozen=True)
+class BriefView:
+    """What the rep's last brief on a prospect showed: its calls and memory's labels."""
+
+    workspace_id: str
+    rep_id: str
+    slug: str
+    seen_at: datetime
+    call_ids: tuple[str, ...]
+    labels: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -431,13 +445,58 @@ class LocalIndex:
     @_offloaded("write")
     def forget_prospect(self, workspace_id: str, slug: str) -> None:
         with self._engine.begin() as conn:
-            for table in (calls, outbox):
+            for table in (calls, outbox, brief_views):
                 conn.execute(
                     delete(table).where(table.c.workspace_id == workspace_id, table.c.slug == slug)
                 )
             conn.execute(
                 delete(prospects).where(
                     prospects.c.workspace_id == workspace_id, prospects.c.slug == slug
+                )
+            )
+
+    # -- briefs ---------------------------------------------------------------------------
+
+    @_offloaded("read")
+    def brief_view(self, workspace_id: str, rep_id: str, slug: str) -> BriefView | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(brief_views).where(
+                    brief_views.c.workspace_id == workspace_id,
+                    brief_views.c.rep_id == rep_id,
+                    brief_views.c.slug == slug,
+                )
+            ).first()
+        if row is None:
+            return None
+        seen_at = row.seen_at if row.seen_at.tzinfo else row.seen_at.replace(tzinfo=UTC)
+        return BriefView(
+            workspace_id,
+            rep_id,
+            slug,
+            seen_at,
+            tuple(json.loads(row.call_ids)),
+            tuple(json.loads(row.labels)),
+        )
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def save_brief_view(self, view: BriefView) -> None:
+        where = and_(
+            brief_views.c.workspace_id == view.workspace_id,
+            brief_views.c.rep_id == view.rep_id,
+            brief_views.c.slug == view.slug,
+        )
+        with self._engine.begin() as conn:
+            conn.execute(delete(brief_views).where(where))
+            conn.execute(
+                brief_views.insert().values(
+                    workspace_id=view.workspace_id,
+                    rep_id=view.rep_id,
+                    slug=view.slug,
+                    seen_at=view.seen_at,
+                    call_ids=json.dumps(list(view.call_ids)),
+                    labels=json.dumps(list(view.labels)),
                 )
             )
 

@@ -79,6 +79,18 @@ digest_settings = Table(
     Column("enabled", Integer, nullable=False),
 )
 
+# What a rep's last brief on a prospect showed, so the next one can say what is new.
+brief_views = Table(
+    "brief_views",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("slug", String(128), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("call_ids", Text, nullable=False),  # JSON list
+    Column("labels", Text, nullable=False),  # JSON list, every news label seen so far
+)
+
 # One row per rep and period, claimed before a scheduled digest is sent: never sent twice.
 digest_runs = Table(
     "digest_runs",

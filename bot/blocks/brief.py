@@ -17,6 +17,7 @@ from bot.blocks.limits import (
     truncate,
 )
 from bot.brief import BriefResult, Claim
+from bot.brief_changes import BriefChanges
 
 MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}
 MEMORY_NOTES_SHOWN = 10
@@ -99,13 +100,42 @@ def build_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
     if not result.has_history:
         return _no_history_blocks(result)
     header = {"type": "header", "text": plain(f"Brief · {name}", HEADER_TEXT)}
+    news = [_changes_block(result.changes)] if result.changes is not None else []
     if result.brief is None:
-        blocks = [header, *_memory_only_blocks(result)]
+        blocks = [header, *news, *_memory_only_blocks(result)]
     else:
-        blocks = [header, *_model_brief_blocks(result)]
+        blocks = [header, *news, *_model_brief_blocks(result)]
     blocks.append(_actions(name))
     assert len(blocks) <= MESSAGE_BLOCKS
     return blocks
+
+
+def _changes_block(changes: BriefChanges) -> dict[str, Any]:
+    """What is new since the rep's last brief on this prospect, from data."""
+    since = f"{changes.since:%d %b %Y}"
+    if not changes.anything:
+        return {
+            "type": "context",
+            "elements": [mrkdwn(f"Nothing new since your last brief ({since}).")],
+        }
+    parts = []
+    if changes.new_notes:
+        count = len(changes.new_notes)
+        days = ", ".join(f"{e.call_date:%d %b}" for e in changes.new_notes[:5])
+        parts.append(f"{count} new note{'s' if count != 1 else ''} ({days})")
+    if changes.new_labels:
+        shown = ", ".join(escape_mrkdwn(label_words(label)) for label in changes.new_labels[:6])
+        parts.append(f"new in memory: {shown}")
+    return {
+        "type": "context",
+        "elements": [mrkdwn(f"🆕 Since your last brief ({since}): " + " · ".join(parts))],
+    }
+
+
+def label_words(label: str) -> str:
+    """`objection:security_compliance` as a rep reads it: `objection: security compliance`."""
+    kind, _, value = label.partition(":")
+    return f"{kind.replace('_', ' ')}: {value.replace('_', ' ')}"
 
 
 def _model_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:

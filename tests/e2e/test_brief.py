@@ -15,6 +15,7 @@ from bot.services import Services
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, start_bot
+from tests.e2e.test_log_and_timeline import open_log_modal, submit
 from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -262,3 +263,23 @@ async def test_a_slack_retry_of_a_slash_command_does_the_work_once(
     await brief_bot.slack.wait_for("respond", 2)
     assert len(groq.requests) == 2
     assert len(brief_bot.slack.responses) == 2
+
+
+async def test_the_next_brief_says_what_is_new_since_the_last_one(
+    brief_bot: RunningBot, groq: FakeGroq
+) -> None:
+    groq.script.extend([("json", GOOD_ANSWER), ("json", GOOD_ANSWER), ("json", GOOD_ANSWER)])
+    _, first = await brief(brief_bot, "Priya Sharma")
+    assert "since your last brief" not in render(first["blocks"]).lower()
+
+    _, again = await brief(brief_bot, "Priya Sharma", responses=2)
+    assert "Nothing new since your last brief (20 Nov 2026)." in render(again["blocks"])
+
+    view = await open_log_modal(brief_bot, "Priya Sharma")
+    note = "Security review booked for Friday."
+    await submit(
+        brief_bot, view, "V-NEW", prospect="Priya Sharma", call_date="2026-11-18", note=note
+    )
+    await brief_bot.slack.wait_for("chat.postMessage")
+    _, after = await brief(brief_bot, "Priya Sharma", responses=3)
+    assert "Since your last brief (20 Nov 2026): 1 new note (18 Nov)" in render(after["blocks"])

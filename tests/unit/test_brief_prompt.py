@@ -5,11 +5,10 @@ from bot.brief import (
     NOTES_BUDGET_CHARS,
     BriefFacts,
     BriefNote,
-    MemoryFinding,
     build_brief_prompt,
-    findings_from,
     select_notes,
 )
+from bot.brief_findings import MemoryFinding, findings_from
 from memory.records import RecalledMemory
 from tests.unit.brief_samples import TODAY, entry
 
