@@ -20,6 +20,7 @@ from bot.config import Settings, SettingsError, load_settings, read_environment
 from bot.digest_delivery import Delivery, send_digest
 from bot.llm import LlmClient
 from bot.memory_setup import embedded_llm, sales_bank_setup
+from bot.refile import refile_in_background
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from bot.slack_checks import SlackStartupError, check_app_token, check_bot_token
@@ -148,6 +149,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     async with running_services(settings, stop) as services:
         app = create_app(settings, services)
         worker = start_delivery(services, confirmer(app.client), stop)
+        refiling = asyncio.create_task(refile_in_background(services, stop), name="refile")
         scheduler = None
         if settings.run_scheduler:
             scheduler = DigestScheduler(services, app.client, settings.job_store_url)
@@ -169,10 +171,14 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         finally:
             stop.set()
             logger.info("Stopping: finishing in-flight work (calls are saved ahead anyway)")
+            refiling.cancel()
             await asyncio.gather(
                 _bounded("closing the web server", runner.cleanup(), CLOSE_SLACK_SECONDS),
                 _bounded("stopping delivery", worker, CLOSE_WORKER_SECONDS),
+                return_exceptions=True,
             )
+            with contextlib.suppress(asyncio.CancelledError):
+                await refiling
             if scheduler is not None:
                 scheduler.shutdown()
 

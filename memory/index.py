@@ -35,6 +35,7 @@ from memory.index_tables import (
     digest_settings,
     outbox,
     prospects,
+    refiled,
 )
 from memory.prospects import prospect_slug
 from memory.records import CallLog
@@ -454,6 +455,40 @@ class LocalIndex:
                     prospects.c.workspace_id == workspace_id, prospects.c.slug == slug
                 )
             )
+
+    # -- re-filing text-only notes once memory reasons -------------------------------------
+
+    @_offloaded("read")
+    def workspaces(self) -> list[str]:
+        with self._engine.connect() as conn:
+            return [row[0] for row in conn.execute(select(calls.c.workspace_id).distinct())]
+
+    @_offloaded("read")
+    def refiled_documents(self, workspace_id: str) -> set[str]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(refiled.c.document_id).where(refiled.c.workspace_id == workspace_id)
+            )
+            return {row[0] for row in rows}
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def record_refiled(self, workspace_id: str, document_id: str, operation_id: str | None) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                select(refiled.c.document_id).where(
+                    refiled.c.workspace_id == workspace_id, refiled.c.document_id == document_id
+                )
+            ).first()
+            if done is None:
+                conn.execute(
+                    refiled.insert().values(
+                        workspace_id=workspace_id,
+                        document_id=document_id,
+                        operation_id=operation_id,
+                        refiled_at=datetime.now(UTC),
+                    )
+                )
 
     # -- briefs ---------------------------------------------------------------------------
 

@@ -79,6 +79,17 @@ digest_settings = Table(
     Column("enabled", Integer, nullable=False),
 )
 
+# Documents handed back to memory to be read by its LLM (notes stored as text only before):
+# never handed back twice, across restarts.
+refiled = Table(
+    "refiled",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("document_id", String(160), primary_key=True),
+    Column("operation_id", String(64), nullable=True),
+    Column("refiled_at", DateTime(timezone=True), nullable=False),
+)
+
 # What a rep's last brief on a prospect showed, so the next one can say what is new.
 brief_views = Table(
     "brief_views",

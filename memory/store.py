@@ -113,6 +113,8 @@ class BankSetup:
     chunk_size: int = 1000
 
 
+FILED, FILED_AS_FACTS, FILED_AS_TEXT = "filed", "facts", "text"
+
 # One set of observations per prospect: the scope glob matches each memory's own prospect tag.
 PROSPECT_SCOPE = "prospect:*"
 # Retaining with a model extracts facts first (a call to the LLM per chunk): allow for it.
@@ -223,6 +225,7 @@ class ProspectMemory:
         the prospect and company as entities (with an LLM, header lines become junk facts).
         """
         await self.configure_bank(call.workspace_id)
+        await self.reasons()  # each document records how it was filed
         async with _memory_errors("retain"):
             await self._retain_client.aretain_batch(
                 bank_id=self.bank_id(call.workspace_id), items=self._items(call)
@@ -232,6 +235,7 @@ class ProspectMemory:
         """Hand a call to memory's own queue (an LLM extracts its facts there); returns once
         memory has accepted it. The same `operation_id` again is the same work, never twice."""
         await self.configure_bank(call.workspace_id)
+        await self.reasons()
         async with _memory_errors("retain"):
             await self._client.aretain_batch(
                 bank_id=self.bank_id(call.workspace_id),
@@ -254,12 +258,14 @@ class ProspectMemory:
         """The call as memory items: the note, and the transcript when there is one."""
         scopes = self._setup.observation_scopes if self._setup else [[PROSPECT_SCOPE]]
         timestamp = call.call_date.isoformat() + "T12:00:00+00:00"
+        # How it was filed: as text only (chunks mode) notes are re-filed once memory reasons.
+        filed = {FILED: FILED_AS_FACTS if self._reasons else FILED_AS_TEXT}
         items: list[dict[str, Any]] = [
             {
                 "content": call.content(),
                 "timestamp": timestamp,
                 "context": call.context(),
-                "metadata": call.metadata(),
+                "metadata": {**call.metadata(), **filed},
                 "tags": call.tags(),
                 "entities": call.entities(),
                 "observation_scopes": scopes,
@@ -272,7 +278,7 @@ class ProspectMemory:
                     "content": call.transcript_content(),
                     "timestamp": timestamp,
                     "context": call.transcript_context(),
-                    "metadata": call.metadata(TRANSCRIPT_TYPE),
+                    "metadata": {**call.metadata(TRANSCRIPT_TYPE), **filed},
                     "tags": call.tags(TRANSCRIPT_TYPE),
                     "entities": call.entities(),
                     "observation_scopes": scopes,
@@ -354,6 +360,31 @@ class ProspectMemory:
 
         entries = await asyncio.gather(*(entry(doc) for doc in documents))
         return newest_first([e for e in entries if e is not None])
+
+    async def filed_as_text(self, workspace_id: str) -> list[str]:
+        """Ids of the workspace's notes and transcripts stored as text only (in chunks mode,
+        or before that was recorded): what an LLM has not read yet."""
+        documents = await self._list_documents(self.bank_id(workspace_id), [])
+        return [
+            doc.id
+            for doc in documents
+            if (doc.document_metadata or {}).get("type") in (CALL_LOG_TYPE, TRANSCRIPT_TYPE)
+            and (doc.document_metadata or {}).get(FILED) != FILED_AS_FACTS
+        ]
+
+    async def refile(self, workspace_id: str, document_id: str) -> str | None:
+        """Have memory extract facts from a stored document again (in its own queue); returns
+        the operation id, or None when the document is gone."""
+        bank = self.bank_id(workspace_id)
+        await self.configure_bank(workspace_id)
+        answer = await self._call(
+            "reprocess document",
+            lambda: self._client.documents.reprocess_document(bank, document_id),
+            missing=_GONE,
+        )
+        if answer is _GONE:
+            return None
+        return str(answer.operation_id) if answer.operation_id else ""
 
     async def rep_prospects(self, workspace_id: str, rep_id: str) -> list[ProspectSummary]:
         """The prospects a rep has logged calls for, most recently contacted first."""

@@ -185,3 +185,10 @@ async def test_a_filing_that_fails_is_sent_again_and_the_note_is_kept_meanwhile(
         WORKSPACE, "omar-haddad", "Omar Haddad", "budget", types=("world",)
     )
     assert [m.text.split(" | ")[0] for m in facts] == [note]
+
+
+async def test_a_note_filed_by_the_llm_is_not_listed_for_refiling(
+    reasoning_memory: ProspectMemory,
+) -> None:
+    await retain_all(reasoning_memory, "Priya Sharma", PRIYA[:1])
+    assert await reasoning_memory.filed_as_text(WORKSPACE) == []
