@@ -3,6 +3,7 @@ which memory labels the last brief saw), never asked of the model."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,7 +12,9 @@ from bot.services import Services
 from memory.index import BriefView
 from memory.records import TimelineEntry
 
-# Labels worth saying "new" or "gone" about; others (who logged it, call type) are not news.
+logger = logging.getLogger(__name__)
+
+# Labels worth saying "new" about; others (who logged it, call type) are not news.
 NEWS_LABELS = ("objection:", "buying_signal:", "stakeholder_role:")
 
 
@@ -58,17 +61,22 @@ async def note_changes(
     if rep_id is None:
         return None
     labels = news_labels([label for finding in findings for label in finding.labels])
-    previous = await services.index.brief_view(workspace_id, rep_id, slug)
-    changes = changes_since(previous, entries, labels)
-    seen_labels = sorted(set(labels) | set(previous.labels if previous else ()))
-    await services.index.save_brief_view(
-        BriefView(
-            workspace_id,
-            rep_id,
-            slug,
-            services.clock(),
-            tuple(entry.call_id for entry in entries),
-            tuple(seen_labels),
+    try:
+        previous = await services.index.brief_view(workspace_id, rep_id, slug)
+        changes = changes_since(previous, entries, labels)
+        seen_labels = sorted(set(labels) | set(previous.labels if previous else ()))
+        await services.index.save_brief_view(
+            BriefView(
+                workspace_id,
+                rep_id,
+                slug,
+                services.clock(),
+                tuple(entry.call_id for entry in entries),
+                tuple(seen_labels),
+            )
         )
-    )
+    except Exception:
+        # Bookkeeping: a brief without its "since last time" line beats no brief.
+        logger.exception("Could not compare with the last brief on %s", slug)
+        return None
     return changes

@@ -185,4 +185,9 @@ def register(app: AsyncApp, services: Services) -> None:
             await enroll_rep(services.index, workspace_id, user_id, tz)
         except Exception:
             logger.exception("Could not schedule %s's weekly digest", user_id)
-        await confirm_when_delivered(services, call, confirmer(client))
+        try:
+            await confirm_when_delivered(services, call, confirmer(client))
+        except Exception:
+            # The call is saved (written ahead): never tell the rep something failed. The
+            # worker confirms it when memory has it.
+            logger.exception("Could not confirm call %s yet; the worker will", call.call_id)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,34 +22,21 @@ from pathlib import Path
 import aiohttp
 
 from memory.embedded import free_port
-from tests.e2e.test_entry_point import processes_under
+from tests.e2e.test_entry_point import bot_env, processes_under, spawn_bot
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET
 
-ROOT = Path(__file__).parents[2]
-
 
 async def launch(home: Path, slack_url: str, port: int, **extra: str) -> asyncio.subprocess.Process:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "PYTHONPATH": str(ROOT),
-        "SALESMEMORY_HOME": str(home / "data"),
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_url,
-        "PORT": str(port),
+    env = bot_env(
+        home,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_url,
+        PORT=str(port),
         **extra,
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=home,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
     )
+    return await spawn_bot(home, env, quiet=True)
 
 
 async def until_ready(port: int) -> float:

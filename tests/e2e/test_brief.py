@@ -283,3 +283,15 @@ async def test_the_next_brief_says_what_is_new_since_the_last_one(
     await brief_bot.slack.wait_for("chat.postMessage")
     _, after = await brief(brief_bot, "Priya Sharma", responses=3)
     assert "Since your last brief (20 Nov 2026): 1 new note (18 Nov)" in render(after["blocks"])
+
+
+async def test_a_brief_is_shown_even_when_its_since_last_time_bookkeeping_fails(
+    brief_bot: RunningBot, groq: FakeGroq
+) -> None:
+    with brief_bot.services.index._engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE brief_views")
+    groq.script.append(("json", GOOD_ANSWER))
+    _, shown = await brief(brief_bot, "Priya Sharma")
+    rendered = render(shown["blocks"])
+    assert "72/100 · Hot" in rendered
+    assert "since your last brief" not in rendered.lower()

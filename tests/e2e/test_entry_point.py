@@ -24,20 +24,30 @@ ROOT = Path(__file__).parents[2]
 
 
 def bot_env(home: Path, **extra: str) -> dict[str, str]:
+    """What an admin's shell gives `python -m bot`, with this checkout importable."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")}
-    return {**keep, "HOME": str(home), "SALESMEMORY_HOME": str(home / "data"), **extra}
+    return {
+        **keep,
+        "HOME": str(home),
+        "SALESMEMORY_HOME": str(home / "data"),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+async def spawn_bot(
+    home: Path, env: dict[str, str], *args: str, quiet: bool = False
+) -> asyncio.subprocess.Process:
+    """`python -m bot [args]` run in `home`; its output piped, or dropped when `quiet` (a
+    long-running bot whose pipes nobody reads must not block on them)."""
+    output = asyncio.subprocess.DEVNULL if quiet else asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=home, env=env, stdout=output, stderr=output
+    )
 
 
 async def test_missing_settings_stop_startup_with_one_line_each(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env={**bot_env(tmp_path), "PYTHONPATH": str(ROOT), "PORT": "http"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(tmp_path, bot_env(tmp_path, PORT="http"))
     _, stderr = await process.communicate()
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
@@ -53,22 +63,13 @@ async def run_bot_until_ready(
 ) -> asyncio.subprocess.Process:
     env = bot_env(
         home,
-        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url,
         PORT=str(port),
         **extra,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=home,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_bot(home, env, quiet=True)
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
             assert process.returncode is None, "the bot exited during start-up"
@@ -133,24 +134,13 @@ async def test_a_note_survives_the_bot_killed_mid_save_and_the_digest_cli_leaves
     try:
         # A second process on the same home (the documented digest command) uses the running
         # memory server and stops nothing.
-        cli = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "digest",
-            "--user",
-            "U0CLI",
-            cwd=home,
-            env=bot_env(
-                home,
-                PYTHONPATH=str(ROOT),
-                SLACK_BOT_TOKEN="xoxb-test",
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=fake_slack.api_url,
-            ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+        cli_env = bot_env(
+            home,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.api_url,
         )
+        cli = await spawn_bot(home, cli_env, "digest", "--user", "U0CLI")
         out, _ = await asyncio.wait_for(cli.communicate(), timeout=120)
         assert cli.returncode == 0 and out.decode().strip() == "digest for U0CLI: no prospects"
         assert await ready(port), "the digest command stopped the bot's memory"
@@ -200,16 +190,13 @@ async def test_socket_mode_without_a_route_to_slack_stops_on_sigterm(
 ) -> None:
     env = bot_env(
         tmp_path,
-        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_APP_TOKEN="xapp-test",
         SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
         HINDSIGHT_URL=hindsight_url,
         PORT=str(free_port()),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
-    )
+    process = await spawn_bot(tmp_path, env)
     assert process.stderr is not None
     seen = []
     while True:
@@ -234,7 +221,6 @@ async def test_a_token_slack_refuses_stops_startup_with_one_line(
     fake_slack.errors[failing] = "invalid_auth"
     env = bot_env(
         tmp_path,
-        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-wrong",
         SLACK_APP_TOKEN="xapp-wrong",
         SLACK_API_URL=fake_slack.api_url,
@@ -242,9 +228,7 @@ async def test_a_token_slack_refuses_stops_startup_with_one_line(
         PORT=str(free_port()),
         LOG_LEVEL="CRITICAL",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
-    )
+    process = await spawn_bot(tmp_path, env)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2
     lines = stderr.decode().strip().splitlines()
@@ -256,25 +240,13 @@ async def test_digest_command_line_sends_one_reps_digest(
 ) -> None:
     env = bot_env(
         tmp_path,
-        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
         HINDSIGHT_URL=hindsight_url,
         HINDSIGHT_BANK_PREFIX="cli-test",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "digest",
-        "--user",
-        "U0CLI",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(tmp_path, env, "digest", "--user", "U0CLI")
     stdout, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0
     assert stdout.decode().strip() == "digest for U0CLI: no prospects"
@@ -287,14 +259,7 @@ async def test_settings_in_a_dotenv_file_are_checked_like_the_environment(tmp_pa
         "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nLOG_LEVEL=loud\n"
         "SALESMEMORY_PG_USER=nobody-here-x\n"
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env={**bot_env(tmp_path), "PYTHONPATH": str(ROOT)},
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(tmp_path, bot_env(tmp_path))
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
@@ -312,7 +277,6 @@ async def test_a_busy_port_stops_startup_with_one_line(
         taken.listen()
         env = bot_env(
             tmp_path,
-            PYTHONPATH=str(ROOT),
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=fake_slack.api_url,
@@ -320,9 +284,7 @@ async def test_a_busy_port_stops_startup_with_one_line(
             PORT=str(taken.getsockname()[1]),
             LOG_LEVEL="CRITICAL",
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
-        )
+        process = await spawn_bot(tmp_path, env)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
@@ -336,16 +298,13 @@ async def test_sigterm_stops_a_bot_whose_slack_never_answers(
     fake_slack.hang.add(hanging)  # packets dropped: connected, and no answer ever comes
     env = bot_env(
         tmp_path,
-        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_APP_TOKEN="xapp-test",
         SLACK_API_URL=fake_slack.api_url,
         HINDSIGHT_URL=hindsight_url,
         PORT=str(free_port()),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
-    )
+    process = await spawn_bot(tmp_path, env)
     await fake_slack.wait_for(hanging, timeout=60)
     process.send_signal(signal.SIGTERM)
     # Slack's own request would hold it 10 s: the process does not wait for that.
