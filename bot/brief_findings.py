@@ -17,9 +17,10 @@ class MemoryFinding:
     note it came from and labelled (e.g. objection:pricing), or a current observation."""
 
     text: str
-    source_date: date | None
+    source_date: date | None  # a fact's note; an observation's latest note
     labels: tuple[str, ...] = ()
     observation: bool = False
+    note_dates: tuple[date, ...] = ()  # every note behind it, oldest first
 
 
 _NOT_LABELS = ("prospect:", "rep:", "type:")
@@ -28,7 +29,8 @@ _NOT_LABELS = ("prospect:", "rep:", "type:")
 def findings_from(
     recalled: list[RecalledMemory], budget: int = FINDINGS_BUDGET_CHARS
 ) -> list[MemoryFinding]:
-    """Facts and observations among recalled memories, most relevant first, within `budget`."""
+    """Facts and observations among recalled memories, most relevant first, within `budget`;
+    one that traces to no dated note (an observation whose evidence is gone) is left out."""
     found: list[MemoryFinding] = []
     used = 0
     for memory in recalled:
@@ -38,7 +40,12 @@ def findings_from(
             continue
         labels = tuple(t for t in memory.tags if not t.startswith(_NOT_LABELS))
         observation = memory.kind == "observation"
-        when = None if observation else memory.call_date
-        found.append(MemoryFinding(memory.text, when, labels, observation))
+        if observation:
+            dates = tuple(sorted({when for _, when in memory.sources}))
+        else:
+            dates = (memory.call_date,) if memory.call_date else ()
+        if not dates:
+            continue  # traces to no note: nothing a brief could cite
+        found.append(MemoryFinding(memory.text, dates[-1], labels, observation, dates))
         used += len(memory.text)
     return found

@@ -1,24 +1,78 @@
-"""A prospect's history: every logged call, newest first, including calls still on their way."""
+"""A prospect's history: every logged call, newest first, including calls still on their way.
+
+The timeline shows one page at a time: memory's listing of the prospect's calls (metadata and
+text length, no text) orders the history and cuts it into pages, and only the notes of the page
+shown are read. Calls waiting in the local outbox have their notes here already.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
 
+from bot.blocks.limits import SECTION_TEXT
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
-from memory.records import TimelineEntry, newest_first
-from memory.store import MemoryUnavailable
+from memory.records import ListedCall, TimelineEntry, newest_first
+from memory.store import MemoryUnavailable, ProspectMemory
+
+PAGE_ENTRIES = 10
+# Keeps a page's text well under what Slack shows of one message.
+PAGE_CHARS = 12_000
+
+# A call on the timeline: waiting (its note in hand) or stored (its note read when shown).
+Row = TimelineEntry | ListedCall
+RowT = TypeVar("RowT", bound=Row)
 
 
 @dataclass(frozen=True)
 class Timeline:
+    """One page of a prospect's history, newest first, and where it sits in the whole."""
+
     match: ProspectMatch
-    entries: list[TimelineEntry]
+    entries: list[TimelineEntry]  # the page's calls, with their notes
+    count: int = 0  # calls in the whole history
+    last_contact: date | None = None
+    page: int = 0
+    pages: int = 1
     memory_down: bool = False  # only calls kept locally could be shown
 
     @property
     def found(self) -> bool:
-        return bool(self.entries)
+        return self.count > 0
+
+
+def paginate(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """[start, end) of each page: at most PAGE_ENTRIES calls and about PAGE_CHARS of notes.
+
+    From the notes' lengths alone, so the pages are the same whether or not a note is read.
+    """
+    pages: list[tuple[int, int]] = []
+    start, chars = 0, 0
+    for i, length in enumerate(lengths):
+        size = min(length, SECTION_TEXT)
+        if i > start and (i - start >= PAGE_ENTRIES or chars + size > PAGE_CHARS):
+            pages.append((start, i))
+            start, chars = i, 0
+        chars += size
+    if start < len(lengths):
+        pages.append((start, len(lengths)))
+    return pages
+
+
+def note_length(row: Row) -> int:
+    """Characters of a call's note as memory stores (or will store) it."""
+    return row.length if isinstance(row, ListedCall) else len(row.note)
+
+
+def cut_page(rows: Sequence[RowT], page: int) -> tuple[int, int, list[RowT]]:
+    """(page, page count, the page's rows), the page number brought within range."""
+    pages = paginate([note_length(row) for row in rows]) or [(0, 0)]
+    page = max(0, min(page, len(pages) - 1))
+    start, end = pages[page]
+    return page, len(pages), list(rows[start:end])
 
 
 async def waiting_entries(services: Services, workspace_id: str, slug: str) -> list[TimelineEntry]:
@@ -29,17 +83,22 @@ async def waiting_entries(services: Services, workspace_id: str, slug: str) -> l
     ]
 
 
+def _not_stored(stored: Sequence[Row], waiting: list[TimelineEntry]) -> list[TimelineEntry]:
+    stored_ids = {row.call_id for row in stored}
+    return [entry for entry in waiting if entry.call_id not in stored_ids]
+
+
 def merge_waiting(stored: list[TimelineEntry], waiting: list[TimelineEntry]) -> list[TimelineEntry]:
     """Stored calls plus the waiting ones memory does not have yet, newest first."""
-    stored_ids = {entry.call_id for entry in stored}
-    return newest_first(stored + [e for e in waiting if e.call_id not in stored_ids])
+    return newest_first([*stored, *_not_stored(stored, waiting)])
 
 
 async def full_history(
     services: Services, workspace_id: str, slug: str
 ) -> tuple[list[TimelineEntry], bool]:
-    """(every call, memory down): what memory holds plus what is on its way to it.
+    """(every call with its note, memory down): what memory holds plus what is on its way.
 
+    Reads every note: a timeline page uses `prospect_timeline`, which reads only its own.
     Raises `MemoryUnavailable` when memory cannot be read and nothing is waiting locally.
     """
     waiting = await waiting_entries(services, workspace_id, slug)
@@ -52,9 +111,51 @@ async def full_history(
     return merge_waiting(stored, waiting), False
 
 
-async def prospect_timeline(services: Services, workspace_id: str, typed: str) -> Timeline:
-    """Raises `MemoryUnavailable` when Hindsight cannot be read and nothing is kept locally."""
+async def prospect_timeline(
+    services: Services, workspace_id: str, typed: str, page: int = 0
+) -> Timeline:
+    """One page of a prospect's timeline: one listing of memory, then the notes of that page.
+
+    Raises `MemoryUnavailable` when Hindsight cannot be read and nothing is kept locally.
+    """
     match = await find_prospect(services.index, workspace_id, typed)
     # Hindsight is the source of truth: an exact name is looked up even if the index lacks it.
-    entries, memory_down = await full_history(services, workspace_id, match.slug)
-    return Timeline(match, entries, memory_down)
+    waiting = await waiting_entries(services, workspace_id, match.slug)
+    try:
+        listed = await services.memory.listed_calls(workspace_id, match.slug)
+        rows: list[Row] = newest_first([*listed, *_not_stored(listed, waiting)])
+        return await _page(services.memory, workspace_id, match, rows, page)
+    except MemoryUnavailable:
+        if not waiting:
+            raise
+    return await _page(
+        services.memory, workspace_id, match, newest_first(waiting), page, memory_down=True
+    )
+
+
+async def _page(
+    memory: ProspectMemory,
+    workspace_id: str,
+    match: ProspectMatch,
+    rows: Sequence[Row],
+    page: int,
+    memory_down: bool = False,
+) -> Timeline:
+    page, pages, shown = cut_page(rows, page)
+    stored = [row for row in shown if isinstance(row, ListedCall)]
+    read = {entry.call_id: entry for entry in await memory.with_notes(workspace_id, stored)}
+    # A stored call forgotten since the listing is left out.
+    entries = [
+        row if isinstance(row, TimelineEntry) else read[row.call_id]
+        for row in shown
+        if isinstance(row, TimelineEntry) or row.call_id in read
+    ]
+    return Timeline(
+        match,
+        entries,
+        count=len(rows),
+        last_contact=rows[0].call_date if rows else None,
+        page=page,
+        pages=pages,
+        memory_down=memory_down,
+    )

@@ -35,9 +35,9 @@ async def show_timeline(
     replace: bool = False,
 ) -> None:
     async def render() -> Rendered:
-        timeline = await prospect_timeline(services, workspace_id, typed)
+        timeline = await prospect_timeline(services, workspace_id, typed, page)
         text = f"Timeline for {quote_input(timeline.match.name)}"
-        return text, build_timeline_blocks(timeline, page)
+        return text, build_timeline_blocks(timeline)
 
     await show_ephemeral(respond, f"Timeline for {typed!r}", render(), replace)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from memory.prospects import prospect_slug
 
@@ -162,7 +163,50 @@ class TimelineEntry:
         )
 
 
-def newest_first(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+@dataclass(frozen=True)
+class ListedCall:
+    """A logged call as memory's document listing describes it, before its note is read:
+    when, who, how it went and how long its stored text is. Enough to order a history and cut
+    it into pages; only the calls a page shows need their text fetched."""
+
+    call_id: str
+    prospect: str
+    call_date: date
+    outcome: str
+    rep_id: str
+    has_transcript: bool
+    logged_at: str
+    length: int  # characters of the stored text
+    # The document's metadata as listed: it says how the stored text holds the note.
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_note(self, text: str) -> TimelineEntry:
+        """The call as the timeline shows it, given its document's stored text."""
+        return TimelineEntry(
+            call_id=self.call_id,
+            prospect=self.prospect,
+            call_date=self.call_date,
+            outcome=self.outcome,
+            rep_id=self.rep_id,
+            note=note_from_document(text, self.metadata),
+            has_transcript=self.has_transcript,
+            logged_at=self.logged_at,
+        )
+
+
+class _Dated(Protocol):
+    @property
+    def call_date(self) -> date: ...
+
+    @property
+    def logged_at(self) -> str: ...
+
+
+DatedT = TypeVar("DatedT", bound=_Dated)
+
+
+def newest_first(entries: Iterable[DatedT]) -> list[DatedT]:
+    """Latest call date first; calls of one day by when they were logged, latest first."""
     return sorted(entries, key=lambda e: (e.call_date, e.logged_at), reverse=True)
 
 
@@ -176,6 +220,9 @@ class RecalledMemory:
     metadata: dict[str, str]
     tags: tuple[str, ...] = ()
     kind: str = ""  # world, experience, observation (chunks mode: world)
+    # An observation's evidence: the notes (call ids) its source facts came from, with their
+    # dates. Empty for a fact or a note, which carry their own `document_id` and `call_date`.
+    sources: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +20,7 @@ import aiohttp
 import pydantic
 from hindsight_client import Hindsight
 from hindsight_client_api.exceptions import ApiException
+from hindsight_client_api.models.document_list_item import DocumentListItem
 from hindsight_client_api.models.list_documents_response import ListDocumentsResponse
 from hindsight_client_api.models.recall_response import RecallResponse
 
@@ -27,11 +28,11 @@ from memory.records import (
     CALL_LOG_TYPE,
     TRANSCRIPT_TYPE,
     CallLog,
+    ListedCall,
     ProspectSummary,
     RecalledMemory,
     TimelineEntry,
     newest_first,
-    note_from_document,
     prospect_tag,
     rep_tag,
     type_tag,
@@ -316,9 +317,22 @@ class ProspectMemory:
                 # Tags already isolate the prospect: let a loosely phrased query still see
                 # every note rather than fall under the default similarity floor.
                 min_scores={"semantic": 0.0},
+                # An observation is only as good as the notes behind it: fetch its evidence.
+                include_source_facts=True,
             ),
             missing=_NO_RECALL,
         )
+        evidence = response.source_facts or {}
+
+        def sources(result: Any) -> tuple[tuple[str, date], ...]:
+            found = []
+            for fact_id in result.source_fact_ids or ():
+                fact = evidence.get(fact_id)
+                when = _parse_date((fact.metadata or {}).get("date")) if fact else None
+                if fact is not None and fact.document_id and when is not None:
+                    found.append((fact.document_id, when))
+            return tuple(sorted(set(found), key=lambda source: (source[1], source[0])))
+
         return [
             RecalledMemory(
                 text=result.text,
@@ -327,39 +341,45 @@ class ProspectMemory:
                 metadata=dict(result.metadata or {}),
                 tags=tuple(result.tags or ()),
                 kind=str(result.type or ""),
+                sources=sources(result),
             )
             for result in response.results
         ]
 
     async def timeline(self, workspace_id: str, slug: str) -> list[TimelineEntry]:
-        """Every logged call for a prospect, newest first, with the rep's note."""
+        """Every logged call for a prospect, newest first, with the rep's note (one document
+        read per call: a page of the timeline uses `listed_calls` and `with_notes` instead)."""
+        return await self.with_notes(workspace_id, await self.listed_calls(workspace_id, slug))
+
+    async def listed_calls(self, workspace_id: str, slug: str) -> list[ListedCall]:
+        """Every logged call for a prospect, newest first, from the document listing alone:
+        no note is read (a listing carries metadata and text length, never text)."""
+        documents = await self._list_documents(
+            self.bank_id(workspace_id), [prospect_tag(slug), type_tag(CALL_LOG_TYPE)]
+        )
+        return newest_first(_listed_call(doc) for doc in documents)
+
+    async def with_notes(
+        self, workspace_id: str, calls: Sequence[ListedCall]
+    ) -> list[TimelineEntry]:
+        """These calls with their notes, in the same order: one document read per call, a few
+        at a time. A call forgotten since it was listed is left out."""
         bank = self.bank_id(workspace_id)
-        documents = await self._list_documents(bank, [prospect_tag(slug), type_tag(CALL_LOG_TYPE)])
         semaphore = asyncio.Semaphore(_FETCH_CONCURRENCY)
 
-        async def entry(doc: Any) -> TimelineEntry | None:
+        async def read(call: ListedCall) -> TimelineEntry | None:
             async with semaphore:
                 full = await self._call(
                     "get document",
-                    lambda: self._client.documents.get_document(bank, doc.id),
+                    partial(self._client.documents.get_document, bank, call.call_id),
                     missing=_GONE,  # forgotten between list and get
                 )
             if full is _GONE:
                 return None
-            meta = full.document_metadata or {}
-            return TimelineEntry(
-                call_id=full.id,
-                prospect=str(meta.get("prospect", "")),
-                call_date=_parse_date(meta.get("date")) or date.min,
-                outcome=str(meta.get("outcome", "")),
-                rep_id=str(meta.get("rep", "")),
-                note=note_from_document(full.original_text or "", meta),
-                has_transcript=meta.get("has_transcript") == "yes",
-                logged_at=str(meta.get("logged_at", full.created_at)),
-            )
+            return call.with_note(full.original_text or "")
 
-        entries = await asyncio.gather(*(entry(doc) for doc in documents))
-        return newest_first([e for e in entries if e is not None])
+        entries = await asyncio.gather(*(read(call) for call in calls))
+        return [e for e in entries if e is not None]
 
     async def filed_as_text(self, workspace_id: str) -> list[str]:
         """Ids of the workspace's notes and transcripts stored as text only (in chunks mode,
@@ -462,6 +482,21 @@ class ProspectMemory:
                 if exc.status == 404 and missing is not None:
                     return missing
                 raise
+
+
+def _listed_call(doc: DocumentListItem) -> ListedCall:
+    meta = doc.document_metadata or {}
+    return ListedCall(
+        call_id=doc.id,
+        prospect=str(meta.get("prospect", "")),
+        call_date=_parse_date(meta.get("date")) or date.min,
+        outcome=str(meta.get("outcome", "")),
+        rep_id=str(meta.get("rep", "")),
+        has_transcript=meta.get("has_transcript") == "yes",
+        logged_at=str(meta.get("logged_at", doc.created_at)),
+        length=doc.text_length or 0,
+        metadata=dict(meta),
+    )
 
 
 def _parse_date(value: Any) -> date | None:

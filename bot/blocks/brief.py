@@ -16,7 +16,8 @@ from bot.blocks.limits import (
     plain,
     truncate,
 )
-from bot.brief import BriefResult, Claim
+from bot.brief import BriefResult
+from bot.brief_answer import WE, Claim, Commitment, DecisionMaker, Objection
 from bot.brief_changes import BriefChanges
 
 MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}
@@ -156,10 +157,11 @@ def _model_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
         {"type": "section", "text": mrkdwn(escape_mrkdwn(brief.summary) or "_No summary._")},
         _section("👉 Recommended next action", escape_mrkdwn(action.text) + action_source),
         {"type": "divider"},
-        _section("Open objections", _objection_lines(result)),
+        _section("Objections", _objection_lines(brief.objections)),
+        _section("Decision makers", _decision_maker_lines(brief.decision_makers)),
+        _section("Commitments", _commitment_lines(brief.commitments, result.facts.today)),
         _section("Budget signals", _claim_lines(brief.budget_signals)),
         _section("Competitors", _claim_lines(brief.competitors, show_detail=True)),
-        _section("Decision makers", _claim_lines(brief.decision_makers, show_detail=True)),
         _section("Risks", _claim_lines(brief.risks)),
         _section("Focus on", _claim_lines(brief.focus)),
         {
@@ -175,14 +177,65 @@ def _model_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
     ]
 
 
-def _objection_lines(result: BriefResult) -> str:
-    assert result.brief is not None
-    open_ones = [c for c in result.brief.objections if c.detail != "resolved"]
-    resolved = len(result.brief.objections) - len(open_ones)
-    lines = _claim_lines(open_ones)
-    if resolved:
-        lines += f"\n_{resolved} earlier objection(s) resolved._"
-    return lines
+def _objection_lines(objections: list[Objection]) -> str:
+    """Open ones first, each with the date it was raised; then the resolved ones, with when."""
+    if not objections:
+        return "_Not in any note._"
+    lines = [
+        f"• 🔴 *{_kind(o.kind)}*: {escape_mrkdwn(o.text)} _(raised {_day(o.raised)})_"
+        for o in objections
+        if o.is_open
+    ]
+    lines += [
+        f"• ✅ ~{_kind(o.kind)}~: {escape_mrkdwn(o.text)} "
+        f"_(raised {_day(o.raised)}, resolved {_day(o.resolved)})_"
+        for o in objections
+        if not o.is_open
+    ]
+    return "\n".join(lines)
+
+
+def _kind(label_value: str) -> str:
+    """`security_compliance` as a rep reads it: `Security/compliance`."""
+    words = {"security_compliance": "security/compliance", "other": "other"}
+    return escape_mrkdwn(words.get(label_value, label_value.replace("_", " ")).capitalize())
+
+
+def _decision_maker_lines(people: list[DecisionMaker]) -> str:
+    if not people:
+        return "_Not in any note._"
+    lines = []
+    for person in people:
+        role = "" if person.role == "unknown" else f" · {_kind(person.role).lower()}"
+        authority = f" — {escape_mrkdwn(person.authority)}" if person.authority else ""
+        lines.append(
+            f"• *{escape_mrkdwn(person.name)}*{role}{authority} _({_day(person.source_date)})_"
+        )
+    return "\n".join(lines)
+
+
+def _commitment_lines(commitments: list[Commitment], today: date) -> str:
+    """Open promises on both sides, with when they were made and whether they are late; then
+    how many were kept."""
+    open_ones = [c for c in commitments if c.is_open]
+    kept = [c for c in commitments if not c.is_open]
+    if not commitments:
+        return "_None in any note._"
+    lines = []
+    for promise in open_ones:
+        who = "You" if promise.by == WE else "They"
+        state = "not done yet"
+        if promise.overdue(today):
+            state = f"⚠️ overdue since {_day(promise.due)}"
+        elif promise.due is not None:
+            state += f", due {_day(promise.due)}"
+        lines.append(
+            f"• *{who}* promised {escape_mrkdwn(promise.text)} on {_day(promise.made)}; {state}"
+        )
+    if kept:
+        latest = max(c.done for c in kept if c.done is not None)
+        lines.append(f"_{len(kept)} kept (latest {_day(latest)})._")
+    return "\n".join(lines)
 
 
 def _memory_only_blocks(result: BriefResult) -> list[dict[str, Any]]:

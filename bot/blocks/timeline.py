@@ -10,7 +10,6 @@ from bot.blocks import ids
 from bot.blocks.limits import (
     HEADER_TEXT,
     MESSAGE_BLOCKS,
-    SECTION_TEXT,
     button,
     escape_mrkdwn,
     mrkdwn,
@@ -19,25 +18,7 @@ from bot.blocks.limits import (
 from bot.timeline import Timeline
 from memory.records import TimelineEntry
 
-PAGE_ENTRIES = 10
-# Keeps a page's text well under what Slack shows of one message.
-PAGE_CHARS = 12_000
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
-def paginate(entries: list[TimelineEntry]) -> list[tuple[int, int]]:
-    """[start, end) of each page: at most PAGE_ENTRIES entries and about PAGE_CHARS of notes."""
-    pages: list[tuple[int, int]] = []
-    start, chars = 0, 0
-    for i, entry in enumerate(entries):
-        size = min(len(entry.note), SECTION_TEXT)
-        if i > start and (i - start >= PAGE_ENTRIES or chars + size > PAGE_CHARS):
-            pages.append((start, i))
-            start, chars = i, 0
-        chars += size
-    if start < len(entries):
-        pages.append((start, len(entries)))
-    return pages
 
 
 def rep_mention(rep_id: str) -> str:
@@ -65,25 +46,21 @@ def page_value(slug: str, page: int) -> str:
     return json.dumps({"slug": slug, "page": page})
 
 
-def build_timeline_blocks(timeline: Timeline, page: int = 0) -> list[dict[str, Any]]:
+def build_timeline_blocks(timeline: Timeline) -> list[dict[str, Any]]:
     """One page of a prospect's timeline, or an honest "nothing logged" with suggestions."""
     match = timeline.match
     if not timeline.found:
         return build_unknown_prospect_blocks(match.name, match.suggestions)
-    pages = paginate(timeline.entries)
-    page = max(0, min(page, len(pages) - 1))
-    start, end = pages[page]
-    latest = timeline.entries[0]
-    count = len(timeline.entries)
+    page, count = timeline.page, timeline.count
+    last = f"last contact {timeline.last_contact:%d %b %Y} · " if timeline.last_contact else ""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"Timeline · {match.name}", HEADER_TEXT)},
         {
             "type": "context",
             "elements": [
                 mrkdwn(
-                    f"{count} interaction{'s' if count != 1 else ''} · last contact "
-                    f"{latest.call_date:%d %b %Y} · newest first · "
-                    f"page {page + 1} of {len(pages)}"
+                    f"{count} interaction{'s' if count != 1 else ''} · {last}"
+                    f"newest first · page {page + 1} of {timeline.pages}"
                 )
             ],
         },
@@ -100,14 +77,14 @@ def build_timeline_blocks(timeline: Timeline, page: int = 0) -> list[dict[str, A
                 ],
             }
         )
-    for entry in timeline.entries[start:end]:
+    for entry in timeline.entries:
         blocks.extend(_entry_blocks(entry))
     nav: list[dict[str, Any]] = []
     if page > 0:
         nav.append(
             button("◀ Newer", ids.TIMELINE_PAGE_ACTION + "_newer", page_value(match.slug, page - 1))
         )
-    if page < len(pages) - 1:
+    if page < timeline.pages - 1:
         nav.append(
             button("Older ▶", ids.TIMELINE_PAGE_ACTION + "_older", page_value(match.slug, page + 1))
         )

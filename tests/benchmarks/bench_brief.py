@@ -51,6 +51,7 @@ ANSWER: dict[str, Any] = {
     "budget_signals": [],
     "competitors": [],
     "decision_makers": [],
+    "commitments": [],
     "risks": [],
     "focus": [],
     "recommended_action": {"text": "Follow up.", "source_date": "2026-11-01"},

@@ -20,6 +20,7 @@ from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_requests import REP
+from tests.unit.brief_samples import commitment, objection
 
 PRIYA_NOTES = [
     (date(2026, 9, 15), "objection", "Budget frozen until Q3. She worries about onboarding."),
@@ -38,14 +39,20 @@ GOOD_ANSWER: dict[str, Any] = {
     "confidence": "high",
     "summary": "Pilot agreed; migration is the open worry.",
     "objections": [
-        {"text": "Data migration from HubSpot", "resolved": False, "source_date": "2026-11-10"},
-        {"text": "Budget frozen", "resolved": True, "source_date": "2026-09-15"},
+        objection("integration", "Data migration from HubSpot", "2026-11-10"),
+        objection("pricing", "Budget frozen", "2026-09-15", resolved="2026-10-20"),
     ],
     "budget_signals": [{"text": "Budget frozen until Q3", "source_date": "2026-09-15"}],
     "competitors": [],
     "decision_makers": [
-        {"name": "Tom Reyes", "role": "CFO, signs off", "source_date": "2026-10-20"}
+        {
+            "name": "Tom Reyes",
+            "role": "decision_maker",
+            "authority": "CFO, signs off",
+            "source_date": "2026-10-20",
+        }
     ],
+    "commitments": [commitment("us", "a migration plan", "2026-11-10", due="2026-11-14")],
     "risks": [{"text": "Migration could stall the pilot", "source_date": "2026-11-10"}],
     "focus": [{"text": "A migration plan with dates", "source_date": "2026-11-10"}],
     "recommended_action": {
@@ -120,8 +127,11 @@ async def test_brief_is_built_by_groq_from_that_prospects_memory(
     assert "72/100 · Hot" in rendered
     assert "Send a dated HubSpot migration plan before Friday." in rendered
     assert "Data migration from HubSpot" in rendered and "10 Nov 2026" in rendered
-    assert "Tom Reyes" in rendered and "CFO, signs off" in rendered
-    assert "1 earlier objection(s) resolved" in rendered
+    assert "*Tom Reyes* · decision maker — CFO, signs off _(20 Oct 2026)_" in rendered
+    assert "~Pricing~: Budget frozen _(raised 15 Sep 2026, resolved 20 Oct 2026)_" in rendered
+    assert "*You* promised a migration plan on 10 Nov 2026; ⚠️ overdue since 14 Nov 2026" in (
+        rendered
+    )
     assert "Medium (3 notes)" in rendered  # the model said high; three notes support medium
     actions = [b["action_id"] for b in buttons(shown["blocks"])]
     assert ids.OPEN_LOG_ACTION in actions and f"{ids.OPEN_TIMELINE_ACTION}_brief" in actions

@@ -51,4 +51,10 @@ async def test_the_brief_is_given_dated_labelled_facts_and_current_observations(
     assert "stakeholder_role:decision_maker" in decider[0]["labels"]
     assert any("buying_signal:pilot" in f["labels"] for f in block["facts"])
     assert block["observations"], "the brief did not get memory's observations"
+    # Each observation resolves, through its source facts, to the dated notes behind it.
+    note_days = {day.isoformat() for day, _, _ in PRIYA_NOTES}
+    for observed in block["observations"]:
+        assert observed["note_dates"] and set(observed["note_dates"]) <= note_days, observed
+    pilot = next(o for o in block["observations"] if "Pilot agreed" in o["observation"])
+    assert pilot["note_dates"] == ["2026-11-10"]
     assert result.brief is not None and result.brief.score == 72

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -14,6 +15,7 @@ from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
 from tests.support.blocks import buttons
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.hindsight_proxy import CapacityProxy
 from tests.support.slack_requests import REP
 
 PRIYA_NOTE = (
@@ -158,32 +160,94 @@ async def test_unknown_prospect_gets_closest_known_names(bot: RunningBot) -> Non
     assert "Security report sent." in json.dumps(shown["blocks"])
 
 
-async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
+def dpa_note(day: int) -> str:
+    return f"Call number {day} about the DPA."
+
+
+def notes_shown(blocks: list[dict]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section"]
+
+
+def page_button(blocks: list[dict], label: str) -> dict:
+    return next(b for b in buttons(blocks) if b["text"]["text"] == label)
+
+
+async def log_dpa_calls(bot: RunningBot, days: range, prospect: str = "Anika Patel") -> None:
     view = await open_log_modal(bot)
-    for day in range(1, 15):
+    for day in days:
         await submit(
             bot,
             view,
             view_id=f"V3{day:02d}",
-            prospect="Anika Patel",
+            prospect=prospect,
             call_date=f"2026-10-{day:02d}",
-            note=f"Call number {day} about the DPA.",
+            note=dpa_note(day),
         )
+
+
+async def test_long_history_is_paged_newest_first(bot: RunningBot) -> None:
+    await log_dpa_calls(bot, range(1, 15))
     await bot.slack.wait_for("chat.postMessage", 14)
 
     await bot.send.command("/timeline", "anika patel")
     first = (await bot.slack.wait_for("respond"))[-1]
-    text = json.dumps(first["blocks"])
-    assert text.index("Call number 14 ") < text.index("Call number 13 ")
-    assert "Call number 4 " not in text
-    older = next(
-        b for b in buttons(first["blocks"]) if b["action_id"].startswith(ids.TIMELINE_PAGE_ACTION)
-    )
+    assert notes_shown(first["blocks"]) == [dpa_note(d) for d in range(14, 4, -1)]
+    assert "14 interactions" in json.dumps(first["blocks"])
+    assert "page 1 of 2" in json.dumps(first["blocks"])
+    older = page_button(first["blocks"], "Older ▶")
     await bot.send.block_action(older["action_id"], older["value"])
     second = (await bot.slack.wait_for("respond", 2))[-1]
     assert second["replace_original"] is True
-    assert "Call number 1 about" in json.dumps(second["blocks"])
-    assert "Call number 14 " not in json.dumps(second["blocks"])
+    assert notes_shown(second["blocks"]) == [dpa_note(d) for d in range(4, 0, -1)]
+    assert "page 2 of 2" in json.dumps(second["blocks"])
+    assert [b["text"]["text"] for b in buttons(second["blocks"])] == ["◀ Newer", "Log a call"]
+
+
+async def test_older_pages_read_only_their_own_notes_with_a_waiting_call_merged_in(
+    fake_slack: FakeSlack, services: Services, capacity_proxy: CapacityProxy
+) -> None:
+    capacity_proxy.max_retains = 64
+    capacity_proxy.refuse.add("call-V-WAIT")  # memory refuses it: it stays waiting here
+    memory = ProspectMemory.connect(capacity_proxy.url, services.memory.bank_prefix)
+    held = Services(memory=memory, index=services.index, clock=services.clock)
+    server, bot = await start_bot(fake_slack, held)
+    try:
+        await log_dpa_calls(bot, range(1, 13))
+        view = await open_log_modal(bot)
+        waiting = "Waiting: <@U999> wants the DPA & SCCs signed first."
+        await submit(
+            bot, view, "V-WAIT", prospect="Anika Patel", call_date="2026-10-13", note=waiting
+        )
+        await fake_slack.wait_for("chat.postMessage", 13)
+        for _ in range(100):  # the other twelve reach memory
+            if len(await services.index.waiting(TEAM_ID)) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert [c.call_id for c in await services.index.waiting(TEAM_ID)] == ["call-V-WAIT"]
+
+        await bot.send.command("/timeline", "Anika Patel")
+        first = (await fake_slack.wait_for("respond"))[-1]
+        rendered = json.dumps(first["blocks"])
+        assert notes_shown(first["blocks"]) == [
+            "Waiting: &lt;@U999&gt; wants the DPA &amp; SCCs signed first.",
+            *[dpa_note(d) for d in range(12, 3, -1)],
+        ]
+        assert rendered.count("on its way to memory") == 1
+        assert "13 interactions" in rendered and "page 1 of 2" in rendered
+
+        capacity_proxy.requests.clear()
+        older = page_button(first["blocks"], "Older ▶")
+        await bot.send.block_action(older["action_id"], older["value"])
+        second = (await fake_slack.wait_for("respond", 2))[-1]
+        assert notes_shown(second["blocks"]) == [dpa_note(d) for d in range(3, 0, -1)]
+        assert "on its way to memory" not in json.dumps(second["blocks"])
+        # One listing and the three notes this page shows, not the whole history.
+        reads = [path for method, path in capacity_proxy.requests if method == "GET"]
+        assert sum(path.endswith("/documents") for path in reads) == 1
+        assert sum("/documents/" in path for path in reads) == 3
+    finally:
+        await server.close()
+        await memory.aclose()
 
 
 async def test_hindsight_down_keeps_the_note_says_so_and_delivers_it_unprompted(

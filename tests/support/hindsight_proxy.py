@@ -2,7 +2,8 @@
 
 Past that it answers as Hindsight's own admission control does:
 503 {"detail": "Server is at capacity for 'retain' (N concurrent); try again shortly."}
-with `Retry-After`. It counts what reached it, so tests can see stampedes and repeats.
+with `Retry-After`. It counts what reached it, so tests can see stampedes and repeats, and logs
+every request, so tests can count reads too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class CapacityProxy:
     peak_in_flight: int = 0
     retained: Counter[str] = field(default_factory=Counter)  # document id -> accepted retains
     refuse: set[str] = field(default_factory=set)  # document ids answered 422, as invalid input
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) as received
     _server: TestServer | None = None
     _session: aiohttp.ClientSession | None = None
 
@@ -49,6 +51,7 @@ class CapacityProxy:
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        self.requests.append((request.method, request.path))
         is_retain = request.method == "POST" and request.path.endswith("/memories")
         if is_retain and self.in_flight >= self.max_retains:
             self.rejected += 1

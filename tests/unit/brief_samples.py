@@ -30,6 +30,29 @@ def entry(
     )
 
 
+def objection(kind: str, text: str, raised: str, resolved: str = "") -> dict[str, Any]:
+    status = "resolved" if resolved else "open"
+    return {
+        "kind": kind,
+        "text": text,
+        "status": status,
+        "raised_date": raised,
+        "resolved_date": resolved,
+    }
+
+
+def commitment(by: str, text: str, made: str, due: str = "", done: str = "") -> dict[str, Any]:
+    status = "done" if done else "open"
+    return {
+        "by": by,
+        "text": text,
+        "made_date": made,
+        "due_date": due,
+        "status": status,
+        "done_date": done,
+    }
+
+
 def answer(**changes: Any) -> dict[str, Any]:
     """An answer matching prompts/brief_schema.json; every claim dated CLAIM_DAY."""
     day = CLAIM_DAY
@@ -39,10 +62,18 @@ def answer(**changes: Any) -> dict[str, Any]:
         "momentum": "improving",
         "confidence": "high",
         "summary": "Pilot agreed; budget still pending.",
-        "objections": [{"text": "Price too high", "resolved": False, "source_date": day}],
+        "objections": [objection("pricing", "Price too high", day)],
         "budget_signals": [{"text": "Budget approved for Q1", "source_date": day}],
         "competitors": [{"name": "Gong", "text": "Also evaluating Gong", "source_date": day}],
-        "decision_makers": [{"name": "Ada", "role": "CFO, signs off", "source_date": day}],
+        "decision_makers": [
+            {
+                "name": "Ada",
+                "role": "decision_maker",
+                "authority": "CFO, signs off",
+                "source_date": day,
+            }
+        ],
+        "commitments": [commitment("us", "Send the pilot plan", day)],
         "risks": [{"text": "Legal review is slow", "source_date": day}],
         "focus": [{"text": "Confirm the pilot scope", "source_date": day}],
         "recommended_action": {"text": "Send Ada the pilot plan.", "source_date": day},

@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -7,9 +7,17 @@ import pytest
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.brief import Brief, BriefFacts, BriefNote, BriefResult, Claim, brief_from_answer
+from bot.brief import BriefFacts, BriefNote, BriefResult
+from bot.brief_answer import (
+    Brief,
+    Claim,
+    Commitment,
+    DecisionMaker,
+    Objection,
+    brief_from_answer,
+)
 from bot.prospect_lookup import ProspectMatch
-from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer
+from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer, commitment, objection
 
 LONG = f"{MENTIONS} ".ljust(300, "z")
 DATES = [TODAY - timedelta(days=7 * i) for i in range(6)]
@@ -26,10 +34,13 @@ MODEL_BRIEF = Brief(
     momentum="improving",
     confidence="high",
     summary=f"{MENTIONS} " + "s" * 3000,
-    objections=claims(),
+    objections=[
+        Objection("pricing", LONG, day, day if i % 2 else None) for i, day in enumerate(DATES)
+    ],
     budget_signals=claims(),
     competitors=claims(MENTIONS),
-    decision_makers=claims(MENTIONS),
+    decision_makers=[DecisionMaker(MENTIONS, "approver", LONG, day) for day in DATES],
+    commitments=[Commitment("us", LONG, day, due=day) for day in DATES],
     risks=claims(),
     focus=claims(),
     recommended_action=Claim(LONG, DATES[0]),
@@ -112,14 +123,7 @@ def test_model_brief_shows_score_and_the_source_date_of_every_claim() -> None:
     expected = [f"{day:%d %b %Y}" for day in DATES]
     assert expected[0] == "10 Nov 2026"
     by_title = sections(blocks)
-    for title in [
-        "Open objections",
-        "Budget signals",
-        "Competitors",
-        "Decision makers",
-        "Risks",
-        "Focus on",
-    ]:
+    for title in ["Budget signals", "Competitors", "Decision makers", "Risks", "Focus on"]:
         assert re.findall(r"_\((\d\d \w{3} \d{4})\)_", by_title[f"*{title}*"]) == expected
     assert by_title["*👉 Recommended next action*"].endswith("_(10 Nov 2026)_")
 
@@ -128,8 +132,9 @@ def test_claims_show_their_date_and_empty_lists_say_not_in_any_note() -> None:
     brief = brief_from_answer(answer(competitors=[], risks=[]), {TODAY - timedelta(days=7)})
     assert CLAIM_DAY == "2026-11-03"
     by_title = sections(build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-2:], brief=brief)))
-    for title in ["Open objections", "Budget signals", "Decision makers", "Focus on"]:
+    for title in ["Budget signals", "Decision makers", "Focus on"]:
         assert by_title[f"*{title}*"].endswith("_(03 Nov 2026)_")
+    assert by_title["*Objections*"].endswith("_(raised 03 Nov 2026)_")
     for title in ["Competitors", "Risks"]:
         assert by_title[f"*{title}*"] == f"*{title}*\n_Not in any note._"
 
@@ -157,3 +162,60 @@ def test_one_open_brief_button_per_suggestion_carrying_the_name(case: str) -> No
     choices = [b for b in buttons if b["action_id"].startswith(ids.OPEN_BRIEF_ACTION)]
     assert [b["value"] for b in choices] == SUGGESTIONS
     assert [b["text"]["text"] for b in choices[:2]] == SUGGESTIONS[:2]
+
+
+def test_objections_open_first_with_raised_date_then_resolved_with_both_dates() -> None:
+    objections = [
+        objection("pricing", "Too expensive", "2026-10-01", resolved="2026-11-03"),
+        objection("security_compliance", "EU data residency", "2026-11-03"),
+    ]
+    dates = {date(2026, 10, 1), date(2026, 11, 3)}
+    brief = brief_from_answer(answer(objections=objections), dates)
+    text = sections(build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-2:], brief=brief)))[
+        "*Objections*"
+    ]
+    assert text.split("\n")[1:] == [
+        "• 🔴 *Security/compliance*: EU data residency _(raised 03 Nov 2026)_",
+        "• ✅ ~Pricing~: Too expensive _(raised 01 Oct 2026, resolved 03 Nov 2026)_",
+    ]
+
+
+def test_decision_makers_show_role_and_authority() -> None:
+    people = [
+        {
+            "name": "Sarah Lin",
+            "role": "approver",
+            "authority": "signs off on security",
+            "source_date": CLAIM_DAY,
+        },
+        {"name": "Mike", "role": "unknown", "authority": "", "source_date": CLAIM_DAY},
+    ]
+    brief = brief_from_answer(answer(decision_makers=people), {date(2026, 11, 3)})
+    text = sections(build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-2:], brief=brief)))[
+        "*Decision makers*"
+    ]
+    assert text.split("\n")[1:] == [
+        "• *Sarah Lin* · approver — signs off on security _(03 Nov 2026)_",
+        "• *Mike* _(03 Nov 2026)_",
+    ]
+
+
+def test_commitments_say_who_promised_what_when_and_whether_it_is_late() -> None:
+    promises = [
+        commitment("us", "the migration plan", "2026-10-01", due="2026-10-15"),
+        commitment("prospect", "the security questionnaire", "2026-11-03", due="2026-12-01"),
+        commitment("us", "pricing", "2026-10-01"),
+        commitment("us", "the ROI deck", "2026-10-01", done="2026-11-03"),
+    ]
+    brief = brief_from_answer(answer(commitments=promises), {date(2026, 10, 1), date(2026, 11, 3)})
+    text = sections(build_brief_blocks(BriefResult(MATCH, FACTS, NOTES[-2:], brief=brief)))[
+        "*Commitments*"
+    ]
+    assert FACTS.today == date(2026, 11, 10)
+    assert text.split("\n")[1:] == [
+        "• *You* promised the migration plan on 01 Oct 2026; ⚠️ overdue since 15 Oct 2026",
+        "• *They* promised the security questionnaire on 03 Nov 2026; "
+        "not done yet, due 01 Dec 2026",
+        "• *You* promised pricing on 01 Oct 2026; not done yet",
+        "_1 kept (latest 03 Nov 2026)._",
+    ]

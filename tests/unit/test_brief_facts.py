@@ -2,16 +2,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.brief import (
-    BriefFacts,
-    BriefResult,
+from bot.brief import BriefFacts, BriefResult
+from bot.brief_answer import (
     Claim,
+    Commitment,
+    DecisionMaker,
+    Objection,
     brief_from_answer,
     check_brief_answer,
     label_for_score,
 )
 from bot.prospect_lookup import ProspectMatch
-from tests.unit.brief_samples import TODAY, answer, entry
+from tests.unit.brief_samples import TODAY, answer, commitment, entry, objection
 
 MATCH = ProspectMatch("james", "james-okafor", "James Okafor", True, [])
 NOTE_DATES = {date(2026, 11, 3), date(2026, 10, 1)}
@@ -101,7 +103,49 @@ def test_claims_whose_date_matches_no_note_are_dropped() -> None:
     ]
     brief = brief_from_answer(answer(risks=risks), NOTE_DATES)
     assert brief.risks == [Claim("kept", date(2026, 10, 1))]
-    assert brief.decision_makers == [Claim("CFO, signs off", date(2026, 11, 3), "Ada")]
+    assert brief.decision_makers == [
+        DecisionMaker("Ada", "decision_maker", "CFO, signs off", date(2026, 11, 3))
+    ]
+
+
+def test_an_objection_is_kept_from_the_note_that_raised_it_and_resolved_only_by_a_later_one() -> (
+    None
+):
+    objections = [
+        objection("pricing", "resolved later", "2026-10-01", resolved="2026-11-03"),
+        objection("legal", "resolution cites no note", "2026-10-01", resolved="2026-11-04"),
+        objection("timing", "resolution before it was raised", "2026-11-03", "2026-10-01"),
+        objection("need", "raised on no note's date", "2026-10-02"),
+        objection("security_compliance", "still open", "2026-11-03"),
+    ]
+    brief = brief_from_answer(answer(objections=objections), NOTE_DATES)
+    oct1, nov3 = date(2026, 10, 1), date(2026, 11, 3)
+    assert brief.objections == [
+        Objection("pricing", "resolved later", oct1, nov3),
+        Objection("legal", "resolution cites no note", oct1),
+        Objection("timing", "resolution before it was raised", nov3),
+        Objection("security_compliance", "still open", nov3),
+    ]
+    assert [o.is_open for o in brief.objections] == [False, True, True, True]
+
+
+def test_commitments_keep_their_due_date_and_count_as_kept_only_on_a_later_note() -> None:
+    commitments = [
+        commitment("us", "migration plan", "2026-10-01", due="2026-10-15"),
+        commitment("prospect", "security questionnaire", "2026-10-01", done="2026-11-03"),
+        commitment("us", "kept on no note", "2026-10-01", done="2026-10-20"),
+        commitment("us", "made on no note", "2026-10-20"),
+    ]
+    brief = brief_from_answer(answer(commitments=commitments), NOTE_DATES)
+    oct1 = date(2026, 10, 1)
+    assert brief.commitments == [
+        Commitment("us", "migration plan", oct1, due=date(2026, 10, 15)),
+        Commitment("prospect", "security questionnaire", oct1, done=date(2026, 11, 3)),
+        Commitment("us", "kept on no note", oct1),
+    ]
+    late = brief.commitments[0]
+    assert late.overdue(date(2026, 10, 16)) and not late.overdue(date(2026, 10, 15))
+    assert not brief.commitments[1].overdue(date(2027, 1, 1))
 
 
 def test_at_risk_label_is_kept_whatever_the_score() -> None:

@@ -103,12 +103,19 @@ def recalled(text: str, kind: str, day: date | None, *tags: str) -> RecalledMemo
     return RecalledMemory(text, "doc", day, meta, ("prospect:james-okafor", *tags), kind)
 
 
+def observed(text: str, *note_days: date) -> RecalledMemory:
+    """An observation with its evidence: the notes its source facts came from."""
+    sources = tuple((f"call-{d}", d) for d in note_days)
+    return RecalledMemory(text, None, None, {}, ("prospect:james-okafor",), "observation", sources)
+
+
 def test_facts_and_observations_reach_the_prompt_dated_and_labelled() -> None:
     day = date(2026, 11, 3)
     found = findings_from(
         [
             recalled("Price is too high for Q4", "world", day, "objection:pricing", "rep:U1"),
-            recalled("The CFO's objection to price was answered", "observation", None),
+            observed("The CFO's objection to price was answered", date(2026, 11, 9), day),
+            observed("Its evidence was forgotten"),
         ]
     )
     prompt = build_brief_prompt("X", "", BriefFacts.from_timeline([], TODAY), [], found)
@@ -120,7 +127,13 @@ def test_facts_and_observations_reach_the_prompt_dated_and_labelled() -> None:
             "labels": ["objection:pricing"],
         }
     ]
-    assert block["observations"] == ["The CFO's objection to price was answered"]
+    assert block["observations"] == [
+        {
+            "observation": "The CFO's objection to price was answered",
+            "note_dates": ["2026-11-03", "2026-11-09"],
+        }
+    ]
+    assert [f.source_date for f in found] == [day, date(2026, 11, 9)]
 
 
 def test_without_findings_there_is_no_memory_block_and_a_finding_cannot_close_it() -> None:

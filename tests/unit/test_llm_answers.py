@@ -41,9 +41,9 @@ def test_a_wrong_enum_or_type_is_a_schema_problem_at_its_path() -> None:
     parsed, problems = parse_answer(json.dumps(answer(label="Lukewarm")), SCHEMA)
     assert parsed is None
     assert len(problems) == 1 and problems[0].startswith("label: 'Lukewarm' is not one of")
-    objection = [{"text": "Price", "resolved": "yes", "source_date": "2026-11-03"}]
+    objection = [{**answer()["objections"][0], "raised_date": 3}]
     _, problems = parse_answer(json.dumps(answer(objections=objection)), SCHEMA)
-    assert problems == ["objections/0/resolved: 'yes' is not of type 'boolean'"]
+    assert problems == ["objections/0/raised_date: 3 is not of type 'string'"]
 
 
 def test_the_extra_check_runs_only_when_the_schema_passes() -> None:

@@ -3,10 +3,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.blocks.limits import BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.blocks.timeline import build_timeline_blocks, paginate
+from bot.blocks.timeline import build_timeline_blocks
 from bot.prospect_lookup import ProspectMatch
-from bot.timeline import Timeline
-from memory.records import TimelineEntry, newest_first
+from bot.timeline import PAGE_CHARS, PAGE_ENTRIES, Timeline, cut_page, paginate
+from memory.records import ListedCall, TimelineEntry, newest_first
 
 
 def entry(i: int, pending: bool = False) -> TimelineEntry:
@@ -34,9 +34,31 @@ def texts(node: Any, key: str) -> list[str]:
     return []
 
 
+def listed(shown: TimelineEntry) -> ListedCall:
+    """The call as memory's listing gives it: its note's length, not its note."""
+    return ListedCall(
+        call_id=shown.call_id,
+        prospect=shown.prospect,
+        call_date=shown.call_date,
+        outcome=shown.outcome,
+        rep_id=shown.rep_id,
+        has_transcript=shown.has_transcript,
+        logged_at=shown.logged_at,
+        length=len(shown.note),
+        metadata={"content": "note"},
+    )
+
+
 MATCH = ProspectMatch("priya", "priya-sharma", "Priya Sharma " + "Q" * 200, True, [])
-TIMELINE = Timeline(MATCH, newest_first([entry(i, pending=i == 39) for i in range(40)]))
-PAGES = [build_timeline_blocks(TIMELINE, p) for p in range(len(paginate(TIMELINE.entries)))]
+ENTRIES = newest_first([entry(i, pending=i == 39) for i in range(40)])
+
+
+def page_of(entries: list[TimelineEntry], wanted: int) -> Timeline:
+    page, pages, shown = cut_page(entries, wanted)
+    return Timeline(MATCH, shown, len(entries), entries[0].call_date, page, pages)
+
+
+PAGES = [build_timeline_blocks(page_of(ENTRIES, p)) for p in range(len(paginate([3000] * 40)))]
 
 
 def test_every_page_stays_within_block_kit_limits() -> None:
@@ -69,8 +91,37 @@ def test_only_the_pending_entry_shows_the_kept_here_marker() -> None:
 
 
 def test_out_of_range_page_is_clamped() -> None:
-    assert build_timeline_blocks(TIMELINE, 999) == PAGES[-1]
-    assert build_timeline_blocks(TIMELINE, -4) == PAGES[0]
+    assert build_timeline_blocks(page_of(ENTRIES, 999)) == PAGES[-1]
+    assert build_timeline_blocks(page_of(ENTRIES, -4)) == PAGES[0]
+
+
+def test_pages_hold_at_most_ten_calls_and_about_twelve_thousand_characters() -> None:
+    assert paginate([10] * 25) == [(0, PAGE_ENTRIES), (10, 20), (20, 25)]
+    assert paginate([2500] * 6) == [(0, 4), (4, 6)]  # 5 × 2,500 > PAGE_CHARS
+    # A note counts as much as Slack shows of it (one section).
+    assert paginate([PAGE_CHARS + 1] * 5) == [(0, 4), (4, 5)]
+    assert paginate([]) == []
+
+
+def test_pages_are_cut_the_same_from_the_listing_as_from_the_notes() -> None:
+    lengths = [40, 3000, 2999, 5000, 12, 3000, 3000, 3000, 1, 800, 3000, 7]
+    notes = [
+        TimelineEntry(f"c{i}", "P", date(2026, 1, 1), "neutral", "U0A", "n" * n, False, "")
+        for i, n in enumerate(lengths)
+    ]
+    from_notes = [cut_page(notes, p)[2] for p in range(cut_page(notes, 0)[1])]
+    from_listing = [cut_page([listed(n) for n in notes], p)[2] for p in range(len(from_notes))]
+    assert [[e.call_id for e in page] for page in from_notes] == [
+        [c.call_id for c in page] for page in from_listing
+    ]
+    assert len(from_notes) > 1
+
+
+def test_a_listed_call_reads_the_note_out_of_a_document_from_before_notes_stood_alone() -> None:
+    old = "Sales call with James Okafor on 01 October 2026.\nOutcome: Positive.\nNote:\nHi."
+    legacy = ListedCall("c1", "James Okafor", date(2026, 10, 1), "positive", "U0A", False, "", 70)
+    assert legacy.with_note(old).note == "Hi."
+    assert listed(ENTRIES[0]).with_note("Note:\nkept whole").note == "Note:\nkept whole"
 
 
 def test_empty_timeline_says_no_calls_and_offers_each_suggestion() -> None:
