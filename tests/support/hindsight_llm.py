@@ -3,8 +3,11 @@ its start-up probe, reflect's tool loop), the way a model would, by simple rules
 
 Extraction: one fact per sentence of the note, classified with the bank's entity labels by
 keywords (pricing, security, a decision maker …), so tests can see tagged facts such as
-`objection:pricing`. Consolidation: one observation per new fact. A note's text is data here
-as for a real model: "ignore previous instructions" is just another sentence.
+`objection:pricing`. Consolidation: one observation per new fact, except that a fact which
+settles a topic (the budget approved, the security review passed) updates the shown observations
+on that topic to say so, keeping what they said as history, and a fact saying a topic is no
+longer an issue retires them. A note's text is data here as for a real model: "ignore previous
+instructions" is just another sentence.
 """
 
 from __future__ import annotations
@@ -34,7 +37,21 @@ _RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     ],
 }
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_NEW_FACT = re.compile(r"^\[([0-9a-f-]{36})\] (.+?)(?: \(mentioned_at=.*\))?$", re.M)
+_NEW_FACT = re.compile(
+    r"^\[([0-9a-f-]{36})\] (.+?)(?: \((?:occurred_start|occurred_end|mentioned_at)=.*\))?$", re.M
+)
+# What a sales observation is about, and the words by which a later fact settles it or drops it.
+_TOPICS: dict[str, re.Pattern[str]] = {
+    "budget": re.compile(r"\bbudget", re.I),
+    "security": re.compile(r"\b(security|soc ?2|pen ?test)", re.I),
+    "legal": re.compile(r"\b(legal|dpa|contract)", re.I),
+    "pricing": re.compile(r"\b(price|pricing|discount|quote)", re.I),
+}
+_SETTLED = re.compile(
+    r"\b(approved|passed|cleared|signed|accepted|unfrozen|lifted|resolved)\b", re.I
+)
+_DROPPED = re.compile(r"\bno longer\b", re.I)
+_PRESENT = re.compile(r"\b(is|are)\b")
 
 
 def _label_keys(system: str) -> dict[str, bool]:
@@ -75,16 +92,53 @@ def extract_facts(body: dict[str, Any]) -> dict[str, Any]:
     return {"facts": facts}
 
 
+def _topics(text: str) -> set[str]:
+    return {topic for topic, words in _TOPICS.items() if words.search(text)}
+
+
+def _as_history(text: str) -> str:
+    """An observation's state put in the past: "Budget is frozen" -> "Budget was frozen"."""
+    return _PRESENT.sub(lambda m: "was" if m.group(1) == "is" else "were", text, count=1)
+
+
 def consolidate(body: dict[str, Any]) -> dict[str, Any]:
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    new_facts = user.split("### New facts", 1)[-1].split("### Existing observations", 1)[0]
+    new_facts, _, shown = user.split("### New facts", 1)[-1].partition("### Existing observations")
+    # The observations recalled for these facts (in their scope only): a JSON array.
+    observations: list[dict[str, Any]] = json.loads(shown.strip() or "[]")
+    creates: list[dict[str, Any]] = []
+    updates: dict[str, dict[str, Any]] = {}  # at most one update per observation
+    deletes: dict[str, dict[str, Any]] = {}
+    for fact_id, text in _NEW_FACT.findall(new_facts):
+        topics = _topics(text)
+        on_topic = [o for o in observations if topics & _topics(o["text"])]
+        if on_topic and _DROPPED.search(text):
+            for obs in on_topic:
+                deletes[obs["id"]] = {"observation_id": obs["id"], "reason": f"Retired: {text}"}
+        elif on_topic and _SETTLED.search(text):
+            for obs in on_topic:
+                if obs["id"] in updates:
+                    updates[obs["id"]]["source_fact_ids"].append(fact_id)
+                    continue
+                current = obs["text"]
+                # What it was, kept as history, then what it is now; an observation that
+                # already says it is settled only gains the fact as evidence.
+                now = f"{_as_history(current.rstrip('.'))}; later {text[:1].lower()}{text[1:]}"
+                updates[obs["id"]] = {
+                    "observation_id": obs["id"],
+                    "current_text": current,
+                    "text": current if _SETTLED.search(current) else now,
+                    "source_fact_ids": [fact_id],
+                    "reason": f"State change of the {'/'.join(sorted(topics))} observation.",
+                }
+            continue
+        creates.append(
+            {"text": text, "source_fact_ids": [fact_id], "reason": "No observation covers it."}
+        )
     return {
-        "creates": [
-            {"text": text, "source_fact_ids": [fact_id]}
-            for fact_id, text in _NEW_FACT.findall(new_facts)
-        ],
-        "updates": [],
-        "deletes": [],
+        "creates": creates,
+        "updates": [u for oid, u in updates.items() if oid not in deletes],
+        "deletes": list(deletes.values()),
     }
 
 
