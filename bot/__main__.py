@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app, create_web_app, slack_client
 from bot.calls import start_delivery
@@ -22,11 +23,13 @@ from bot.llm import LlmClient
 from bot.memory_setup import embedded_llm, sales_bank_setup
 from bot.refile import refile_in_background
 from bot.scheduler import DigestScheduler
+from bot.scheduler_duty import SchedulerDuty, SchedulerRole
 from bot.services import Services
 from bot.slack_checks import SlackStartupError, check_app_token, check_bot_token
 from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
+from memory.scheduler_lock import scheduler_lock
 from memory.store import MemoryUnavailable, ProspectMemory
 
 logger = logging.getLogger("bot")
@@ -150,12 +153,16 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         app = create_app(settings, services)
         worker = start_delivery(services, confirmer(app.client), stop)
         refiling = asyncio.create_task(refile_in_background(services, stop), name="refile")
-        scheduler = None
-        if settings.run_scheduler:
-            scheduler = DigestScheduler(services, app.client, settings.job_store_url)
-            await scheduler.start()
-            logger.info("This process runs the weekly digest scheduler")
-        runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services))
+        duty = scheduler_duty(settings, services, app.client)
+        on_duty = None
+        if duty is None:
+            logger.info("RUN_SCHEDULER is false: this process never runs the digest scheduler")
+        else:
+            on_duty = asyncio.create_task(duty.run(stop), name="scheduler-duty")
+        role = (lambda: duty.role) if duty is not None else (lambda: SchedulerRole.OFF)
+        runner = web.AppRunner(
+            create_web_app(None if settings.socket_mode else app, services, scheduler_role=role)
+        )
         try:
             await runner.setup()
             await _listen(runner, settings)
@@ -179,8 +186,28 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             )
             with contextlib.suppress(asyncio.CancelledError):
                 await refiling
-            if scheduler is not None:
-                scheduler.shutdown()
+            if on_duty is not None:
+                await _bounded("stopping the digest scheduler", on_duty, CLOSE_WORKER_SECONDS)
+
+
+def scheduler_duty(
+    settings: Settings, services: Services, client: AsyncWebClient
+) -> SchedulerDuty | None:
+    """This process's part in electing the one that runs the digest scheduler (None when
+    RUN_SCHEDULER=false): the database decides, through a lock on the job store's database."""
+    if not settings.run_scheduler:
+        return None
+
+    async def start_scheduler() -> DigestScheduler:
+        scheduler = DigestScheduler(services, client, settings.job_store_url)
+        try:
+            await scheduler.start()
+        except BaseException:
+            scheduler.shutdown()
+            raise
+        return scheduler
+
+    return SchedulerDuty(scheduler_lock(settings.job_store_url), start_scheduler)
 
 
 class PortInUse(Exception):

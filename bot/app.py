@@ -113,8 +113,12 @@ async def readiness(services: Services) -> dict[str, bool]:
     return {"memory": memory, "database": database}
 
 
-def health_routes(services: Services) -> list[web.RouteDef]:
-    """GET /healthz: the process is alive. GET /readyz: memory and the database answer."""
+def health_routes(
+    services: Services, scheduler_role: Callable[[], str] | None = None
+) -> list[web.RouteDef]:
+    """GET /healthz: the process is alive. GET /readyz: memory and the database answer, and
+    (with `scheduler_role`) what this process does about the digest scheduler: "running",
+    "standby", "no database", "off" or "starting"."""
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})
@@ -122,17 +126,22 @@ def health_routes(services: Services) -> list[web.RouteDef]:
     async def readyz(request: web.Request) -> web.Response:
         parts = await readiness(services)
         ready = all(parts.values())
+        # The scheduler is not a condition of readiness: a standby replica serves Slack fully.
+        role = {"scheduler": str(scheduler_role())} if scheduler_role is not None else {}
         return web.json_response(
-            {"status": "ready" if ready else "not ready", **parts}, status=200 if ready else 503
+            {"status": "ready" if ready else "not ready", **parts, **role},
+            status=200 if ready else 503,
         )
 
     return [web.get("/healthz", healthz), web.get("/readyz", readyz)]
 
 
-def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
+def create_web_app(
+    app: AsyncApp | None, services: Services, scheduler_role: Callable[[], str] | None = None
+) -> web.Application:
     """HTTP mode: Slack's requests at POST /slack/events; health in both modes."""
     web_app = web.Application()
-    web_app.add_routes(health_routes(services))
+    web_app.add_routes(health_routes(services, scheduler_role))
     if app is not None:
 
         async def slack_events(request: web.Request) -> web.Response:

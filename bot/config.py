@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 from collections.abc import Mapping
@@ -11,6 +12,9 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from memory.database import POSTGRESQL, POSTGRESQL_DRIVER, SUPPORTED_BACKENDS, database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
@@ -45,6 +49,8 @@ class Settings:
     home: Path
     db_url: str
     bank_prefix: str
+    # Whether this process takes part in the election of the one process that runs the
+    # digest scheduler (RUN_SCHEDULER=false: never; it only serves Slack).
     run_scheduler: bool
     digest_token_budget: int
     log_level: str = "INFO"
@@ -82,6 +88,34 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 def _is_http_url(value: str) -> bool:
     parsed = urlparse(value)
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+_ASYNC_DRIVERS = ("asyncpg", "psycopg_async", "aiosqlite", "pysqlite_async")
+
+
+def _database_problem(url: str) -> str | None:
+    """What is wrong with a local database URL, worded to follow the variable's name."""
+    example = "(e.g. sqlite:///path/salesmemory.db or postgresql://user:password@host/db)"
+    try:
+        parsed = make_url(database_url(url)) if "://" in url else None
+    except (ArgumentError, ValueError):
+        parsed = None
+    if parsed is None:
+        return f"is malformed: {url!r} is not a database URL {example}."
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        return f"is malformed: {parsed.get_backend_name()!r} is not supported {example}."
+    if parsed.get_driver_name() in _ASYNC_DRIVERS:
+        return (
+            f"is malformed: the {parsed.get_driver_name()} driver is async-only; "
+            f"use postgresql+{POSTGRESQL_DRIVER}:// (or plain postgresql://)."
+        )
+    driver = parsed.get_driver_name()
+    if parsed.get_backend_name() == POSTGRESQL and importlib.util.find_spec(driver) is None:
+        return (
+            f"needs the PostgreSQL driver {driver}, which is not installed: install the "
+            "'postgresql' extra (pip install 'salesmemory-slack[postgresql]')."
+        )
+    return None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -151,11 +185,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     home = Path(get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
     db_url = get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"
-    if "://" not in db_url:
-        problems.append(
-            f"SALESMEMORY_DB_URL is malformed: {db_url!r} is not a database URL "
-            "(e.g. sqlite:///path/salesmemory.db or postgresql://…)."
-        )
+    db_problem = _database_problem(db_url)
+    if db_problem is None:
+        db_url = database_url(db_url)
+    else:
+        problems.append(f"SALESMEMORY_DB_URL {db_problem}")
 
     bank_prefix = get("HINDSIGHT_BANK_PREFIX") or DEFAULT_BANK_PREFIX
     if not all(c.isalnum() or c in "-_" for c in bank_prefix):

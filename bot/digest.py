@@ -1,23 +1,24 @@
 """The Monday digest: a rep's whole pipeline ranked in ONE reasoning pass over all prospects.
 
-Contexts are gathered concurrently (bounded), each kept compact so 60 prospects with 20 notes
-each fit a token budget; the model's buckets are checked so every prospect appears exactly
-once. When the model fails, the digest is ordered by the computed facts, labelled as such.
+The pipeline is gathered in one listing of memory (`bot.digest_gather`), each prospect kept
+compact so 60 prospects with 20 notes each fit a token budget; the model's buckets are checked
+so every prospect appears exactly once. When the model fails, the digest is ordered by the
+computed facts, labelled as such.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.brief import BriefFacts, BriefNote, select_notes
+from bot.brief import BriefNote
+from bot.digest_gather import ProspectContext, gather_contexts
 from bot.llm import LlmFailed
 from bot.services import Services
-from bot.timeline import merge_waiting, waiting_entries
 from memory.prospects import prospect_slug
 from memory.records import OUTCOMES
 from prompts import load_schema, load_text
@@ -28,24 +29,30 @@ DIGEST_SCHEMA = "digest_schema.json"
 DIGEST_SYSTEM = "digest_system.md"
 BUCKETS = ("needs_attention", "follow_up", "on_track")
 DEFAULT_TOKEN_BUDGET = 24_000  # what build_digest_prompt assumes when not told
-GATHER_CONCURRENCY = 8
-NOTE_CHARS = 300  # a note in the digest is its first 300 characters
+MIN_NOTE_TEXT = 80  # no note is cut shorter than this
 MIN_PROSPECT_CHARS = 400
 _CHARS_PER_TOKEN = 4  # a conservative estimate for English text; no tokenizer download
-_DIGEST_QUERY = "{name}: latest status, next step, blockers, risks, who is waiting on whom"
 
 
 def estimate_tokens(text: str) -> int:
     return -(-len(text) // _CHARS_PER_TOKEN)
 
 
-@dataclass(frozen=True)
-class ProspectContext:
-    slug: str
-    name: str
-    company: str
-    facts: BriefFacts
-    notes: list[BriefNote]
+def _overhead_tokens() -> int:
+    return estimate_tokens(load_text(DIGEST_SYSTEM)) + 300
+
+
+def notes_share(prospects: int, token_budget: int, overhead_tokens: int) -> int:
+    """Characters of notes each prospect gets when the budget is shared equally (at least
+    enough for one short note), ~300 characters of facts each set aside."""
+    per_prospect = (token_budget - overhead_tokens) * _CHARS_PER_TOKEN // max(1, prospects)
+    return max(MIN_PROSPECT_CHARS, per_prospect) - 300
+
+
+def prompt_share(services: Services) -> Callable[[int], int]:
+    """How many characters of notes the digest prompt keeps for each of n prospects."""
+    budget = services.digest_token_budget
+    return lambda prospects: notes_share(prospects, budget, _overhead_tokens())
 
 
 @dataclass(frozen=True)
@@ -69,78 +76,68 @@ class Digest:
         return [item for item in self.items if item.bucket == name]
 
 
-async def gather_contexts(
-    services: Services,
-    workspace_id: str,
-    rep_id: str,
-    today: date,
-    concurrency: int = GATHER_CONCURRENCY,
-) -> list[ProspectContext]:
-    """Every prospect of the rep with facts and notes, recalled concurrently (bounded).
+def _that_fit(notes: list[BriefNote], chars: int) -> list[tuple[BriefNote, str]]:
+    """The notes, in order, while they fit `chars` (the first always, cut if it must be)."""
+    shown: list[tuple[BriefNote, str]] = []
+    used = 0
+    for note in notes:
+        if shown and used + len(note.text) > chars:
+            break
+        text = note.text[: max(MIN_NOTE_TEXT, chars - used)]
+        shown.append((note, text))
+        used += len(text)
+    return shown
 
-    The rep's prospects come from the local index, which has every call from the moment it
-    is submitted; calls still on their way to memory count too (marked).
-    """
-    prospects = await services.index.known_prospects(workspace_id, rep_id=rep_id)
-    semaphore = asyncio.Semaphore(concurrency)
 
-    async def context(slug: str, name: str, company: str) -> ProspectContext:
-        async with semaphore:
-            # Waiting calls first: one delivered meanwhile is then in memory, never missing.
-            waiting = await waiting_entries(services, workspace_id, slug)
-            stored, recalled = await asyncio.gather(
-                services.memory.timeline(workspace_id, slug),
-                services.memory.recall_prospect(
-                    workspace_id,
-                    slug,
-                    name,
-                    query=_DIGEST_QUERY.format(name=name),
-                    max_tokens=1024,
-                ),
-            )
-        entries = merge_waiting(stored, waiting)
-        short = [replace(e, note=e.note[:NOTE_CHARS]) for e in entries]
-        facts = BriefFacts.from_timeline(entries, today)
-        return ProspectContext(slug, name, company, facts, select_notes(short, recalled))
-
-    return list(await asyncio.gather(*(context(p.slug, p.name, p.company) for p in prospects)))
+def _note_json(note: BriefNote, text: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "date": note.call_date.isoformat() if note.call_date else "unknown",
+        "outcome": note.outcome,
+        "text": text,
+    }
+    if note.waiting:
+        shown["waiting_to_reach_memory"] = True
+    return shown
 
 
 def _context_json(context: ProspectContext, note_chars: int) -> dict[str, Any]:
-    """One prospect, compact: facts always, then newest notes while they fit `note_chars`."""
+    """One prospect, compact: facts always, then the newest notes while they fit `note_chars`;
+    older notes recall ranked relevant to risks take up to half of that room."""
     facts = context.facts
-    notes: list[dict[str, Any]] = []
-    used = 0
-    for note in sorted(context.notes, key=lambda n: n.call_date or date.min, reverse=True):
-        if notes and used + len(note.text) > note_chars:
-            break
-        text = note.text[: max(80, note_chars - used)]
-        notes.append(
-            {
-                "date": note.call_date.isoformat() if note.call_date else "unknown",
-                "outcome": note.outcome,
-                "text": text,
-            }
-        )
-        used += len(text)
-    return {
+    newest = sorted(context.notes, key=lambda n: n.call_date or date.min, reverse=True)
+    kept = _that_fit(newest, note_chars)
+
+    def left_out() -> list[BriefNote]:
+        shown = {note for note, _ in kept}
+        return [note for note in context.relevant if note not in shown]
+
+    earlier: list[tuple[BriefNote, str]] = []
+    if left_out() and note_chars >= 3 * MIN_NOTE_TEXT:
+        room = min(sum(len(n.text) for n in left_out()), note_chars // 2)
+        kept = _that_fit(newest, note_chars - room)
+        earlier = _that_fit(left_out(), note_chars - sum(len(text) for _, text in kept))
+    data: dict[str, Any] = {
         "name": context.name,
         "company": context.company,
         "days_of_silence": facts.days_since_contact,
         "last_contact": facts.last_contact.isoformat() if facts.last_contact else None,
         "last_outcome": facts.last_outcome,
         "interactions": facts.interactions,
-        "notes_newest_first": notes,
+        "notes_newest_first": [_note_json(note, text) for note, text in kept],
     }
+    if earlier:
+        data["earlier_notes_on_risks"] = [_note_json(note, text) for note, text in earlier]
+    if context.labels:
+        data["labels_in_history"] = {k: d.isoformat() for k, d in context.labels.items()}
+    return data
 
 
 def build_digest_prompt(
     contexts: list[ProspectContext], today: date, token_budget: int = DEFAULT_TOKEN_BUDGET
 ) -> str:
     """Every prospect, each given an equal share of the budget rather than any dropped."""
-    overhead = estimate_tokens(load_text(DIGEST_SYSTEM)) + 300
-    per_prospect = (token_budget - overhead) * _CHARS_PER_TOKEN // max(1, len(contexts))
-    note_chars = max(MIN_PROSPECT_CHARS, per_prospect) - 300  # ~300 chars of facts each
+    overhead = _overhead_tokens()
+    note_chars = notes_share(len(contexts), token_budget, overhead)
 
     def render(chars: int) -> str:
         data = [_context_json(c, chars) for c in contexts]
@@ -154,7 +151,7 @@ def build_digest_prompt(
 
     prompt = render(note_chars)
     # Shrink the notes, never the list of prospects, until the prompt fits.
-    while note_chars > 80 and estimate_tokens(prompt) + overhead > token_budget:
+    while note_chars > MIN_NOTE_TEXT and estimate_tokens(prompt) + overhead > token_budget:
         note_chars = note_chars * 3 // 4
         prompt = render(note_chars)
     return prompt
@@ -235,7 +232,9 @@ async def make_digest(
     today: date,
 ) -> Digest | None:
     """None when the rep has no prospects. Raises `MemoryUnavailable` if memory is down."""
-    contexts = await gather_contexts(services, workspace_id, rep_id, today)
+    # Without a model the digest is ordered by facts: no note is read, so nothing to recall.
+    share = prompt_share(services) if services.llm is not None else None
+    contexts = await gather_contexts(services, workspace_id, rep_id, today, notes_chars=share)
     if not contexts:
         return None
     if services.llm is None:

@@ -22,13 +22,17 @@ async def find_prospect(index: LocalIndex, workspace_id: str, typed: str) -> Pro
     """Exact (any case, accents, spacing), else a unique partial match, else suggestions."""
     name = clean_prospect_name(typed)
     slug = prospect_slug(name)
-    known = await index.known_prospects(workspace_id)
-    exact = next((p for p in known if p.slug == slug), None)
+    if not slug:
+        return ProspectMatch(typed, slug, name, False, [])
+    exact = await index.prospect(workspace_id, slug)
     if exact is not None:
         return ProspectMatch(typed, exact.slug, exact.name, True, [])
-    words = slug.split("-")
-    partial = [p for p in known if all(w in p.slug.split("-") for w in words)]
+    # Every typed word a whole word of the name, in SQL: "okafor" finds James Okafor.
+    partial = await index.prospects_with_words(workspace_id, slug.split("-"), limit=6)
     if len(partial) == 1:
         return ProspectMatch(typed, partial[0].slug, partial[0].name, True, [])
-    suggestions = [p.name for p in partial] or closest_names(name, [p.name for p in known])
+    if partial:
+        suggestions = [p.name for p in partial]
+    else:
+        suggestions = closest_names(name, await index.prospect_names(workspace_id))
     return ProspectMatch(typed, slug, name, False, suggestions[:5], ambiguous=len(partial) > 1)

@@ -1,9 +1,10 @@
 """Every rep's digest at their own Monday 08:00 (or the day and hour they chose).
 
-Settings live in the local index, written by any process; the one process configured to run
-the scheduler (RUN_SCHEDULER) keeps one APScheduler cron job per rep in a persistent
-SQLAlchemy job store, with explicit ids, so a restart neither loses nor doubles a schedule.
-APScheduler 3 cannot share a job store between processes, hence only one runs it.
+Settings live in the local index, written by any process; the one process elected by the
+database to run the scheduler (bot/scheduler_duty.py) keeps one APScheduler cron job per rep in
+a persistent SQLAlchemy job store, with explicit ids, so a restart or a failover neither loses
+nor doubles a schedule. APScheduler 3 cannot share a job store between processes, hence only
+one runs it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
 from bot.services import Services
+from memory.database import create_database_engine
 from memory.index import DigestSetting
 
 logger = logging.getLogger(__name__)
@@ -104,9 +106,14 @@ class DigestScheduler:
         self.clock = clock
         # Every scheduled digest, cron or retry, takes a slot: reps due at once never stampede.
         self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+        self._shut_down = False
         self.scheduler = AsyncIOScheduler(
             jobstores={
-                "default": SQLAlchemyJobStore(url=db_url, tablename="digest_jobs"),
+                # The same engine set-up as the index: on PostgreSQL a connection the server
+                # dropped is replaced, and a server that does not answer fails in seconds.
+                "default": SQLAlchemyJobStore(
+                    engine=create_database_engine(db_url), tablename="digest_jobs"
+                ),
                 "memory": MemoryJobStore(),
             },
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -130,7 +137,10 @@ class DigestScheduler:
 
     def shutdown(self) -> None:
         global _active
-        if self.scheduler.running:
+        # AsyncIOScheduler stops in a loop callback: until that runs it still says "running",
+        # and a second shutdown would fail inside the callback.
+        if self.scheduler.running and not self._shut_down:
+            self._shut_down = True
             self.scheduler.shutdown(wait=False)
         if _active is self:
             _active = None

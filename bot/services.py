@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -9,8 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.llm import LlmClient
 from bot.outbox import Outbox
+from bot.rep_timezones import RepTimezones
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
+
+BUSY_SLOTS = 4
 
 
 def utc_now() -> datetime:
@@ -26,10 +30,17 @@ class Services:
     digest_token_budget: int = 24_000  # the digest prompt's ceiling (DIGEST_TOKEN_BUDGET)
     # The one path a logged call takes to memory; made from memory and index when not given.
     outbox: Outbox = field(default=None)  # type: ignore[assignment]
+    # How many briefs, timelines and digests are worked on at once after their ack; more
+    # wait their turn, so a burst of commands never starves the acks of the next ones.
+    busy_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BUSY_SLOTS))
+    # Each rep's time zone, asked of Slack once per day at most.
+    timezones: RepTimezones = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.outbox is None:
             self.outbox = Outbox(self.index, self.memory)
+        if self.timezones is None:
+            self.timezones = RepTimezones(self.index)
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""

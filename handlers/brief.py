@@ -18,7 +18,6 @@ from handlers.slack_io import (
     Rendered,
     explained,
     prospect_from_button,
-    rep_timezone,
     show_ephemeral,
     user_of,
     workspace_of,
@@ -35,11 +34,11 @@ async def show_brief(
     replace: bool,
 ) -> None:
     async def render() -> Rendered:
-        tz = await rep_timezone(client, user_id)
+        tz = await services.timezones.zone(client, workspace_id, user_id)
         result = await make_brief(services, workspace_id, typed, tz, rep_id=user_id)
         return f"Pre-call brief: {quote_input(result.match.name)}", build_brief_blocks(result)
 
-    await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace)
+    await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace, services.busy_slots)
 
 
 def register(app: AsyncApp, services: Services) -> None:

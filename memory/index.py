@@ -1,7 +1,8 @@
 """The local index: metadata, digest settings, and calls waiting to reach Hindsight.
 
 It holds no note text except calls not yet delivered to Hindsight (the write-ahead outbox),
-and can be rebuilt from Hindsight. SQLite by default; any SQLAlchemy URL (PostgreSQL) works.
+and can be rebuilt from Hindsight. SQLite on one machine (the default); PostgreSQL when
+several replicas share it (memory/database.py holds what differs between the two).
 
 Every public method is a coroutine that runs its query on a small pool of its own threads:
 a locked or slow database delays only the request that needs it, never the event loop.
@@ -17,13 +18,12 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, or_, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select
+from sqlalchemy.exc import DBAPIError
 
+from memory.database import BUSY_TIMEOUT_SECONDS, create_database_engine, is_conflict
 from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
@@ -42,9 +42,6 @@ from memory.records import CallLog
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-# How long SQLite waits for another writer's lock before giving up on one statement.
-BUSY_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,13 +98,16 @@ class WaitingCall:
 
 def _retry_on_conflict(method: Callable[P, T]) -> Callable[P, T]:
     """Run a read-then-write transaction once more when a concurrent writer inserted the same
-    row first (another thread, worker or replica): the second run sees that row."""
+    row first (another thread, worker or replica; on PostgreSQL also a deadlock or
+    serialization failure between replicas): the second run sees that row."""
 
     @functools.wraps(method)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return method(*args, **kwargs)
-        except IntegrityError:
+        except DBAPIError as error:
+            if not is_conflict(error):
+                raise
             return method(*args, **kwargs)
 
     return run
@@ -154,29 +154,8 @@ class LocalIndex:
 
     @classmethod
     def open(cls, url: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> LocalIndex:
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite":
-            return cls(create_engine(url, pool_pre_ping=True))
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout})
-
-        @event.listens_for(engine, "connect")
-        def _wal(dbapi_connection: Any, _record: Any) -> None:
-            # WAL lets reads go on while another process writes.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
-        @event.listens_for(engine, "checkin")
-        def _usual_wait(dbapi_connection: Any, _record: Any) -> None:
-            # A save may have shortened the lock wait on this connection; the next user gets
-            # the usual one.
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            cursor.close()
-
-        return cls(engine)
+        """The index at `url` (sqlite:///… or postgresql://…), its schema created or upgraded."""
+        return cls(create_database_engine(url, busy_timeout))
 
     def close(self) -> None:
         # Never wait on a query stuck behind a lock: shutdown stays bounded.
@@ -279,13 +258,20 @@ class LocalIndex:
                     slug=call.slug,
                     name=call.prospect,
                     company=call.company or "",
+                    last_contact=call.call_date,
                 )
             )
-        elif call.company and call.company != row.company:
+            return
+        changes: dict[str, Any] = {}
+        if call.company and call.company != row.company:
+            changes["company"] = call.company
+        if row.last_contact is None or call.call_date > row.last_contact:
+            changes["last_contact"] = call.call_date
+        if changes:
             conn.execute(
                 prospects.update()
                 .where(prospects.c.workspace_id == call.workspace_id, prospects.c.slug == call.slug)
-                .values(company=call.company)
+                .values(**changes)
             )
 
     @_offloaded("write")
@@ -431,17 +417,43 @@ class LocalIndex:
 
     @_offloaded("read")
     def search_prospects(self, workspace_id: str, typed: str, limit: int = 20) -> list[str]:
-        """Known names whose slug contains what was typed (typeahead), most recent first."""
-        needle = prospect_slug(typed)
+        """Known names whose slug contains what was typed (typeahead), most recent first;
+        filtered and cut in SQL, so it costs the same with 10 prospects or 10,000."""
+        query = (
+            select(prospects.c.name)
+            .where(
+                prospects.c.workspace_id == workspace_id,
+                prospects.c.slug.contains(prospect_slug(typed), autoescape=True),
+            )
+            .order_by(prospects.c.last_contact.desc(), prospects.c.name.desc())
+            .limit(limit)
+        )
         with self._engine.connect() as conn:
-            known = _known_prospects(conn, workspace_id, None)
-        return [p.name for p in known if needle in p.slug][:limit]
+            return [row.name for row in conn.execute(query)]
+
+    @_offloaded("read")
+    def prospects_with_words(
+        self, workspace_id: str, words: list[str], limit: int = 50
+    ) -> list[KnownProspect]:
+        """Prospects whose name holds every one of `words` as a whole word ("okafor" finds
+        james-okafor, "oka" does not), most recent first."""
+        with self._engine.connect() as conn:
+            return _known_prospects(conn, workspace_id, None, words=words, limit=limit)
+
+    @_offloaded("read")
+    def prospect_names(self, workspace_id: str) -> list[str]:
+        """Every known name in a workspace, nothing else (for "did you mean")."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(prospects.c.name).where(prospects.c.workspace_id == workspace_id)
+            )
+            return [row[0] for row in rows]
 
     @_offloaded("read")
     def prospect(self, workspace_id: str, slug: str) -> KnownProspect | None:
         with self._engine.connect() as conn:
-            known = _known_prospects(conn, workspace_id, None)
-        return next((p for p in known if p.slug == slug), None)
+            found = _known_prospects(conn, workspace_id, None, slug=slug)
+        return found[0] if found else None
 
     @_offloaded("write")
     def forget_prospect(self, workspace_id: str, slug: str) -> None:
@@ -681,22 +693,52 @@ def _insert_call(conn: Connection, call: CallLog, confirmed: int) -> None:
 
 
 def _known_prospects(
-    conn: Connection, workspace_id: str, rep_id: str | None
+    conn: Connection,
+    workspace_id: str,
+    rep_id: str | None,
+    slug: str | None = None,
+    limit: int | None = None,
+    words: list[str] | None = None,
 ) -> list[KnownProspect]:
-    stats_query = select(
-        calls.c.slug,
-        func.max(calls.c.call_date).label("last_contact"),
-        func.count().label("interactions"),
-    ).where(calls.c.workspace_id == workspace_id)
+    """Prospects with their last contact and call count, most recent first: all of a
+    workspace's, or a rep's, or those whose slug is `slug` or holds every one of `words` as a
+    whole word (slug words are joined by "-")."""
+
+    def narrowed(query: Any, column: Any) -> Any:
+        if slug is not None:
+            query = query.where(column == slug)
+        for word in words or ():
+            query = query.where(
+                or_(
+                    column == word,
+                    column.startswith(f"{word}-", autoescape=True),
+                    column.endswith(f"-{word}", autoescape=True),
+                    column.contains(f"-{word}-", autoescape=True),
+                )
+            )
+        return query
+
+    mine = [calls.c.workspace_id == workspace_id, calls.c.slug == prospects.c.slug]
     if rep_id is not None:
-        stats_query = stats_query.where(calls.c.rep_id == rep_id)
-    stats = stats_query.group_by(calls.c.slug).subquery()
-    query = (
-        select(prospects, stats.c.last_contact, stats.c.interactions)
-        .join(stats, stats.c.slug == prospects.c.slug, isouter=rep_id is None)
-        .where(prospects.c.workspace_id == workspace_id)
-    )
-    known = [
+        mine.append(calls.c.rep_id == rep_id)
+    # Per prospect, through the calls_by_prospect index: only the prospects kept are counted.
+    last_contact = select(func.max(calls.c.call_date)).where(*mine).scalar_subquery()
+    interactions = select(func.count()).select_from(calls).where(*mine).scalar_subquery()
+    query = narrowed(
+        select(
+            prospects.c.slug,
+            prospects.c.name,
+            prospects.c.company,
+            last_contact.label("last_contact"),
+            interactions.label("interactions"),
+        ).where(prospects.c.workspace_id == workspace_id),
+        prospects.c.slug,
+    ).order_by(last_contact.desc().nulls_last(), prospects.c.name.desc())
+    if rep_id is not None:
+        query = query.where(exists().where(*mine))
+    if limit is not None:
+        query = query.limit(limit)
+    return [
         KnownProspect(
             slug=row.slug,
             name=row.name,
@@ -706,7 +748,6 @@ def _known_prospects(
         )
         for row in conn.execute(query).all()
     ]
-    return sorted(known, key=lambda p: (p.last_contact or date.min, p.name), reverse=True)
 
 
 def _setting(row: Any) -> DigestSetting:

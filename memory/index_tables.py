@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -29,6 +30,10 @@ prospects = Table(
     Column("slug", String(128), primary_key=True),
     Column("name", String(128), nullable=False),
     Column("company", String(128), nullable=False, default=""),
+    # The latest call date with this prospect, kept as calls are recorded, so the typeahead
+    # reads the most recent matches in index order and stops at its limit.
+    Column("last_contact", Date, nullable=True),
+    Index("prospects_by_recency", "workspace_id", "last_contact", "name"),
 )
 
 # What the rep was told about a call: nothing yet, "saved, on its way", or "in memory".
@@ -44,6 +49,9 @@ calls = Table(
     Column("call_date", Date, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("confirmed", Integer, nullable=False, default=UNCONFIRMED),
+    # A prospect's last contact and count, and a rep's prospects, read without a scan.
+    Index("calls_by_prospect", "workspace_id", "slug", "call_date"),
+    Index("calls_by_rep", "workspace_id", "rep_id", "slug"),
 )
 
 # Write-ahead: a submitted call (note and transcript) waits here until Hindsight has it.
@@ -116,11 +124,32 @@ digest_runs = Table(
 )
 
 
+# The PostgreSQL advisory lock (a transaction's own) that lets one replica at a time create or
+# upgrade the schema: replicas starting together never race to create the same table.
+SCHEMA_LOCK_KEY = 0x5A1E_5D1C_0001
+
+
 def create_and_upgrade(engine: Engine) -> None:
     """Create missing tables; bring a database from an older version up to date."""
-    metadata.create_all(engine)
-    names = inspect(engine).get_table_names()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Held to the end of this transaction; PostgreSQL's DDL is transactional, so the
+            # next replica sees every table made, or none.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        metadata.create_all(conn)
+        prospect_columns = {c["name"] for c in inspect(conn).get_columns("prospects")}
+        if "last_contact" not in prospect_columns:
+            conn.execute(text("ALTER TABLE prospects ADD COLUMN last_contact DATE"))
+            conn.execute(
+                text(
+                    "UPDATE prospects SET last_contact = (SELECT max(calls.call_date) FROM calls "
+                    "WHERE calls.workspace_id = prospects.workspace_id "
+                    "AND calls.slug = prospects.slug)"
+                )
+            )
+        for index in (*calls.indexes, *prospects.indexes):  # made before these indexes existed
+            index.create(conn, checkfirst=True)
+        names = inspect(conn).get_table_names()
         call_columns = {c["name"] for c in inspect(conn).get_columns("calls")}
         if "confirmed" not in call_columns:
             # Calls logged before confirmations were tracked were confirmed back then.

@@ -22,6 +22,7 @@ from hindsight_client import Hindsight
 from hindsight_client_api.exceptions import ApiException
 from hindsight_client_api.models.document_list_item import DocumentListItem
 from hindsight_client_api.models.list_documents_response import ListDocumentsResponse
+from hindsight_client_api.models.list_memory_units_response import ListMemoryUnitsResponse
 from hindsight_client_api.models.recall_response import RecallResponse
 
 from memory.records import (
@@ -37,6 +38,7 @@ from memory.records import (
     rep_tag,
     type_tag,
 )
+from memory.rep_notes import RepNote, notes_from_units
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ DEFAULT_RECALL_QUERY = (
 
 _NO_RECALL = RecallResponse(results=[])
 _NO_DOCUMENTS = ListDocumentsResponse(items=[], total=0, limit=_PAGE, offset=0)
+# Memory units per listing page: a unit is ~1 KB of JSON, so a page stays well under 1 MB.
+_UNIT_PAGE = 500
+_NO_UNITS = ListMemoryUnitsResponse(items=[], total=0, limit=_UNIT_PAGE, offset=0)
 _GONE: Any = object()
 
 
@@ -333,18 +338,27 @@ class ProspectMemory:
                     found.append((fact.document_id, when))
             return tuple(sorted(set(found), key=lambda source: (source[1], source[0])))
 
-        return [
-            RecalledMemory(
-                text=result.text,
-                document_id=result.document_id,
-                call_date=_parse_date((result.metadata or {}).get("date")),
-                metadata=dict(result.metadata or {}),
-                tags=tuple(result.tags or ()),
-                kind=str(result.type or ""),
-                sources=sources(result),
-            )
-            for result in response.results
-        ]
+        return [_recalled(result, sources(result)) for result in response.results]
+
+    async def recall_rep_notes(
+        self, workspace_id: str, rep_id: str, query: str, max_tokens: int = 4096
+    ) -> list[RecalledMemory]:
+        """Across all of a rep's call notes (never another rep's, never a transcript), the
+        memories most relevant to `query`, best first: one query embedding for a whole
+        pipeline."""
+        response = await self._call(
+            "recall",
+            lambda: self._client.arecall(
+                bank_id=self.bank_id(workspace_id),
+                query=query,
+                tags=[rep_tag(rep_id), type_tag(CALL_LOG_TYPE)],
+                tags_match="all_strict",
+                max_tokens=max_tokens,
+                budget="low",
+            ),
+            missing=_NO_RECALL,
+        )
+        return [_recalled(result) for result in response.results]
 
     async def timeline(self, workspace_id: str, slug: str) -> list[TimelineEntry]:
         """Every logged call for a prospect, newest first, with the rep's note (one document
@@ -380,6 +394,51 @@ class ProspectMemory:
 
         entries = await asyncio.gather(*(read(call) for call in calls))
         return [e for e in entries if e is not None]
+
+    async def rep_notes(self, workspace_id: str, rep_id: str) -> list[RepNote]:
+        """Every call note a rep logged, newest first, grouped into calls, from one paged
+        listing of the memory units tagged with the rep: no query embedding, no document read
+        per call, so the cost follows the size of the pipeline, not the number of prospects.
+
+        Transcripts are left out. With an LLM a note's text is the facts memory extracted from
+        it (a note it found nothing in is not listed).
+        """
+        bank = self.bank_id(workspace_id)
+        tags = [rep_tag(rep_id), type_tag(CALL_LOG_TYPE)]
+
+        async def page(offset: int) -> ListMemoryUnitsResponse:
+            return await self._call(
+                "list memories",
+                partial(
+                    self._client.alist_memories,
+                    bank,
+                    tags=tags,
+                    tags_match="all_strict",
+                    limit=_UNIT_PAGE,
+                    offset=offset,
+                ),
+                missing=_NO_UNITS,
+            )
+
+        semaphore = asyncio.Semaphore(_FETCH_CONCURRENCY)
+
+        async def later(offset: int) -> ListMemoryUnitsResponse:
+            async with semaphore:
+                return await page(offset)
+
+        for _ in range(2):
+            first = await page(0)
+            rest = await asyncio.gather(
+                *(later(offset) for offset in range(_UNIT_PAGE, first.total, _UNIT_PAGE))
+            )
+            pages = [first, *rest]
+            units = {unit.id: unit for p in pages for unit in p.items}
+            # Pages read side by side see one bank only if nothing was filed or forgotten
+            # meanwhile (offsets would shift): otherwise list once more.
+            if len({p.total for p in pages}) == 1 and len(units) == first.total:
+                break
+            logger.info("Memory changed while listing %s's notes; listing again", rep_id)
+        return notes_from_units(units.values())
 
     async def filed_as_text(self, workspace_id: str) -> list[str]:
         """Ids of the workspace's notes and transcripts stored as text only (in chunks mode,
@@ -496,6 +555,19 @@ def _listed_call(doc: DocumentListItem) -> ListedCall:
         logged_at=str(meta.get("logged_at", doc.created_at)),
         length=doc.text_length or 0,
         metadata=dict(meta),
+    )
+
+
+def _recalled(result: Any, sources: tuple[tuple[str, date], ...] = ()) -> RecalledMemory:
+    """One recall result, dated by the call it came from."""
+    return RecalledMemory(
+        text=result.text,
+        document_id=result.document_id,
+        call_date=_parse_date((result.metadata or {}).get("date")),
+        metadata=dict(result.metadata or {}),
+        tags=tuple(result.tags or ()),
+        kind=str(result.type or ""),
+        sources=sources,
     )
 
 

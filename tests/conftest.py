@@ -17,6 +17,7 @@ from memory.embedded import EmbeddedHindsight, HindsightLlm, free_port
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 from tests.support.hindsight_proxy import CapacityProxy
+from tests.support.postgres import TestPostgres
 from tests.support.threaded_groq import ThreadedGroq
 
 
@@ -100,6 +101,24 @@ async def unreachable_memory() -> AsyncIterator[ProspectMemory]:
     store = ProspectMemory.connect(f"http://127.0.0.1:{free_port()}", "down", timeout=2.0)
     yield store
     await store.aclose()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
+    """A real PostgreSQL (pg0's) shared by the session; never skipped: if it cannot start,
+    every test that needs it fails."""
+    server = TestPostgres(tmp_path_factory.mktemp("postgres"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: TestPostgres) -> str:
+    """A fresh database of the session's PostgreSQL (postgresql+psycopg://…)."""
+    return postgres.new_database()
 
 
 @pytest.fixture

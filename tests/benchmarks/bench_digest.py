@@ -1,9 +1,13 @@
 """Benchmark (not a test): the weekly digest.
 
-    .venv/bin/python -m tests.benchmarks.bench_digest [--prospects 50] [--reps 1000]
+    .venv/bin/python -m tests.benchmarks.bench_digest [--prospects 50] [--notes 20] [--reps 1000]
 
-1. One rep with 50 prospects on the real Hindsight: time to gather every context
-   concurrently (bounded) versus one after another (the seeds' loop), and the prompt's size.
+1. One rep with 50 prospects x 20 notes on the real Hindsight (chunks mode), Groq answering
+   instantly (loopback), measured side by side in one run: `/brief` for one 20-note prospect
+   (make_brief), the digest's gather and the whole digest (make_digest), the seeds' loop (one
+   recall per prospect in turn, then one model call, as seed 000 does) and the per-prospect
+   gather this replaced; digest / brief (goal <= 3x), seeds' loop / digest (goal >= 5x), and the
+   HTTP requests each makes to Hindsight (counted by a loopback proxy).
 2. 1,000 reps due at the same Monday 08:00, delivered by the scheduler against loopback Slack
    and Groq servers that enforce rate limits with 429 + Retry-After: total time, and whether
    every rep got exactly one DM.
@@ -13,9 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import re
+import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,24 +32,63 @@ from typing import Any
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest import build_digest_prompt, estimate_tokens, gather_contexts
+from bot.brief import make_brief, select_notes
+from bot.digest import (
+    DIGEST_SCHEMA,
+    DIGEST_SYSTEM,
+    build_digest_prompt,
+    estimate_tokens,
+    gather_contexts,
+    make_digest,
+    prompt_share,
+)
 from bot.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting, LocalIndex
+from memory.prospects import prospect_slug
 from memory.records import CallLog
 from memory.store import ProspectMemory
-from prompts import load_text
+from prompts import load_schema, load_text
+from tests.benchmarks.bench_brief import ANSWER
 from tests.benchmarks.common import run_with_hindsight
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.hindsight_proxy import CapacityProxy
 from tests.support.rate_limit import PerSecondLimit
 
 TODAY = date(2026, 11, 23)
 MONDAY_8_UTC = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+REP = "U0BIG"
+_SAYS = [
+    "Walked through pricing for {seats} seats; {first} wants a discount before signing and "
+    "asked for a quote by Friday.",
+    "Legal is reviewing the DPA; {first} expects comments within two weeks. No blocker yet.",
+    "Security questionnaire returned and SOC 2 report shared; their CISO has follow-ups.",
+    "{first} compared us with Stripe on price and API reliability; sent the SLA summary.",
+    "Pilot scoped for four weeks with two teams; success criteria agreed with {first}.",
+    "No answer to the follow-up email; left a voicemail and a short LinkedIn message.",
+    "Demo for the wider team went well; {first} will bring the CFO to the next call.",
+]
+_FREEZE = "The CFO froze all new tool budget until Q3; {first} cannot sign before then."
+
+# A brief whose next step cites the latest note (the others cite none and are dropped).
+BRIEF_ANSWER: dict[str, Any] = {
+    **ANSWER,
+    "recommended_action": {
+        "text": "Follow up.",
+        "source_date": (TODAY - timedelta(days=3)).isoformat(),
+    },
+}
 
 
 def note(rep: str, prospect: str, n: int) -> CallLog:
+    """The prospect's n-th call back in time (0 = the latest, three days ago); every fifth
+    prospect had its budget frozen long ago."""
+    first = prospect.split()[0]
+    says = _SAYS[(n + len(prospect)) % len(_SAYS)]
+    if n == 15 and int(re.sub(r"\D", "", prospect) or 0) % 5 == 0:
+        says = _FREEZE
     return CallLog(
         call_id=f"call-{uuid.uuid4().hex[:12]}",
         workspace_id=TEAM_ID,
@@ -49,7 +97,7 @@ def note(rep: str, prospect: str, n: int) -> CallLog:
         rep_id=rep,
         call_date=TODAY - timedelta(days=3 + 9 * n),
         outcome=("positive", "objection", "no_response")[n % 3],
-        note=f"Call {n} with {prospect}: pricing questions, legal review, next step agreed.",
+        note=f"Call {n} with {prospect}. " + says.format(first=first, seats=10 + n),
         transcript=None,
         logged_at=datetime.now(UTC),
     )
@@ -66,24 +114,179 @@ async def retain_all(memory: ProspectMemory, index: LocalIndex, calls: list[Call
     await asyncio.gather(*(one(c) for c in calls))
 
 
-async def gather_comparison(services: Services, prospects: int) -> None:
-    rep = "U0BIG"
+def _answer(body: dict[str, Any]) -> tuple[str, Any]:
+    """Groq's instant answer: a brief, or a ranking naming every prospect in the prompt."""
+    if body["response_format"]["json_schema"]["name"] == "pre_call_brief":
+        return "json", BRIEF_ANSWER
+    return "json", _ranking(body)
+
+
+def _ranking(body: dict[str, Any]) -> dict[str, Any]:
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    names = list(dict.fromkeys(re.findall(r'"name":"([^"]+)"', user)))
+    return {
+        "needs_attention": [],
+        "on_track": [],
+        "follow_up": [
+            {"name": name, "reason": "Active.", "action": "Confirm the next step."}
+            for name in names
+        ],
+    }
+
+
+async def medians_ms(runs: int, steps: dict[str, Callable[[], Awaitable[Any]]]) -> dict[str, float]:
+    """Each step's median time over `runs` rounds; a round runs every step once, in turn, so
+    a machine that gets busier or quieter meanwhile weighs on all of them alike."""
+    for step in steps.values():
+        await step()  # warm: connections, the bank's set-up, the server's caches
+    samples: dict[str, list[float]] = {label: [] for label in steps}
+    for _ in range(runs):
+        for label, step in steps.items():
+            started = time.perf_counter()
+            await step()
+            samples[label].append((time.perf_counter() - started) * 1000)
+    return {label: statistics.median(times) for label, times in samples.items()}
+
+
+async def seeds_loop(services: Services, names: list[str]) -> None:
+    """Seed 000's digest: one recall per prospect, in turn, then one model call over all."""
+    assert services.llm is not None
+    contexts = []
+    for name in names:
+        recalled = await services.memory.recall_prospect(
+            TEAM_ID, prospect_slug(name), name, query=f"prospect interactions with {name}"
+        )
+        contexts.append({"name": name, "context": [m.text for m in recalled]})
+    await services.llm.complete_json(
+        load_text(DIGEST_SYSTEM),
+        json.dumps(contexts, separators=(",", ":")),
+        "weekly_digest",
+        load_schema(DIGEST_SCHEMA),
+    )
+
+
+async def per_prospect_gather(services: Services, names: list[str]) -> None:
+    """The gather the listing replaced: each prospect's whole timeline (a listing and one
+    document read per note) and a semantic recall, 8 prospects at a time."""
+    semaphore = asyncio.Semaphore(8)
+
+    async def one(name: str) -> None:
+        slug = prospect_slug(name)
+        async with semaphore:
+            entries, recalled = await asyncio.gather(
+                services.memory.timeline(TEAM_ID, slug),
+                services.memory.recall_prospect(TEAM_ID, slug, name, max_tokens=1024),
+            )
+        select_notes([replace(e, note=e.note[:300]) for e in entries], recalled)
+
+    await asyncio.gather(*(one(n) for n in names))
+
+
+async def requests_made(proxy: CapacityProxy, step: Callable[[], Awaitable[Any]]) -> Counter[str]:
+    """The HTTP requests one run of `step` makes to Hindsight, by kind."""
+    await step()  # warm, so one-off set-up requests are not counted
+    proxy.requests.clear()
+    await step()
+    kinds: Counter[str] = Counter()
+    for method, path in proxy.requests:
+        kind = re.sub(r"^/v1/default/banks/[^/]+", "", path)
+        kinds[f"{method} {re.sub(r'/documents/.+', '/documents/{id}', kind)}"] += 1
+    return kinds
+
+
+async def pipeline_comparison(
+    url: str, services: Services, prospects: int, notes: int, runs: int
+) -> None:
+    names = [f"Prospect {p:02d}" for p in range(prospects)]
+    started = time.perf_counter()
     await retain_all(
         services.memory,
         services.index,
-        [note(rep, f"Prospect {p:02d}", n) for p in range(prospects) for n in range(4)],
+        [note(REP, name, n) for name in names for n in range(notes)],
     )
-    timings = {}
-    for label, concurrency in (("concurrent (8 at a time)", 8), ("one after another", 1)):
-        started = time.perf_counter()
-        contexts = await gather_contexts(services, TEAM_ID, rep, TODAY, concurrency=concurrency)
-        timings[label] = time.perf_counter() - started
-    prompt = build_digest_prompt(contexts, TODAY)
-    tokens = estimate_tokens(load_text("digest_system.md")) + estimate_tokens(prompt)
-    print(f"Gathering {len(contexts)} prospect contexts (4 notes each) on the real Hindsight:")
-    for label, seconds in timings.items():
-        print(f"  {label:26s} {seconds * 1000:8.0f} ms")
-    print(f"  digest prompt              {tokens:8d} tokens (estimated, system + user)")
+    filled = time.perf_counter() - started
+    share = prompt_share(services)
+
+    async def brief() -> None:
+        result = await make_brief(services, TEAM_ID, names[0], rep_id=REP)
+        assert result.brief is not None and result.facts.interactions == notes
+
+    async def gather() -> None:
+        contexts = await gather_contexts(services, TEAM_ID, REP, TODAY, notes_chars=share)
+        assert len(contexts) == prospects
+
+    async def digest() -> None:
+        made = await make_digest(services, TEAM_ID, REP, TODAY)
+        assert made is not None and made.fallback_reason is None
+        assert len(made.items) == prospects
+
+    async def seeds() -> None:
+        await seeds_loop(services, names)
+
+    timed = await medians_ms(
+        runs, {"brief": brief, "gather": gather, "digest": digest, "seeds": seeds}
+    )
+    brief_ms, gather_ms, digest_ms, seeds_ms = (
+        timed[k] for k in ("brief", "gather", "digest", "seeds")
+    )
+    started = time.perf_counter()
+    await per_prospect_gather(services, names)
+    before_ms = (time.perf_counter() - started) * 1000
+
+    proxy = CapacityProxy(url, max_retains=1_000_000)
+    await proxy.start()
+    proxied_memory = ProspectMemory.connect(proxy.url, services.memory.bank_prefix)
+    proxied = replace(services, memory=proxied_memory, outbox=None)
+    counted = {
+        "/brief": await requests_made(
+            proxy, lambda: make_brief(proxied, TEAM_ID, names[0], rep_id=REP)
+        ),
+        "/digest": await requests_made(proxy, lambda: make_digest(proxied, TEAM_ID, REP, TODAY)),
+        "seeds' loop": await requests_made(proxy, lambda: seeds_loop(proxied, names)),
+        "per-prospect gather": await requests_made(
+            proxy, lambda: per_prospect_gather(proxied, names)
+        ),
+    }
+    contexts = await gather_contexts(services, TEAM_ID, REP, TODAY, notes_chars=share)
+    prompt = build_digest_prompt(contexts, TODAY, services.digest_token_budget)
+    tokens = estimate_tokens(load_text(DIGEST_SYSTEM)) + estimate_tokens(prompt)
+    await proxied_memory.aclose()
+    await proxy.close()
+
+    print(
+        f"One rep, {prospects} prospects x {notes} notes ({prospects * notes} notes, filled in "
+        f"{filled:.0f} s) on the real Hindsight, Groq answering instantly; median of {runs} "
+        "rounds, each step in turn:"
+    )
+    rows = [
+        (f"/brief, one {notes}-note prospect (make_brief)", f"{brief_ms:8.0f} ms", ""),
+        ("digest: gather the pipeline", f"{gather_ms:8.0f} ms", ""),
+        ("digest: gather + rank (make_digest)", f"{digest_ms:8.0f} ms", ""),
+        ("digest / brief", f"{digest_ms / brief_ms:8.1f} x", "goal <= 3 x"),
+        (f"seeds' loop: {prospects} recalls in turn + 1 call", f"{seeds_ms:8.0f} ms", ""),
+        ("seeds' loop / digest", f"{seeds_ms / digest_ms:8.1f} x", "goal >= 5 x"),
+        ("per-prospect gather it replaced (1 run)", f"{before_ms:8.0f} ms", ""),
+        ("digest prompt (estimated)", f"{tokens:8d} tokens", ""),
+    ]
+    for label, value, goal in rows:
+        print(f"  {label:44s} {value:14s} {goal}")
+    print("  HTTP requests to Hindsight, one run each:")
+    for label, kinds in counted.items():
+        detail = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+        print(f"    {label:20s} {sum(kinds.values()):5d}  ({detail})")
+    shown = {c.name: c for c in contexts}
+    frozen = [n for n in names if int(n.split()[1]) % 5 == 0 and notes > 15]
+    kept = sum(
+        "froze all new tool budget" in json.dumps(data)
+        for data in json.loads(prompt.split("<prospects>\n")[1].split("\n</prospects>")[0])
+        if data["name"] in frozen
+    )
+    recalled = sum(any("froze" in r.text for r in shown[n].relevant) for n in frozen)
+    if frozen:
+        print(
+            f"  old budget freezes (note 15 of {notes}) the prompt still shows: {kept} of "
+            f"{len(frozen)} (recall ranked it for {recalled})"
+        )
 
 
 async def many_reps(
@@ -127,30 +330,28 @@ async def many_reps(
     await slack.close()
 
 
-def _ranking(body: dict[str, Any]) -> dict[str, Any]:
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    name = user.split('"name":"')[1].split('"')[0]
-    return {
-        "needs_attention": [],
-        "on_track": [],
-        "follow_up": [{"name": name, "reason": "Active.", "action": "Confirm the next step."}],
-    }
-
-
 async def bench(url: str, args: argparse.Namespace, workdir: Path) -> None:
+    groq = FakeGroq(default=_answer)
+    await groq.start()
+    llm = LlmClient("gsk-bench", groq.base_url, "openai/gpt-oss-120b", 30.0, 0)
     memory = ProspectMemory.connect(url, f"bench-{uuid.uuid4().hex[:8]}")
     index = LocalIndex.open(f"sqlite:///{workdir / 'bench.db'}")
-    services = Services(memory=memory, index=index)
-    await gather_comparison(services, args.prospects)
-    await many_reps(services, args.reps, workdir, args.slack_rate, args.groq_rate)
+    services = Services(memory=memory, index=index, llm=llm, clock=lambda: MONDAY_8_UTC)
+    await pipeline_comparison(url, services, args.prospects, args.notes, args.runs)
+    if args.reps:
+        await many_reps(services, args.reps, workdir, args.slack_rate, args.groq_rate)
     await memory.aclose()
+    await llm.aclose()
+    await groq.close()
     index.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--prospects", type=int, default=50)
-    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--notes", type=int, default=20, help="notes per prospect")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each (median)")
+    parser.add_argument("--reps", type=int, default=1000, help="0 skips the scheduler part")
     parser.add_argument("--slack-rate", type=int, default=40, help="Slack calls per second")
     parser.add_argument("--groq-rate", type=int, default=10, help="Groq requests per second")
     args = parser.parse_args()

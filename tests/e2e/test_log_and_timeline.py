@@ -112,12 +112,28 @@ async def test_bad_input_is_rejected_on_its_field_inside_the_modal(
 async def test_future_date_is_judged_in_the_reps_own_time_zone(bot: RunningBot) -> None:
     # 10:00 UTC on 20 Nov is already 21 Nov in Kiritimati (UTC+14).
     bot.slack.timezones[REP] = "Pacific/Kiritimati"
-    view = await open_log_modal(bot, "Sarah Linden")
-    date_element = next(b for b in view["blocks"] if b["block_id"] == ids.DATE_BLOCK)["element"]
-    assert date_element["initial_date"] == "2026-11-21"
+    opened = await open_log_modal(bot, "Sarah Linden")
+    # Slack is not asked between the ack and views.open: the first form opens on UTC's date,
+    # then is brought to the rep's zone once Slack has said which it is.
+    assert initial_date(opened) == "2026-11-20"
+    methods = [c.method for c in bot.slack.calls]
+    assert methods.index("views.open") < methods.index("users.info")
+    view = (await bot.slack.wait_for("views.update"))[0]["view"]
+    assert initial_date(view) == "2026-11-21"
     answer = await submit(bot, view, prospect="Sarah Linden", call_date="2026-11-21", note="Hi.")
     assert answer == {}
     await bot.slack.wait_for("chat.postMessage")
+
+    # Known from now on: the next form opens on the rep's date, and Slack is not asked again.
+    again = await open_log_modal(bot, "Sarah Linden")
+    assert initial_date(again) == "2026-11-21"
+    assert len(bot.slack.called("users.info")) == 1
+    assert len(bot.slack.called("views.update")) == 1
+
+
+def initial_date(view: dict) -> str:
+    block = next(b for b in view["blocks"] if b["block_id"] == ids.DATE_BLOCK)
+    return str(block["element"]["initial_date"])
 
 
 async def test_typeahead_offers_known_prospects_and_the_typed_new_name(bot: RunningBot) -> None:

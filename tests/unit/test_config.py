@@ -67,7 +67,42 @@ def test_the_job_store_gets_its_own_sqlite_file_beside_the_index() -> None:
     assert settings.db_url == "sqlite:////srv/sm/salesmemory.db"
     assert settings.job_store_url == "sqlite:////srv/sm/salesmemory-jobs.db"
     shared = load_settings({**HTTP, "SALESMEMORY_DB_URL": "postgresql://u:p@db/sm"})
-    assert shared.job_store_url == "postgresql://u:p@db/sm"
+    assert shared.job_store_url == shared.db_url == "postgresql+psycopg://u:p@db/sm"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db:5433/sm", "postgresql+psycopg://u:p@db:5433/sm"),
+        ("postgresql+psycopg2://u:p@db/sm", "postgresql+psycopg2://u:p@db/sm"),
+        ("sqlite:////srv/sm/index.db", "sqlite:////srv/sm/index.db"),
+    ],
+)
+def test_a_bare_postgresql_url_uses_the_declared_driver_and_a_named_one_is_kept(
+    given: str, used: str
+) -> None:
+    assert load_settings({**HTTP, "SALESMEMORY_DB_URL": given}).db_url == used
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql://u:p@db/sm", "'mysql' is not supported"),
+        ("postgresql+asyncpg://u:p@db/sm", "async-only"),
+        ("postgresql://u:p@db:port/sm", "is not a database URL"),
+        ("salesmemory.db", "is not a database URL"),
+    ],
+)
+def test_a_database_the_index_cannot_use_stops_startup_with_one_line(url: str, words: str) -> None:
+    [line] = problems({**HTTP, "SALESMEMORY_DB_URL": url})
+    assert line.startswith("SALESMEMORY_DB_URL") and words in line
+
+
+def test_run_scheduler_false_keeps_the_process_out_of_the_election() -> None:
+    assert load_settings(HTTP).run_scheduler is True
+    assert load_settings({**HTTP, "RUN_SCHEDULER": "false"}).run_scheduler is False
+    [line] = problems({**HTTP, "RUN_SCHEDULER": "sometimes"})
+    assert line.startswith("RUN_SCHEDULER is malformed")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, LocalIndex
 from tests.unit.factories import CALL
@@ -15,9 +17,15 @@ LATER, EARLIER = date(2026, 10, 9), date(2026, 9, 1)
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[LocalIndex]:
-    opened = LocalIndex.open(f"sqlite:///{tmp_path}/i.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalIndex]:
+    """The same contract on both databases the index runs on: SQLite on one machine, and
+    PostgreSQL (a fresh database of the session's real server) shared by replicas."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path}/i.db"
+    opened = LocalIndex.open(url)
     yield opened
     opened.close()
 
@@ -168,3 +176,40 @@ async def test_a_save_past_its_deadline_raises_and_stores_nothing(index: LocalIn
     with pytest.raises(TimeoutError):
         await index.write_ahead(CALL, deadline=time.monotonic() - 1)
     assert await index.waiting() == []
+
+
+async def test_on_postgresql_a_save_blocked_by_another_replica_gives_up_by_its_deadline(
+    postgres_url: str,
+) -> None:
+    index = LocalIndex.open(postgres_url)
+    other_replica = create_engine(postgres_url)
+    try:
+        with other_replica.connect() as conn:
+            conn.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))  # held until rollback
+            with pytest.raises(OperationalError, match="lock timeout"):
+                await asyncio.wait_for(
+                    index.write_ahead(CALL, deadline=time.monotonic() + 0.5), timeout=10
+                )
+            conn.rollback()
+        # Told it failed, so it never lands later: nothing of it was kept.
+        assert await index.waiting() == []
+        assert await index.known_prospects("T1") == []
+    finally:
+        index.close()
+        other_replica.dispose()
+
+
+async def test_on_postgresql_replicas_opening_a_new_database_together_all_get_its_schema(
+    postgres_url: str,
+) -> None:
+    opened = await asyncio.gather(
+        *(asyncio.to_thread(LocalIndex.open, postgres_url) for _ in range(4))
+    )
+    try:
+        claims = await asyncio.gather(
+            *(i.claim_digest("T1", "U1", "2026-11-23", NOW, timedelta(minutes=15)) for i in opened)
+        )
+        assert sorted(claims, key=str) == [1, None, None, None]
+    finally:
+        for each in opened:
+            each.close()

@@ -1,0 +1,102 @@
+"""The local database's engines: SQLite on one machine, PostgreSQL shared by replicas.
+
+What differs between the two lives here: which driver a bare `postgresql://` URL means,
+SQLite's WAL and lock waits, PostgreSQL's connect timeout and keepalives (a server that
+vanished is noticed in seconds, not when the kernel gives up hours later), and which errors
+mean "another writer got there first: run the transaction again".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+SUPPORTED_BACKENDS = (SQLITE, POSTGRESQL)
+# The driver the `postgresql` extra installs. SQLAlchemy's default for postgresql:// is
+# psycopg2, which this project does not declare.
+POSTGRESQL_DRIVER = "psycopg"
+
+# How long SQLite waits for another writer's lock before giving up on one statement.
+BUSY_TIMEOUT_SECONDS = 5.0
+
+# libpq settings (psycopg and psycopg2 both use libpq), unless the URL sets them itself: a
+# server that does not answer a connect fails the request in seconds, and a connection whose
+# server vanished without closing it is found dead within ~25 s.
+_LIBPQ_DRIVERS = ("psycopg", "psycopg2")
+_LIBPQ_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+# SQLSTATEs after which PostgreSQL asks for the transaction to be run again.
+_RUN_AGAIN = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def database_url(url: str) -> str:
+    """`url` with PostgreSQL's driver made explicit: a bare `postgresql://` (or Heroku-style
+    `postgres://`) uses psycopg 3; a URL naming its driver is kept as it is."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    if parsed.drivername == POSTGRESQL:
+        parsed = parsed.set(drivername=f"{POSTGRESQL}+{POSTGRESQL_DRIVER}")
+        return parsed.render_as_string(hide_password=False)
+    return url
+
+
+def create_database_engine(
+    url: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS, **options: Any
+) -> Engine:
+    """An engine for the local index or the job store, set up for its kind of database."""
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == SQLITE:
+        return _sqlite_engine(url, busy_timeout, **options)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_driver_name() in _LIBPQ_DRIVERS:
+        connect_args = {k: v for k, v in _LIBPQ_DEFAULTS.items() if k not in parsed.query}
+    connect_args.update(options.pop("connect_args", {}))
+    # pre_ping: a pooled connection the server dropped (restart, failover) is replaced
+    # instead of failing the next request.
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+
+
+def _sqlite_engine(url: str, busy_timeout: float, **options: Any) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, **options)
+
+    @event.listens_for(engine, "connect")
+    def _wal(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets reads go on while another process writes.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _usual_wait(dbapi_connection: Any, _record: Any) -> None:
+        # A save may have shortened the lock wait on this connection; the next user gets
+        # the usual one.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.close()
+
+    return engine
+
+
+def is_conflict(error: DBAPIError) -> bool:
+    """Whether a failed transaction lost a race with another writer (the same new row
+    inserted first, a deadlock, a serialization failure) and should simply run again."""
+    if isinstance(error, IntegrityError):
+        return True
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in _RUN_AGAIN
