@@ -116,9 +116,9 @@ async def test_future_date_is_judged_in_the_reps_own_time_zone(bot: RunningBot) 
     # Slack is not asked between the ack and views.open: the first form opens on UTC's date,
     # then is brought to the rep's zone once Slack has said which it is.
     assert initial_date(opened) == "2026-11-20"
+    view = (await bot.slack.wait_for("views.update"))[0]["view"]
     methods = [c.method for c in bot.slack.calls]
     assert methods.index("views.open") < methods.index("users.info")
-    view = (await bot.slack.wait_for("views.update"))[0]["view"]
     assert initial_date(view) == "2026-11-21"
     answer = await submit(bot, view, prospect="Sarah Linden", call_date="2026-11-21", note="Hi.")
     assert answer == {}
