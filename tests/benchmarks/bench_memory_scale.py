@@ -1,17 +1,23 @@
 """Benchmark (not a test): one workspace bank at pipeline scale.
 
     .venv/bin/python -m tests.benchmarks.bench_memory_scale \
-        [--reps 100] [--prospects 50] [--notes 50] [--batch 200] [--concurrency 2] \
-        [--samples 100] [--planted 20] [--home DIR [--skip-fill]] [--server-env KEY=VALUE ...]
+        [--reps 100] [--prospects 50] [--notes 50] [--batch 250] [--concurrency 2] \
+        [--samples 100] [--planted 20] [--grow-to N] [--home DIR [--skip-fill]] \
+        [--server-env KEY=VALUE ...]
 
 Fills ONE bank with reps × prospects × notes call notes written through the memory layer (the
 items `ProspectMemory` builds for a logged call: the note as content, context, metadata, tags
 `prospect:<slug>`, `rep:<id>`, `type:call_log`, the call id as document id), in bulk retains,
 and prints the fill throughput. Then, for `--samples` random prospects, the latency of the
 brief's recall (`recall_prospect` with `BRIEF_QUERY`, as /brief calls it) and how many of the
-prospect's notes it returned; and for `--planted` prospects whose history holds one distinctive
-"budget frozen until Q3" note, whether that note came back. Ends with the server's resident
-memory and the size of its data.
+prospect's notes it returned; for `--planted` prospects whose history holds one distinctive
+"budget frozen until Q3" note, whether that note came back; the server's resident memory and
+the size of its data.
+
+`--grow-to N` (embedded server only) then copies the bank's rows in SQL until it holds N
+memory units (see scale_sql.py: what a copy is and is not) and checks recall again, over
+prospects of every copy: the recall check of a 250,000-note bank in minutes instead of hours
+of retains. With the embedded server it also prints which index served the recalls.
 
 Uses the embedded Hindsight (in a temporary directory, or `--home` to keep the filled bank for
 later runs with `--skip-fill`), or HINDSIGHT_URL. `--server-env` sets a HINDSIGHT_API_* setting
@@ -22,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,142 +46,12 @@ from bot.brief import BRIEF_QUERY
 from bot.memory_setup import sales_bank_setup
 from memory import reaper
 from memory.embedded import EmbeddedHindsight
-from memory.prospects import prospect_slug
-from memory.records import OUTCOMES, CallLog, prospect_tag
+from memory.records import CallLog, prospect_tag
 from memory.store import ProspectMemory
+from tests.benchmarks.scale_notes import WORKSPACE, Prospect, call_id, calls, prospects
+from tests.benchmarks.scale_sql import database_url, grow_bank, index_scans
 
-WORKSPACE = "TSCALE"
 BANK_PREFIX = "bench-scale"
-TODAY = date(2026, 11, 20)
-PLANTED = (
-    "Budget frozen until Q3: {first}'s CFO froze all new software spend after the audit, "
-    "so nothing gets signed before July."
-)
-
-FIRST_NAMES = (
-    "Amara Ben Carla Dev Elena Farid Grace Hiro Ines Jonas Kemi Liam Maya Nikhil Olga "
-    "Pablo Quinn Rosa Sami Tara Umar Vera Wen Xavier Yara Zoltan Aisha Bruno Chloe Dmitri "
-    "Esi Felix Gita Hugo Ivy Jamal Kira Luca Mina Noah Orla Priya Rami Sofia Theo Uma "
-    "Viktor Willa Yusuf Zara Anders Bianca Cyrus Dalia Emil Fatima Gustav Hana Idris Jade"
-)
-LAST_NAMES = (
-    "Okafor Lindqvist Moreau Tanaka Silva Novak Haddad Kowalski Brennan Osei Petrov "
-    "Alvarez Nakamura Fischer Mensah Rossi Dubois Kaur Horvat Quispe Sato Jensen Barros "
-    "Eriksen Adeyemi Costa Weber Ivanova Murphy Chen Larsen Duarte Ahmed Kovacs Oyelaran "
-    "Bauer Romano Lund Park Varga Nilsson Ferreira Gallo Hughes Ito Keller Lopez Meyer "
-    "Nagy Olsen Pereira Quinn Reyes Schmidt Torres Vogel Walsh Yilmaz Zhou Abbott Bishop "
-    "Castro Doyle Engel Fontaine Grant Hoffmann Iqbal Jovanovic Kim Lang Marsh Nash Ortiz "
-    "Price Ruiz Stone Thorne Ueda Vance Wolfe Young Ziegler Acosta Blake Cruz Dunn Ellis "
-    "Frost Gill Hale Irwin Joyce Knight Lowe"
-)
-COMPANY_HEADS = "North Blue Iron Silver Bright Clear Swift Cedar Harbor Summit Prairie Atlas"
-COMPANY_TAILS = "wind stone field bridge line path works labs grid point forge river"
-ROLES = ["CFO", "CTO", "head of IT", "VP of Sales", "procurement lead", "COO", "security lead"]
-COMPETITORS = ["Stripe", "Salesforce", "HubSpot", "Gong", "Outreach", "Zendesk", "Pipedrive"]
-SYSTEMS = ["SAP", "NetSuite", "Salesforce", "an in-house CRM", "Oracle", "Dynamics", "Excel"]
-TEAMS = ["finance", "support", "operations", "sales", "marketing", "data", "IT"]
-MONTHS = ["January", "March", "April", "June", "September", "October", "December"]
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
-SENTENCES = (
-    "{first} asked for a {pct}% discount if they sign before the end of the quarter.",
-    "Pricing came up again: {competitor} quoted them {pct}% less for the same seats.",
-    "The {role} wants a security review before legal looks at the contract.",
-    "They are evaluating {competitor} in parallel and expect to decide in {month}.",
-    "Agreed to a {weeks}-week pilot with the {team} team.",
-    "{first} worries about the effort of migrating off {system}.",
-    "Next step: send the ROI model to {first} by {weekday}.",
-    "The {role} joined the call and asked about SSO and audit logs.",
-    "Integration with {system} is a must-have for the {team} team.",
-    "No decision until their reorg settles; {first} will come back in {month}.",
-    "Demo went well; {first} wants to bring in the {role} next time.",
-    "Contract redlines are with their legal team, expected back by {weekday}.",
-    "They left {competitor} last year over slow support answers.",
-    "Trial usage doubled this week and the {team} team asked for {seats} more seats.",
-    "{first} needs sign-off from the {role} for anything above {k}k a year.",
-    "Renewal of their {system} licence in {month} could free up headcount for this.",
-    "Onboarding plan agreed: {seats} users first, then the rest of the {team} team.",
-    "{first} was unhappy with the response time on last week's support ticket.",
-    "The {role} asked for references from two customers in their industry.",
-    "Quick check-in; {first} is out until {weekday}, nothing new on the deal.",
-)
-
-
-@dataclass(frozen=True)
-class Prospect:
-    name: str
-    company: str
-    rep_id: str
-
-    @property
-    def first(self) -> str:
-        return self.name.split()[0]
-
-    @property
-    def slug(self) -> str:
-        return prospect_slug(self.name)
-
-
-def prospects(reps: int, per_rep: int, seed: int) -> list[Prospect]:
-    """reps × per_rep prospects with distinct names, each owned by one rep."""
-    rng = random.Random(seed)
-    names = [f"{f} {last}" for f in FIRST_NAMES.split() for last in LAST_NAMES.split()]
-    rng.shuffle(names)
-    heads, tails = COMPANY_HEADS.split(), COMPANY_TAILS.split()
-    found = []
-    for n in range(reps * per_rep):
-        name = names[n % len(names)] + (f" {n // len(names) + 1}" if n >= len(names) else "")
-        company = f"{heads[n % len(heads)]}{tails[(n // len(heads)) % len(tails)]}"
-        found.append(Prospect(name, company.capitalize(), f"U{n // per_rep:05d}"))
-    return found
-
-
-def note_text(rng: random.Random, who: Prospect) -> str:
-    """Two or three sentences, the way reps write them."""
-    picks = rng.sample(SENTENCES, rng.choice((2, 3)))
-    return " ".join(
-        s.format(
-            first=who.first,
-            pct=rng.choice((5, 10, 12, 15, 20)),
-            competitor=rng.choice(COMPETITORS),
-            role=rng.choice(ROLES),
-            month=rng.choice(MONTHS),
-            weeks=rng.choice((2, 3, 4, 6)),
-            team=rng.choice(TEAMS),
-            system=rng.choice(SYSTEMS),
-            weekday=rng.choice(WEEKDAYS),
-            seats=rng.choice((10, 25, 40, 100)),
-            k=rng.choice((20, 50, 100, 250)),
-        )
-        for s in picks
-    )
-
-
-def calls(
-    everyone: list[Prospect], notes: int, planted: dict[str, int], seed: int
-) -> Iterator[CallLog]:
-    """Every prospect's notes, round after round (one call per prospect per round), as a
-    pipeline fills over time; a planted prospect gets the budget freeze as note `planted`."""
-    rng = random.Random(seed + 1)
-    logged = datetime(2026, 11, 20, tzinfo=UTC)
-    for n in range(notes):
-        for i, who in enumerate(everyone):
-            text = (
-                PLANTED.format(first=who.first)
-                if planted.get(who.slug) == n
-                else note_text(rng, who)
-            )
-            yield CallLog(
-                call_id=f"call-{i:06d}-{n:03d}",
-                workspace_id=WORKSPACE,
-                prospect=who.name,
-                company=who.company,
-                rep_id=who.rep_id,
-                call_date=TODAY - timedelta(days=7 * (notes - n) + i % 7),
-                outcome=rng.choice(list(OUTCOMES)),
-                note=text,
-                transcript=None,
-                logged_at=logged,
-            )
 
 
 async def fill(
@@ -243,57 +118,6 @@ async def fill(
     return time.perf_counter() - started
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-async def recall_check(
-    memory: ProspectMemory,
-    everyone: list[Prospect],
-    notes: int,
-    sample: list[Prospect],
-    planted: dict[str, int],
-) -> None:
-    index = {who.slug: i for i, who in enumerate(everyone)}
-    # One recall first, out of the timings: the query embedding model's first run.
-    await memory.recall_prospect(WORKSPACE, everyone[0].slug, everyone[0].name)
-    latencies, returned, foreign = [], [], 0
-    for who in sample:
-        started = time.perf_counter()
-        recalled = await memory.recall_prospect(
-            WORKSPACE, who.slug, who.name, query=BRIEF_QUERY.format(name=who.name)
-        )
-        latencies.append((time.perf_counter() - started) * 1000)
-        documents = {r.document_id for r in recalled}
-        foreign += sum(1 for r in recalled if prospect_tag(who.slug) not in r.tags)
-        returned.append(len(documents))
-    complete = sum(1 for n in returned if n >= notes)
-    print(f"Brief recall (recall_prospect, BRIEF_QUERY) over {len(sample)} random prospects:")
-    print(
-        f"  latency p50 {percentile(latencies, 0.5):8.1f} ms   p99 "
-        f"{percentile(latencies, 0.99):8.1f} ms   max {max(latencies):8.1f} ms"
-    )
-    print(
-        f"  notes returned per prospect (of {notes}): min {min(returned)}, "
-        f"median {statistics.median(returned):g}, max {max(returned)}; "
-        f"all {notes} for {complete}/{len(sample)} prospects"
-    )
-    print(f"  memories of another prospect returned: {foreign}")
-
-    if not planted:
-        return
-    found = 0
-    for slug, n in planted.items():
-        who = everyone[index[slug]]
-        recalled = await memory.recall_prospect(
-            WORKSPACE, who.slug, who.name, query=BRIEF_QUERY.format(name=who.name)
-        )
-        wanted = f"call-{index[slug]:06d}-{n:03d}"
-        found += any(r.document_id == wanted for r in recalled)
-    print(f"  planted 'budget frozen until Q3' note recalled for {found}/{len(planted)} prospects")
-
-
 def _proc_kb(pid: int, field: str, name: str = "status") -> int:
     try:
         for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
@@ -337,13 +161,81 @@ def print_server_memory(server: EmbeddedHindsight) -> None:
     print(f"Server data on disk: {data_mb / 2**20:,.0f} MB")
 
 
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def recall_check(
+    memory: ProspectMemory,
+    sample: list[Prospect],
+    notes: int,
+    planted: dict[Prospect, str],
+) -> None:
+    """Brief recall for each sampled prospect: latency, and whether it returned every note;
+    for each planted prospect, whether the planted note (its call id) came back."""
+
+    async def recall(who: Prospect) -> list[Any]:
+        return await memory.recall_prospect(
+            WORKSPACE, who.slug, who.name, query=BRIEF_QUERY.format(name=who.name)
+        )
+
+    await recall(sample[0])  # out of the timings: the first query embedding warms the model
+    latencies, returned, foreign = [], [], 0
+    for who in sample:
+        started = time.perf_counter()
+        recalled = await recall(who)
+        latencies.append((time.perf_counter() - started) * 1000)
+        returned.append(len({r.document_id for r in recalled}))
+        foreign += sum(1 for r in recalled if prospect_tag(who.slug) not in r.tags)
+    complete = sum(1 for n in returned if n >= notes)
+    print(
+        f"  brief recall latency p50 {percentile(latencies, 0.5):7.1f} ms   "
+        f"p99 {percentile(latencies, 0.99):7.1f} ms   (over {len(sample)} prospects)"
+    )
+    print(
+        f"  notes returned per prospect (of {notes}): min {min(returned)}, "
+        f"median {statistics.median(returned):g}; all {notes} for {complete}/{len(sample)} "
+        f"prospects; memories of another prospect: {foreign}"
+    )
+    if planted:
+        found = 0
+        for who, wanted in planted.items():
+            found += any(r.document_id == wanted for r in await recall(who))
+        print(
+            f"  planted 'budget frozen until Q3' note recalled for {found}/{len(planted)} prospects"
+        )
+
+
+async def checked(
+    memory: ProspectMemory,
+    server: EmbeddedHindsight | None,
+    sample: list[Prospect],
+    notes: int,
+    planted: dict[Prospect, str],
+) -> None:
+    """The recall check, with (embedded server) the index scans it caused."""
+    bank = memory.bank_id(WORKSPACE)
+    before = await index_scans(database_url(server), bank) if server else None
+    await recall_check(memory, sample, notes, planted)
+    if server is not None and before is not None:
+        after = await index_scans(database_url(server), bank)
+        print(
+            f"  index scans meanwhile: tag index (GIN) {after['tags'] - before['tags']}, "
+            f"the bank's vector index (HNSW) {after['vector'] - before['vector']}"
+        )
+        print_server_memory(server)
+
+
 async def bench(url: str, args: argparse.Namespace, server: EmbeddedHindsight | None) -> None:
     everyone = prospects(args.reps, args.prospects, args.seed)
     total = len(everyone) * args.notes
     rng = random.Random(args.seed + 2)
-    planted_who = rng.sample(everyone, min(args.planted, len(everyone)))
-    planted = {who.slug: rng.randrange(args.notes) for who in planted_who}
-    sample = rng.sample(everyone, min(args.samples, len(everyone)))
+    planted_at = {
+        i: rng.randrange(args.notes)
+        for i in rng.sample(range(len(everyone)), min(args.planted, len(everyone)))
+    }
+    planted = {everyone[i].slug: n for i, n in planted_at.items()}
     memory = ProspectMemory.connect(url, BANK_PREFIX, setup=sales_bank_setup(), timeout=120.0)
     try:
         print(
@@ -354,20 +246,45 @@ async def bench(url: str, args: argparse.Namespace, server: EmbeddedHindsight | 
             print("Fill skipped (--skip-fill): using the bank already in --home")
         else:
             print(f"Filling in batches of {args.batch}, {args.concurrency} requests at a time:")
-            seconds = await fill(
-                url,
-                memory,
-                calls(everyone, args.notes, planted, args.seed),
-                total,
-                args.batch,
-                args.concurrency,
-            )
+            stream = calls(everyone, args.notes, planted, args.seed)
+            seconds = await fill(url, memory, stream, total, args.batch, args.concurrency)
             print(f"Filled {total:,} notes in {seconds:,.1f} s = {total / seconds:,.1f} notes/s")
         if server is not None:
             print_server_memory(server)
-        await recall_check(memory, everyone, args.notes, sample, planted)
-        if server is not None:
-            print_server_memory(server)
+        print(f"Recall in the bank of {total:,} notes:")
+        await checked(
+            memory,
+            server,
+            rng.sample(everyone, min(args.samples, len(everyone))),
+            args.notes,
+            {everyone[i]: call_id(i, n) for i, n in planted_at.items()},
+        )
+        if not args.grow_to or server is None:
+            return
+        copies = math.ceil(args.grow_to / total) - 1
+        print(
+            f"Growing the bank to {(copies + 1) * total:,} memory units: {copies} SQL copies "
+            "of its rows (scale_sql.py), then ANALYZE"
+        )
+        seconds = await grow_bank(database_url(server), memory.bank_id(WORKSPACE), copies)
+        print(f"Grown in {seconds:,.0f} s")
+        print(
+            f"Recall in the bank grown to {(copies + 1) * total:,} memory units, prospects of "
+            "every copy:"
+        )
+        await checked(
+            memory,
+            server,
+            [who.copy(rng.randrange(copies + 1)) for who in rng.sample(everyone, len(everyone))][
+                : args.samples
+            ],
+            args.notes,
+            {
+                everyone[i].copy(k): call_id(i, n)
+                for i, n in planted_at.items()
+                for k in {0, copies // 2, copies}
+            },
+        )
     finally:
         await memory.aclose()
 
@@ -391,10 +308,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--prospects", type=int, default=50, help="per rep")
     parser.add_argument("--notes", type=int, default=50, help="per prospect")
-    parser.add_argument("--batch", type=int, default=200, help="notes per retain request")
+    parser.add_argument("--batch", type=int, default=250, help="notes per retain request")
     parser.add_argument("--concurrency", type=int, default=2, help="retain requests at once")
     parser.add_argument("--samples", type=int, default=100, help="prospects recalled")
     parser.add_argument("--planted", type=int, default=20, help="prospects with a planted note")
+    parser.add_argument("--grow-to", type=int, default=0, help="memory units (embedded only)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--home", type=Path, help="keep the embedded server's data here")
     parser.add_argument("--skip-fill", action="store_true", help="reuse the bank in --home")
