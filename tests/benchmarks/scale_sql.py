@@ -63,8 +63,9 @@ async def grow_bank(url: str, bank: str, copies: int) -> float:
 
 async def index_scans(url: str, bank: str) -> dict[str, int]:
     """How many scans the tag index and the bank's vector indexes have served so far."""
-    # Statistics reach the shared counters within a second of a backend going idle.
-    await asyncio.sleep(1.5)
+    # A backend flushes its counters to the shared ones within 10 s of going idle: wait that
+    # long, or the last retains' link probes (one vector index scan per note) count as recalls'.
+    await asyncio.sleep(11)
     conn = await asyncpg.connect(url)
     try:
         rows: list[Any] = await conn.fetch(
