@@ -18,13 +18,10 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 from bot.blocks import ids
 from memory.embedded import free_port
@@ -33,11 +30,11 @@ from memory.records import CallLog
 from tests.benchmarks.bench_brief import ANSWER as BRIEF_ANSWER
 from tests.benchmarks.common import run_with_hindsight
 from tests.e2e.conftest import filled_log_view
+from tests.e2e.test_entry_point import run_bot_until_ready
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
-from tests.support.slack_requests import SIGNING_SECRET, SlackSender
+from tests.support.slack_requests import SlackSender
 
-ROOT = Path(__file__).resolve().parents[2]
 BURST = 40
 BURSTS = 5
 TYPEAHEAD_PROSPECTS = 10_000
@@ -81,45 +78,6 @@ def server_pid(port: int) -> int | None:
         except OSError:
             continue
     return None
-
-
-async def start_bot(
-    workdir: Path, hindsight_url: str, slack: FakeSlack, groq: FakeGroq, port: int
-) -> asyncio.subprocess.Process:
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")},
-        "HOME": str(workdir),
-        "SALESMEMORY_HOME": str(workdir / "bot"),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "HINDSIGHT_URL": hindsight_url,
-        "GROQ_API_KEY": "gsk-bench",
-        "GROQ_BASE_URL": groq.base_url,
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as answer:
-                    if answer.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
-    process.kill()
-    raise SystemExit("the bot never became ready")
 
 
 async def timed(send: Any) -> float:
@@ -197,9 +155,17 @@ async def bench(hindsight_url: str, workdir: Path, prospects: int, notes: int) -
     await slack.start()
     await groq.start()
     port = free_port()
-    bot = await start_bot(workdir, hindsight_url, slack, groq, port)
+    bot = await run_bot_until_ready(
+        workdir,
+        slack,
+        port,
+        HINDSIGHT_URL=hindsight_url,
+        GROQ_API_KEY="gsk-bench",
+        GROQ_BASE_URL=groq.base_url,
+        LOG_LEVEL="WARNING",
+    )
     send = SlackSender(f"http://127.0.0.1:{port}/slack/events", slack.response_url)
-    index = LocalIndex.open(f"sqlite:///{workdir / 'bot' / 'salesmemory.db'}")
+    index = LocalIndex.open(f"sqlite:///{workdir / 'data' / 'salesmemory.db'}")
     try:
         filled = await fill(slack, send, index, prospects, notes)
         print(f"{prospects} prospects x {notes} notes logged through the modal in {filled:.0f} s")
