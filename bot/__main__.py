@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -165,6 +166,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         )
         try:
             await runner.setup()
+            freeze_startup_heap()
             await _listen(runner, settings)
             if settings.socket_mode:
                 await _serve_socket_mode(app, settings, stop)
@@ -188,6 +190,15 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
                 await refiling
             if on_duty is not None:
                 await _bounded("stopping the digest scheduler", on_duty, CLOSE_WORKER_SECONDS)
+
+
+def freeze_startup_heap() -> None:
+    """What start-up made (modules, clients, the app) lives as long as the process: put out
+    of the garbage collector's reach, so that a full collection in the middle of a burst of
+    requests walks only what the requests made. Before, such a collection held the loop for
+    about 90 ms, and every ack waiting behind it (see the README's benchmarks)."""
+    gc.collect()
+    gc.freeze()
 
 
 def scheduler_duty(

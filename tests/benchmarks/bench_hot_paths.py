@@ -6,7 +6,8 @@
 the embedded one started here) and loopback Slack and Groq servers that answer at once. One rep
 logs prospects × notes through the modal; then, each printed beside its goal (issue 9):
 
-- the ack of one slash command at a time (p50), and of 40 arriving at once (p50/p99, 5 bursts);
+- the ack of one slash command at a time (p50), and of 40 arriving at once (p50/p99, 5 bursts),
+  with no work after the ack (a usage line) and with briefs and timelines;
 - `/brief` and `/timeline`, command -> posted; `/digest` for every prospect, command -> DM;
 - typeahead p99 once the workspace has 10,000 prospects;
 - resident memory of the bot and of the memory server.
@@ -206,6 +207,17 @@ async def report(slack: FakeSlack, send: SlackSender, index: LocalIndex, prospec
     shown = statistics.median(t for _, t in timeline)
     print(f"/brief, command -> posted (p50)          {brief:8.1f} ms")
     print(f"/timeline, command -> posted (p50)       {shown:8.1f} ms")
+
+    # The same bursts with no work after the ack (the usage line): what Bolt, HTTP and the
+    # process cost by themselves.
+    bare: list[float] = []
+    for _ in range(BURSTS):
+        bare += await asyncio.gather(*(timed(send.command("/brief", "")) for _ in range(BURST)))
+    print(
+        f"ack with {BURST} commands at once, no work after it: p50 "
+        f"{percentile(bare, 50):.1f} ms, p99 {percentile(bare, 99):.1f} ms = "
+        f"{percentile(bare, 99) / idle:.1f}x the idle p50"
+    )
 
     burst_acks: list[float] = []
     for b in range(BURSTS):

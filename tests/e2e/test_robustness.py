@@ -7,14 +7,21 @@ import asyncio
 import json
 import re
 import sys
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from bot.blocks import ids
-from tests.e2e.conftest import RunningBot, filled_log_view
+from bot.calls import log_call
+from bot.services import Services
+from memory.records import CallLog
+from memory.store import ProspectMemory
+from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
 from tests.e2e.test_log_and_timeline import open_log_modal, submit
-from tests.support.fake_slack import TEAM_ID
+from tests.support.blocks import render
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.hindsight_proxy import CapacityProxy
 from tests.support.slack_requests import REP
 
 PING = "<!channel>"
@@ -194,3 +201,55 @@ async def test_a_locked_database_delays_only_the_request_that_writes(bot: Runnin
     await bot.slack.wait_for("chat.postMessage")
     entries = await bot.services.memory.timeline(TEAM_ID, "ada-lovelace")
     assert [e.note for e in entries] == ["Q3, firm."]
+
+
+async def test_a_slow_memory_answer_delays_only_the_request_that_waits_for_it(
+    fake_slack: FakeSlack, services: Services, capacity_proxy: CapacityProxy
+) -> None:
+    memory = ProspectMemory.connect(capacity_proxy.url, services.memory.bank_prefix)
+    slow = Services(memory=memory, index=services.index, clock=services.clock)
+    for n, prospect in enumerate(["Alice Slowman", "Bruno Quick"]):
+        await log_call(slow, call(prospect, n, f"{prospect} asked for the security report."))
+    # Memory takes its time over anything about Alice; everything else it answers at once.
+    capacity_proxy.hold = lambda method, path, body: b"alice" in path.encode() + body.lower()
+    server, bot = await start_bot(fake_slack, slow)
+    try:
+        status, ack = await bot.send.command("/brief", "Alice Slowman")
+        assert status == 200 and "Recalling" in ack
+        for _ in range(200):
+            if capacity_proxy.held:
+                break
+            await asyncio.sleep(0.05)
+        assert capacity_proxy.held, "the brief never asked memory about Alice"
+
+        # While memory sits on Alice's brief, Bruno's is answered in full, and so is the rest.
+        await bot.send.command("/brief", "Bruno Quick")
+        shown = (await fake_slack.wait_for("respond"))[-1]
+        assert "Bruno Quick asked for the security report." in render(shown["blocks"])
+        status, options = await bot.send.options(ids.PROSPECT_ACTION, "bru")
+        assert status == 200 and "Bruno Quick" in options
+        await open_log_modal(bot, "Alice Slowman")
+        assert not [r for r in fake_slack.called("respond") if "Alice" in json.dumps(r)]
+
+        capacity_proxy.release.set()
+        shown = (await fake_slack.wait_for("respond", 2))[-1]
+        assert "Alice Slowman asked for the security report." in render(shown["blocks"])
+    finally:
+        capacity_proxy.release.set()
+        await server.close()
+        await memory.aclose()
+
+
+def call(prospect: str, n: int, note: str) -> CallLog:
+    return CallLog(
+        call_id=f"call-slow-{n}",
+        workspace_id=TEAM_ID,
+        prospect=prospect,
+        company="",
+        rep_id=REP,
+        call_date=date(2026, 11, 2),
+        outcome="neutral",
+        note=note,
+        transcript=None,
+        logged_at=datetime(2026, 11, 20, 9, n, tzinfo=UTC),
+    )

@@ -3,13 +3,16 @@
 Past that it answers as Hindsight's own admission control does:
 503 {"detail": "Server is at capacity for 'retain' (N concurrent); try again shortly."}
 with `Retry-After`. It counts what reached it, so tests can see stampedes and repeats, and logs
-every request, so tests can count reads too.
+every request, so tests can count reads too. `hold` makes the requests it picks wait (a slow
+answer) until `release` is set.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -28,6 +31,10 @@ class CapacityProxy:
     retained: Counter[str] = field(default_factory=Counter)  # document id -> accepted retains
     refuse: set[str] = field(default_factory=set)  # document ids answered 422, as invalid input
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) as received
+    # Requests it picks, given (method, path with query, body), wait until `release` is set.
+    hold: Callable[[str, str, bytes], bool] | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
     _server: TestServer | None = None
     _session: aiohttp.ClientSession | None = None
 
@@ -52,6 +59,9 @@ class CapacityProxy:
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append((request.method, request.path))
+        if self.hold is not None and self.hold(request.method, request.path_qs, body):
+            self.held += 1
+            await self.release.wait()
         is_retain = request.method == "POST" and request.path.endswith("/memories")
         if is_retain and self.in_flight >= self.max_retains:
             self.rejected += 1
