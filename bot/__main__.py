@@ -97,6 +97,8 @@ async def running_services(
             settings.groq_model,
             settings.groq_timeout,
             settings.groq_max_retries,
+            fast_model=settings.groq_model_fast,
+            usage=index.record_llm_usage,
         )
     else:
         logger.warning("GROQ_API_KEY is not set: briefs will show memory only")

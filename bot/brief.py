@@ -14,7 +14,7 @@ from datetime import date
 from bot.brief_answer import Brief, brief_from_answer, check_brief_answer
 from bot.brief_changes import BriefChanges, note_changes
 from bot.brief_findings import MemoryFinding, findings_from
-from bot.llm import LlmFailed
+from bot.llm import LlmFailed, LlmTask
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
 from bot.timeline import merge_waiting, waiting_entries
@@ -32,6 +32,8 @@ BRIEF_QUERY = (
     "makers and their roles, risks, blockers, next steps, commitments, pilot or trial"
 )
 _CONFIDENCE = ["low", "medium", "high"]
+# Its answer is checked field by field and date by date, so a small model may try first.
+BRIEF_TASK = LlmTask("brief", cheap=True, answer_tokens=2500)
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,8 @@ async def make_brief(
             "pre_call_brief",
             load_schema(BRIEF_SCHEMA),
             check_brief_answer,
+            task=BRIEF_TASK,
+            workspace_id=workspace_id,
         )
     except LlmFailed as failure:
         return BriefResult(match, facts, notes, fallback_reason=failure.reason, changes=changes)

@@ -19,6 +19,8 @@ from memory.database import POSTGRESQL, POSTGRESQL_DRIVER, SUPPORTED_BACKENDS, d
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
 DEFAULT_GROQ_MODEL = "openai/gpt-oss-120b"
+# Asked first for the tasks a small model can do (bot.llm): the strong one only on failure.
+DEFAULT_GROQ_MODEL_FAST = "openai/gpt-oss-20b"
 DEFAULT_BANK_PREFIX = "salesmemory"
 # What the embedded memory server extracts facts with: small and cheap is enough for that.
 DEFAULT_HINDSIGHT_LLM_MODEL = "openai/gpt-oss-20b"
@@ -42,6 +44,7 @@ class Settings:
     groq_api_key: str | None
     groq_base_url: str | None
     groq_model: str
+    groq_model_fast: str
     groq_timeout: float
     groq_max_retries: int
     hindsight_url: str | None
@@ -238,6 +241,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         groq_api_key=get("GROQ_API_KEY"),
         groq_base_url=groq_base_url,
         groq_model=get("GROQ_MODEL") or DEFAULT_GROQ_MODEL,
+        groq_model_fast=get("GROQ_MODEL_FAST") or DEFAULT_GROQ_MODEL_FAST,
         groq_timeout=groq_timeout,
         groq_max_retries=groq_max_retries,
         hindsight_url=hindsight_url,

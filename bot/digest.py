@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.brief import BriefNote
 from bot.digest_gather import ProspectContext, gather_contexts
-from bot.llm import LlmFailed
+from bot.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.prospects import prospect_slug
 from memory.records import OUTCOMES
@@ -26,6 +26,8 @@ from prompts import load_schema, load_text
 logger = logging.getLogger(__name__)
 
 DIGEST_SCHEMA = "digest_schema.json"
+# Reconciled with the facts afterwards (bot.digest.reconcile): a small model may try first.
+DIGEST_TASK = LlmTask("digest", cheap=True, answer_tokens=4000)
 DIGEST_SYSTEM = "digest_system.md"
 BUCKETS = ("needs_attention", "follow_up", "on_track")
 DEFAULT_TOKEN_BUDGET = 24_000  # what build_digest_prompt assumes when not told
@@ -242,7 +244,12 @@ async def make_digest(
     prompt = build_digest_prompt(contexts, today, services.digest_token_budget)
     try:
         answer = await services.llm.complete_json(
-            load_text(DIGEST_SYSTEM), prompt, "weekly_digest", load_schema(DIGEST_SCHEMA)
+            load_text(DIGEST_SYSTEM),
+            prompt,
+            "weekly_digest",
+            load_schema(DIGEST_SCHEMA),
+            task=DIGEST_TASK,
+            workspace_id=workspace_id,
         )
     except LlmFailed as failure:
         return Digest(rep_id, today, order_by_facts(contexts), failure.reason)

@@ -1,22 +1,37 @@
-"""Groq, asked for JSON against a strict schema; every answer is checked before it is used."""
+"""Groq, asked for JSON against a strict schema; every answer is checked before it is used.
+
+Cheap first: a task marked cheap runs on the fast model (GROQ_MODEL_FAST) first; an answer that
+fails the schema or the task's checks, or a fast model that refuses the request, escalates once
+to the strong model (GROQ_MODEL), which gets one repair attempt. Every task's outcome (models,
+escalation and why, latency, tokens) is logged and handed to a usage sink (the local index).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import groq
 import jsonschema
 from groq import AsyncGroq
 
+from memory.records import LlmUsage
+
 logger = logging.getLogger(__name__)
 
-# Reasoning models think before answering: leave room for both.
-MAX_TOKENS = 6000
+# Reasoning models think before answering: every task gets this much room for thinking on
+# top of its answer's (too little and a model returns an empty answer after a 200).
+THINKING_TOKENS = 4000
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_OPEN_THINK = re.compile(r"<think>", re.IGNORECASE)
+# How long recording a task's usage may hold up its answer.
+USAGE_RECORD_SECONDS = 1.0
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 
@@ -36,6 +51,10 @@ def parse_answer(
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The answer as a dict, or the problems with it (a `<think>` block and fences are dropped)."""
     text = _FENCE.sub("", _THINK.sub("", content or "").strip()).strip()
+    if _OPEN_THINK.search(text):
+        return None, ["no answer: the model ran out of tokens while thinking"]
+    if not text:
+        return None, ["empty answer"]
     try:
         answer = json.loads(text)
     except json.JSONDecodeError as error:
@@ -50,13 +69,56 @@ def parse_answer(
     return (answer if not problems else None), problems
 
 
+@dataclass(frozen=True)
+class LlmTask:
+    """One kind of question the bot asks: its name in logs and stats, whether the fast model
+    may answer it first, and how many tokens its answer needs (thinking comes on top)."""
+
+    name: str
+    cheap: bool = False
+    answer_tokens: int = 2000
+
+    @property
+    def max_tokens(self) -> int:
+        return self.answer_tokens + THINKING_TOKENS
+
+
+UsageSink = Callable[[LlmUsage], Awaitable[None]]
+
+
+class _Unusable(Exception):
+    """This model gave no usable answer, for `reason`; the strong model may still."""
+
+    def __init__(self, reason: str, failure: LlmFailed) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.failure = failure
+
+
+@dataclass
+class _Tally:
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
 class LlmClient:
-    """One `AsyncGroq` for the process; model, timeout and retries from settings."""
+    """One `AsyncGroq` for the process; models, timeout and retries from settings."""
 
     def __init__(
-        self, api_key: str, base_url: str | None, model: str, timeout: float, max_retries: int
+        self,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        max_retries: int,
+        fast_model: str | None = None,
+        usage: UsageSink | None = None,
     ) -> None:
         self.model = model
+        # No cascade when the fast model is unset or the same as the strong one.
+        self.fast_model = fast_model if fast_model and fast_model != model else None
+        self._usage = usage
         self._client = AsyncGroq(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -71,18 +133,105 @@ class LlmClient:
         schema_name: str,
         schema: dict[str, Any],
         check: AnswerCheck | None = None,
+        *,
+        task: LlmTask | None = None,
+        workspace_id: str = "",
     ) -> dict[str, Any]:
-        """A checked JSON answer; one repair attempt on a bad one; `LlmFailed` otherwise."""
+        """A checked JSON answer, cheap first when `task` allows; `LlmFailed` otherwise."""
+        task = task or LlmTask(schema_name)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        for attempt in range(2):
-            content = await self._create(messages, schema_name, schema)
+        tally = _Tally()
+        started = time.monotonic()
+        escalated: str | None = None
+        model = self.model
+
+        async def record(ok: bool, reason: str | None) -> None:
+            usage = LlmUsage(
+                workspace_id=workspace_id,
+                task=task.name,
+                model=model,
+                ok=ok,
+                escalated=escalated is not None,
+                reason=reason,
+                requests=tally.requests,
+                latency_ms=round((time.monotonic() - started) * 1000),
+                prompt_tokens=tally.prompt_tokens,
+                completion_tokens=tally.completion_tokens,
+            )
+            logger.info(
+                "LLM task=%s model=%s ok=%s escalated=%s reason=%s requests=%d latency_ms=%d "
+                "tokens=%d+%d",
+                usage.task,
+                usage.model,
+                usage.ok,
+                usage.escalated,
+                usage.reason or "-",
+                usage.requests,
+                usage.latency_ms,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+            )
+            if self._usage is None:
+                return
+            try:
+                await asyncio.wait_for(self._usage(usage), USAGE_RECORD_SECONDS)
+            except Exception:
+                logger.warning("Could not record the usage of a %s answer", task.name)
+
+        try:
+            if task.cheap and self.fast_model is not None:
+                model = self.fast_model
+                try:
+                    answer = await self._answer(
+                        model, messages, schema_name, schema, check, task, tally, repairs=0
+                    )
+                except _Unusable as unusable:
+                    escalated = unusable.reason
+                    model = self.model
+                else:
+                    await record(True, None)
+                    return answer
+            answer = await self._answer(
+                model, messages, schema_name, schema, check, task, tally, repairs=1
+            )
+        except _Unusable as unusable:
+            await record(False, unusable.reason)
+            raise unusable.failure from None
+        except LlmFailed as failure:
+            await record(False, failure.reason)
+            raise
+        await record(True, escalated)
+        return answer
+
+    async def _answer(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+        check: AnswerCheck | None,
+        task: LlmTask,
+        tally: _Tally,
+        repairs: int,
+    ) -> dict[str, Any]:
+        """`model`'s checked answer, with up to `repairs` more tries told what was wrong."""
+        messages = list(messages)
+        problems: list[str] = []
+        for attempt in range(repairs + 1):
+            content = await self._create(model, messages, schema_name, schema, task, tally)
             answer, problems = parse_answer(content, schema, check)
             if answer is not None:
                 return answer
-            logger.warning("Model answer %d was invalid: %s", attempt + 1, "; ".join(problems))
+            logger.warning(
+                "%s answer %d from %s was invalid: %s",
+                task.name,
+                attempt + 1,
+                model,
+                "; ".join(problems),
+            )
             messages += [
                 {"role": "assistant", "content": (content or "")[:8000]},
                 {
@@ -92,31 +241,53 @@ class LlmClient:
                     + ". Reply again with only the JSON object that matches the schema.",
                 },
             ]
-        raise LlmFailed("the model's answer could not be used")
+        raise _Unusable(
+            "invalid answer: " + "; ".join(problems)[:300],
+            LlmFailed("the model's answer could not be used"),
+        )
 
     async def _create(
-        self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+        task: LlmTask,
+        tally: _Tally,
     ) -> str | None:
+        tally.requests += 1
         try:
             response = await self._client.chat.completions.create(  # type: ignore[call-overload]
-                model=self.model,
+                model=model,
                 messages=messages,
                 response_format={
                     "type": "json_schema",
                     "json_schema": {"name": schema_name, "schema": schema, "strict": True},
                 },
                 temperature=0.2,
-                max_tokens=MAX_TOKENS,
+                max_tokens=task.max_tokens,
             )
         except groq.APITimeoutError as error:
             logger.warning("Groq timed out: %s", error)
             raise LlmFailed("the AI model took too long to answer") from error
-        except groq.RateLimitError as error:
-            logger.warning("Groq rate limit after retries: %s", error)
-            raise LlmFailed("the AI model is over its rate limit") from error
-        except (groq.APIStatusError, groq.APIConnectionError) as error:
-            logger.exception("Groq request failed")
+        except groq.APIConnectionError as error:
+            logger.warning("Groq could not be reached: %s", error)
             raise LlmFailed("the AI model could not be reached") from error
+        except groq.RateLimitError as error:
+            logger.warning("Groq rate limit for %s after retries: %s", model, error)
+            raise _Unusable(
+                f"{model} is over its rate limit",
+                LlmFailed("the AI model is over its rate limit"),
+            ) from error
+        except groq.APIStatusError as error:
+            logger.warning("Groq refused a request to %s: %s", model, error)
+            raise _Unusable(
+                f"{model} answered HTTP {error.status_code}",
+                LlmFailed("the AI model could not be reached"),
+            ) from error
+        usage = getattr(response, "usage", None)
+        tally.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+        tally.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
         if not response.choices:
             return None
         return response.choices[0].message.content

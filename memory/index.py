@@ -33,12 +33,13 @@ from memory.index_tables import (
     create_and_upgrade,
     digest_runs,
     digest_settings,
+    llm_usage,
     outbox,
     prospects,
     refiled,
 )
 from memory.prospects import prospect_slug
-from memory.records import CallLog
+from memory.records import CallLog, LlmUsage
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,6 +76,26 @@ class BriefView:
     seen_at: datetime
     call_ids: tuple[str, ...]
     labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskUsage:
+    """What one task of the model cost over a period: questions, escalations, failures."""
+
+    task: str
+    asked: int
+    escalated: int
+    failed: int
+    tokens: int
+    mean_latency_ms: int
+
+    @property
+    def escalated_share(self) -> float:
+        return self.escalated / self.asked if self.asked else 0.0
+
+
+# How long the model's usage rows are kept (the stats show a week).
+LLM_USAGE_KEPT = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -546,6 +567,59 @@ class LocalIndex:
                     labels=json.dumps(list(view.labels)),
                 )
             )
+
+    # -- the model's usage ------------------------------------------------------------------
+
+    @_offloaded("write")
+    def record_llm_usage(self, usage: LlmUsage) -> None:
+        """Keep one question's cost (never its prompt or answer); drop rows past 90 days."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                llm_usage.insert().values(
+                    workspace_id=usage.workspace_id,
+                    task=usage.task,
+                    model=usage.model,
+                    ok=int(usage.ok),
+                    escalated=int(usage.escalated),
+                    reason=(usage.reason or "")[:400] or None,
+                    requests=usage.requests,
+                    latency_ms=usage.latency_ms,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    at=usage.at,
+                )
+            )
+            conn.execute(delete(llm_usage).where(llm_usage.c.at < usage.at - LLM_USAGE_KEPT))
+
+    @_offloaded("read")
+    def llm_usage_since(self, workspace_id: str, since: datetime) -> list[TaskUsage]:
+        """Per task, what the model cost this workspace since `since`, most asked first."""
+        asked = func.count()
+        query = (
+            select(
+                llm_usage.c.task,
+                asked.label("asked"),
+                func.sum(llm_usage.c.escalated).label("escalated"),
+                func.sum(1 - llm_usage.c.ok).label("failed"),
+                func.sum(llm_usage.c.prompt_tokens + llm_usage.c.completion_tokens).label("tokens"),
+                func.avg(llm_usage.c.latency_ms).label("latency"),
+            )
+            .where(llm_usage.c.workspace_id == workspace_id, llm_usage.c.at >= since)
+            .group_by(llm_usage.c.task)
+            .order_by(asked.desc(), llm_usage.c.task)
+        )
+        with self._engine.connect() as conn:
+            return [
+                TaskUsage(
+                    task=row.task,
+                    asked=int(row.asked),
+                    escalated=int(row.escalated or 0),
+                    failed=int(row.failed or 0),
+                    tokens=int(row.tokens or 0),
+                    mean_latency_ms=round(float(row.latency or 0)),
+                )
+                for row in conn.execute(query)
+            ]
 
     # -- digest settings and runs ---------------------------------------------------------
 

@@ -124,6 +124,25 @@ digest_runs = Table(
 )
 
 
+# One row per question asked of the model (bot.llm): for the usage stats, no prompt or answer.
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(32), nullable=False),
+    Column("task", String(32), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("escalated", Integer, nullable=False),
+    Column("reason", String(400), nullable=True),
+    Column("requests", Integer, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("llm_usage_by_workspace", "workspace_id", "at"),
+)
+
 # The PostgreSQL advisory lock (a transaction's own) that lets one replica at a time create or
 # upgrade the schema: replicas starting together never race to create the same table.
 SCHEMA_LOCK_KEY = 0x5A1E_5D1C_0001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from memory.prospects import prospect_slug
@@ -233,3 +233,21 @@ class ProspectSummary:
     last_contact: date
     interactions: int
     last_outcome: str
+
+
+@dataclass(frozen=True)
+class LlmUsage:
+    """What one task cost: the model that answered (or last failed), whether it escalated from
+    the fast model and why, and the latency and tokens of all its requests together."""
+
+    workspace_id: str
+    task: str
+    model: str
+    ok: bool
+    escalated: bool
+    reason: str | None  # why it escalated, or why it failed
+    requests: int
+    latency_ms: int
+    prompt_tokens: int
+    completion_tokens: int
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, LocalIndex
+from memory.records import LlmUsage
 from tests.unit.factories import CALL
 
 LATER, EARLIER = date(2026, 10, 9), date(2026, 9, 1)
@@ -213,3 +214,51 @@ async def test_on_postgresql_replicas_opening_a_new_database_together_all_get_it
     finally:
         for each in opened:
             each.close()
+
+
+def usage(task: str, at: datetime, **fields: object) -> LlmUsage:
+    values: dict[str, object] = {
+        "workspace_id": "T1",
+        "task": task,
+        "model": "openai/gpt-oss-20b",
+        "ok": True,
+        "escalated": False,
+        "reason": None,
+        "requests": 1,
+        "latency_ms": 100,
+        "prompt_tokens": 1000,
+        "completion_tokens": 200,
+        "at": at,
+    }
+    values.update(fields)
+    return LlmUsage(**values)  # type: ignore[arg-type]
+
+
+async def test_the_models_usage_is_summed_per_task_for_the_week(index: LocalIndex) -> None:
+    now = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    for row in [
+        usage("brief", now),
+        usage("brief", now - timedelta(days=2), escalated=True, latency_ms=300, reason="bad"),
+        usage("brief", now - timedelta(days=3), ok=False, escalated=True, latency_ms=500),
+        usage("digest", now, prompt_tokens=5000, completion_tokens=800),
+        usage("brief", now - timedelta(days=8)),  # last week
+        usage("brief", now, workspace_id="T2"),  # another workspace
+    ]:
+        await index.record_llm_usage(row)
+    stats = await index.llm_usage_since("T1", now - timedelta(days=7))
+    assert [(s.task, s.asked, s.escalated, s.failed, s.tokens) for s in stats] == [
+        ("brief", 3, 2, 1, 3600),
+        ("digest", 1, 0, 0, 5800),
+    ]
+    assert stats[0].mean_latency_ms == 300
+    assert stats[0].escalated_share == pytest.approx(2 / 3)
+    assert await index.llm_usage_since("T3", now - timedelta(days=7)) == []
+
+
+async def test_usage_older_than_ninety_days_is_dropped(index: LocalIndex) -> None:
+    now = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    await index.record_llm_usage(usage("brief", now - timedelta(days=91)))
+    await index.record_llm_usage(usage("brief", now - timedelta(days=89)))
+    await index.record_llm_usage(usage("digest", now))
+    stats = await index.llm_usage_since("T1", now - timedelta(days=365))
+    assert {(s.task, s.asked) for s in stats} == {("brief", 1), ("digest", 1)}
