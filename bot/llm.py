@@ -44,12 +44,25 @@ class LlmFailed(Exception):
 
 
 AnswerCheck = Callable[[dict[str, Any]], list[str]]
+# Makes a usable answer of one that matches the schema but fails the check (by taking out what
+# the check objects to), or None when nothing can be saved.
+Salvage = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 def parse_answer(
     content: str | None, schema: dict[str, Any], check: AnswerCheck | None = None
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The answer as a dict, or the problems with it (a `<think>` block and fences are dropped)."""
+    answer, problems = decode_answer(content, schema)
+    if answer is not None and check is not None:
+        problems = check(answer)
+    return (answer if not problems else None), problems
+
+
+def decode_answer(
+    content: str | None, schema: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The answer as a dict if it matches the schema, else the problems with it."""
     text = _FENCE.sub("", _THINK.sub("", content or "").strip()).strip()
     if _OPEN_THINK.search(text):
         return None, ["no answer: the model ran out of tokens while thinking"]
@@ -64,8 +77,6 @@ def parse_answer(
         f"{'/'.join(str(p) for p in error.absolute_path) or 'answer'}: {error.message}"
         for error in list(validator.iter_errors(answer))[:5]
     ]
-    if not problems and check is not None:
-        problems = check(answer)
     return (answer if not problems else None), problems
 
 
@@ -100,6 +111,8 @@ class _Tally:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The latest answer that matched the schema but failed the check, for `salvage`.
+    last_checked_out: dict[str, Any] | None = None
 
 
 class LlmClient:
@@ -136,8 +149,12 @@ class LlmClient:
         *,
         task: LlmTask | None = None,
         workspace_id: str = "",
+        salvage: Salvage | None = None,
     ) -> dict[str, Any]:
-        """A checked JSON answer, cheap first when `task` allows; `LlmFailed` otherwise."""
+        """A checked JSON answer, cheap first when `task` allows; `LlmFailed` otherwise.
+
+        When every try fails the check, `salvage` may still make the last answer that matched
+        the schema usable (e.g. with the claims that failed it taken out)."""
         task = task or LlmTask(schema_name)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
@@ -198,8 +215,14 @@ class LlmClient:
                 model, messages, schema_name, schema, check, task, tally, repairs=1
             )
         except _Unusable as unusable:
-            await record(False, unusable.reason)
-            raise unusable.failure from None
+            saved = None
+            if salvage is not None and tally.last_checked_out is not None:
+                saved = salvage(tally.last_checked_out)
+            if saved is None:
+                await record(False, unusable.reason)
+                raise unusable.failure from None
+            await record(True, f"salvaged after {unusable.reason}")
+            return saved
         except LlmFailed as failure:
             await record(False, failure.reason)
             raise
@@ -222,8 +245,12 @@ class LlmClient:
         problems: list[str] = []
         for attempt in range(repairs + 1):
             content = await self._create(model, messages, schema_name, schema, task, tally)
-            answer, problems = parse_answer(content, schema, check)
-            if answer is not None:
+            answer, problems = decode_answer(content, schema)
+            if answer is not None and check is not None:
+                problems = check(answer)
+                if problems:
+                    tally.last_checked_out = answer
+            if not problems and answer is not None:
                 return answer
             logger.warning(
                 "%s answer %d from %s was invalid: %s",

@@ -21,11 +21,12 @@ def test_think_block_and_json_fences_are_stripped() -> None:
     assert parse_answer(content, SCHEMA) == (answer(), [])
 
 
-def test_prose_is_reported_as_not_json() -> None:
-    for content in ["Here is the brief: the deal looks good.", None]:
-        parsed, problems = parse_answer(content, SCHEMA)
-        assert parsed is None
-        assert len(problems) == 1 and problems[0].startswith("not JSON")
+def test_prose_is_reported_as_not_json_and_nothing_as_empty() -> None:
+    parsed, problems = parse_answer("Here is the brief: the deal looks good.", SCHEMA)
+    assert parsed is None
+    assert len(problems) == 1 and problems[0].startswith("not JSON")
+    for content in [None, "", "<think>the budget…</think>"]:
+        assert parse_answer(content, SCHEMA) == (None, ["empty answer"])
 
 
 def test_a_missing_field_is_a_schema_problem() -> None:

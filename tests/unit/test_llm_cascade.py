@@ -171,3 +171,32 @@ async def test_a_usage_sink_that_fails_never_costs_the_answer(groq: FakeGroq) ->
         assert await ask(llm, CHEAP) == GOOD
     finally:
         await llm.aclose()
+
+
+async def test_an_answer_that_keeps_failing_its_check_may_be_salvaged(
+    client: LlmClient, groq: FakeGroq, recorded: list[LlmUsage]
+) -> None:
+    def no_invented_label(answer: dict[str, Any]) -> list[str]:
+        return ["label is invented"] if answer["label"] == "Invented" else []
+
+    def salvage(answer: dict[str, Any]) -> dict[str, Any]:
+        return {**answer, "label": "Unknown"}
+
+    groq.default = lambda body: ("json", {"score": 50, "label": "Invented"})
+    answer = await client.complete_json(
+        "system", "user", "answer", SCHEMA, no_invented_label, task=CHEAP, salvage=salvage
+    )
+    assert answer == {"score": 50, "label": "Unknown"}
+    assert models(groq) == [FAST, STRONG, STRONG]
+    [usage] = recorded
+    assert usage.ok and usage.escalated and (usage.reason or "").startswith("salvaged after")
+
+
+async def test_nothing_is_salvaged_from_answers_that_never_matched_the_schema(
+    client: LlmClient, groq: FakeGroq
+) -> None:
+    groq.default = lambda body: ("text", "prose")
+    with pytest.raises(LlmFailed):
+        await client.complete_json(
+            "system", "user", "answer", SCHEMA, task=CHEAP, salvage=lambda answer: answer
+        )
