@@ -221,7 +221,10 @@ class LlmClient:
             if saved is None:
                 await record(False, unusable.reason)
                 raise unusable.failure from None
-            await record(True, f"salvaged after {unusable.reason}")
+            # Both reasons stay in the log: why it escalated, and why it needed saving.
+            await record(
+                True, "; ".join(filter(None, [escalated, f"salvaged after {unusable.reason}"]))
+            )
             return saved
         except LlmFailed as failure:
             await record(False, failure.reason)

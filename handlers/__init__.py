@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import brief, digest, home, log, stats, timeline
+from handlers import brief, digest, followup, home, log, stats, timeline
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -16,3 +16,4 @@ def register(app: AsyncApp, services: Services) -> None:
     timeline.register(app, services)
     digest.register(app, services)
     stats.register(app, services)
+    followup.register(app, services)

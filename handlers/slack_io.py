@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -109,6 +110,15 @@ async def show_ephemeral(
         logger.exception("%s failed (ref %s)", what, ref)
         text, blocks = something_broke(ref), None
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
+
+
+def button_json(value: Any) -> dict[str, Any] | None:
+    """The JSON object a button's value carries; None when it is not one (forged, stale)."""
+    try:
+        wanted = json.loads(value) if isinstance(value, str) else None
+    except json.JSONDecodeError:
+        return None
+    return wanted if isinstance(wanted, dict) else None
 
 
 async def prospect_from_button(action: dict[str, Any], respond: AsyncRespond) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.services import Services
 from bot.timeline import prospect_timeline
 from handlers.slack_io import (
     Rendered,
+    button_json,
     explained,
     prospect_from_button,
     show_ephemeral,
@@ -44,11 +44,8 @@ async def show_timeline(
 
 def read_page_value(value: Any) -> tuple[str, int] | None:
     """(prospect, page) from a page button's value; None when it is forged or stale."""
-    try:
-        wanted = json.loads(value) if isinstance(value, str) else None
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(wanted, dict):
+    wanted = button_json(value)
+    if wanted is None:
         return None
     slug, page = wanted.get("slug"), wanted.get("page")
     if not isinstance(slug, str) or not prospect_slug(slug):

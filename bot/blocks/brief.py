@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.blocks import ids
+from bot.blocks.draft_button import draft_button
 from bot.blocks.limits import (
     HEADER_TEXT,
     MESSAGE_BLOCKS,
@@ -63,6 +64,7 @@ def _actions(name: str) -> dict[str, Any]:
         "type": "actions",
         "elements": [
             button("Log a call", ids.OPEN_LOG_ACTION, name, primary=True),
+            draft_button(name, "brief"),
             button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_brief", name),
         ],
     }

@@ -18,3 +18,7 @@ OPEN_LOG_ACTION = "open_log_modal"
 TIMELINE_PAGE_ACTION = "timeline_page"
 OPEN_TIMELINE_ACTION = "open_timeline"
 OPEN_BRIEF_ACTION = "open_brief"
+# Follow-up drafts: buttons on briefs and confirmations, and the draft's own buttons (their
+# action ids end with where they are; the value carries the prospect and the style).
+DRAFT_FOLLOWUP_ACTION = "draft_followup"
+LOG_FOLLOWUP_SENT_ACTION = "log_followup_sent"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import ids
+from bot.blocks.draft_button import draft_button
 from bot.blocks.limits import button, escape_mrkdwn, mrkdwn
 from bot.calls import NOW_STORED, WAITING
 from memory.records import CallLog
@@ -20,6 +21,10 @@ BRIEF_USAGE = (
 MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."
+)
+FOLLOWUP_USAGE = (
+    "Usage: `/followup <prospect name>` drafts the follow-up email for that prospect from "
+    "everything logged: the blocker that stands now, to the person who decides. Nothing is sent."
 )
 STALE_BUTTON = (
     "That button is out of date or was not made by me, so I couldn't act on it. "
@@ -62,7 +67,10 @@ def build_log_confirmation(call: CallLog, kind: str) -> tuple[str, list[dict[str
         {"type": "section", "text": mrkdwn(body)},
         {
             "type": "actions",
-            "elements": [button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_0", call.prospect)],
+            "elements": [
+                draft_button(call.prospect, "logged"),
+                button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_0", call.prospect),
+            ],
         },
     ]
     return text, blocks

@@ -135,6 +135,7 @@ async def test_brief_is_built_by_groq_from_that_prospects_memory(
     assert "Medium (3 notes)" in rendered  # the model said high; three notes support medium
     actions = [b["action_id"] for b in buttons(shown["blocks"])]
     assert ids.OPEN_LOG_ACTION in actions and f"{ids.OPEN_TIMELINE_ACTION}_brief" in actions
+    assert f"{ids.DRAFT_FOLLOWUP_ACTION}_brief" in actions
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,14 @@ MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text
 
 async def test_every_declared_command_is_answered_by_the_app(bot: RunningBot) -> None:
     declared = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
-    assert sorted(declared) == ["/brief", "/digest", "/log", "/salesmemory", "/timeline"]
+    assert sorted(declared) == [
+        "/brief",
+        "/digest",
+        "/followup",
+        "/log",
+        "/salesmemory",
+        "/timeline",
+    ]
     for command in declared:
         status, _ = await bot.send.command(command, "")
         assert status == 200, command

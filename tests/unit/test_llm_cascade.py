@@ -189,7 +189,9 @@ async def test_an_answer_that_keeps_failing_its_check_may_be_salvaged(
     assert answer == {"score": 50, "label": "Unknown"}
     assert models(groq) == [FAST, STRONG, STRONG]
     [usage] = recorded
-    assert usage.ok and usage.escalated and (usage.reason or "").startswith("salvaged after")
+    assert usage.ok and usage.escalated
+    assert usage.reason is not None and usage.reason.startswith("invalid answer: label is invented")
+    assert "; salvaged after invalid answer" in usage.reason
 
 
 async def test_nothing_is_salvaged_from_answers_that_never_matched_the_schema(

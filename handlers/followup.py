@@ -1,0 +1,116 @@
+"""`/followup <prospect>` and the "Draft follow-up", "Shorter", "More formal" and "Regenerate"
+buttons: a draft shown to the rep alone, never sent."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import ids
+from bot.blocks.followup import build_followup_blocks
+from bot.blocks.limits import quote_input
+from bot.blocks.messages import FOLLOWUP_USAGE, STALE_BUTTON
+from bot.followup import STYLES, make_followup
+from bot.services import Services
+from handlers.slack_io import (
+    Rendered,
+    button_json,
+    explained,
+    show_ephemeral,
+    user_of,
+    workspace_of,
+)
+from memory.prospects import prospect_slug
+
+# The draft's own buttons replace it; those on a brief or a confirmation add a new message.
+_REPLACING = ("_shorter", "_formal", "_again", "_retry")
+
+
+def read_followup_value(value: Any) -> tuple[str, str] | None:
+    """(prospect, style) from a draft button's value; None when it is forged or stale."""
+    wanted = button_json(value)
+    if wanted is None:
+        return None
+    prospect, style = wanted.get("p"), wanted.get("s", "")
+    if not isinstance(prospect, str) or not prospect_slug(prospect) or style not in STYLES:
+        return None
+    return prospect, style
+
+
+async def show_followup(
+    services: Services,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    workspace_id: str,
+    user_id: str,
+    typed: str,
+    style: str,
+    replace: bool,
+) -> None:
+    async def render() -> Rendered:
+        tz = await services.timezones.zone(client, workspace_id, user_id)
+        result = await make_followup(services, workspace_id, typed, tz, style)
+        return f"Follow-up draft: {quote_input(result.match.name)}", build_followup_blocks(result)
+
+    await show_ephemeral(
+        respond, f"Follow-up for {typed!r}", render(), replace, services.busy_slots
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/followup")
+    @explained
+    async def handle_followup_command(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        typed = command.get("text", "").strip()
+        if not typed:
+            await ack(text=FOLLOWUP_USAGE)
+            return
+        await ack(
+            response_type="ephemeral",
+            text=f"✍️ Drafting a follow-up for {quote_input(typed)} from every call logged…",
+        )
+        await show_followup(
+            services, client, respond, workspace_of(context), user_of(context), typed, "", True
+        )
+
+    @app.action(re.compile(f"^{ids.DRAFT_FOLLOWUP_ACTION}"))
+    @explained
+    async def handle_draft_followup(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        wanted = read_followup_value(action.get("value"))
+        if wanted is None:
+            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            return
+        prospect, style = wanted
+        replace = str(action.get("action_id", "")).endswith(_REPLACING)
+        if replace:
+            await respond(
+                text=f"✍️ Redrafting the follow-up for {quote_input(prospect)}…",
+                response_type="ephemeral",
+                replace_original=True,
+            )
+        await show_followup(
+            services,
+            client,
+            respond,
+            workspace_of(context),
+            user_of(context),
+            prospect,
+            style,
+            replace,
+        )
