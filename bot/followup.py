@@ -11,7 +11,9 @@ failing is shown with the failing sentences taken out, never with them. Nothing 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,9 +21,15 @@ from typing import Any
 from bot.brief import BriefFacts, memory_prompt, recollect
 from bot.grounding import Grounds, without_unfounded
 from bot.llm import LlmFailed, LlmTask
+from bot.log_form import MAX_NOTE
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
+from memory.index import KeptDraft
+from memory.prospects import prospect_slug
+from memory.records import CallLog
 from prompts import load_schema, load_text
+
+logger = logging.getLogger(__name__)
 
 ANALYSIS_SCHEMA = "followup_analysis_schema.json"
 ANALYSIS_SYSTEM = "followup_analysis_system.md"
@@ -82,6 +90,7 @@ class FollowupResult:
     failure: str | None = None  # why there is no draft (the AI model failed or is off)
     choices: list[str] = field(default_factory=list)  # "did you mean …"
     style: str = ""
+    draft_id: str | None = None  # kept for "Log as sent" (None: could not be kept)
 
 
 def _iso(value: Any) -> date | None:
@@ -210,6 +219,7 @@ async def make_followup(
     typed: str,
     tz: str | None = None,
     style: str = "",
+    rep_id: str = "",
 ) -> FollowupResult:
     """Raises `MemoryUnavailable` when memory cannot be read."""
     match = await find_prospect(services.index, workspace_id, typed)
@@ -261,4 +271,69 @@ async def make_followup(
         body=email["body"].strip(),
         removed=int(email.get("removed", 0)),
     )
-    return FollowupResult(match, True, analysis=analysis, draft=draft, style=style)
+    draft_id = await _keep(services, workspace_id, rep_id, match.name, draft)
+    return FollowupResult(
+        match, True, analysis=analysis, draft=draft, style=style, draft_id=draft_id
+    )
+
+
+async def _keep(
+    services: Services, workspace_id: str, rep_id: str, prospect: str, draft: Draft
+) -> str | None:
+    """Keep the shown draft for "Log as sent"; the draft is still shown if this fails."""
+    kept = KeptDraft(
+        draft_id=uuid.uuid4().hex,
+        workspace_id=workspace_id,
+        rep_id=rep_id,
+        prospect=prospect,
+        recipient=draft.to,
+        subject=draft.subject,
+        body=draft.body,
+        created_at=services.clock(),
+    )
+    try:
+        await services.index.keep_draft(kept)
+    except Exception:
+        logger.exception("Could not keep a follow-up draft for %s", prospect)
+        return None
+    return kept.draft_id
+
+
+SENT_LOGGED, SENT_BEFORE, SENT_GONE = "logged", "before", "gone"
+
+
+def sent_note(draft: KeptDraft) -> tuple[str, str | None]:
+    """The follow-up as a log entry: who it went to and what it said, within the note's limit
+    (the rest, if any, in the transcript field: nothing is cut)."""
+    text = f"Follow-up email sent to {draft.recipient}. Subject: {draft.subject}\n\n{draft.body}"
+    if len(text) <= MAX_NOTE:
+        return text, None
+    cut = text.rfind("\n", 0, MAX_NOTE)
+    cut = cut if cut > MAX_NOTE // 2 else MAX_NOTE
+    return text[:cut].rstrip(), text[cut:].strip()
+
+
+async def log_sent(
+    services: Services, workspace_id: str, rep_id: str, draft_id: str, tz: str | None
+) -> tuple[str, KeptDraft | None]:
+    """Log the rep's shown draft as a follow-up sent today, once; SENT_GONE when the draft is
+    not theirs or older than two weeks."""
+    draft = await services.index.kept_draft(workspace_id, rep_id, draft_id, services.clock())
+    if draft is None:
+        return SENT_GONE, None
+    known = await services.index.prospect(workspace_id, prospect_slug(draft.prospect))
+    note, rest = sent_note(draft)
+    call = CallLog(
+        call_id=f"followup-{draft.draft_id}",
+        workspace_id=workspace_id,
+        prospect=draft.prospect,
+        company=known.company if known else None,
+        rep_id=rep_id,
+        call_date=services.today(tz),
+        outcome="follow_up_sent",
+        note=note,
+        transcript=rest,
+        logged_at=services.clock(),
+    )
+    new = await services.outbox.submit(call)
+    return (SENT_LOGGED if new else SENT_BEFORE), draft

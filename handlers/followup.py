@@ -12,8 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import ids
 from bot.blocks.followup import build_followup_blocks
 from bot.blocks.limits import quote_input
-from bot.blocks.messages import FOLLOWUP_USAGE, STALE_BUTTON
-from bot.followup import STYLES, make_followup
+from bot.blocks.messages import FOLLOWUP_USAGE, SENT_DRAFT_GONE, STALE_BUTTON
+from bot.followup import SENT_BEFORE, SENT_GONE, STYLES, log_sent, make_followup
 from bot.services import Services
 from handlers.slack_io import (
     Rendered,
@@ -52,7 +52,7 @@ async def show_followup(
 ) -> None:
     async def render() -> Rendered:
         tz = await services.timezones.zone(client, workspace_id, user_id)
-        result = await make_followup(services, workspace_id, typed, tz, style)
+        result = await make_followup(services, workspace_id, typed, tz, style, user_id)
         return f"Follow-up draft: {quote_input(result.match.name)}", build_followup_blocks(result)
 
     await show_ephemeral(
@@ -114,3 +114,31 @@ def register(app: AsyncApp, services: Services) -> None:
             style,
             replace,
         )
+
+    @app.action(ids.LOG_FOLLOWUP_SENT_ACTION)
+    @explained
+    async def handle_log_followup_sent(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        draft_id = action.get("value")
+        workspace_id, rep_id = workspace_of(context), user_of(context)
+        if not isinstance(draft_id, str) or not re.fullmatch(r"[0-9a-f]{32}", draft_id):
+            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            return
+        tz = await services.timezones.zone(client, workspace_id, rep_id)
+        outcome, draft = await log_sent(services, workspace_id, rep_id, draft_id, tz)
+        if outcome == SENT_GONE or draft is None:
+            text = SENT_DRAFT_GONE
+        elif outcome == SENT_BEFORE:
+            text = f"That follow-up to {quote_input(draft.recipient)} is already logged as sent."
+        else:
+            text = (
+                f"📨 Logged as sent: the follow-up to {quote_input(draft.recipient)} is in "
+                f"{quote_input(draft.prospect)}'s history, so the next brief knows."
+            )
+        await respond(text=text, response_type="ephemeral", replace_original=False)

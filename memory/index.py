@@ -33,6 +33,7 @@ from memory.index_tables import (
     create_and_upgrade,
     digest_runs,
     digest_settings,
+    drafts,
     llm_usage,
     outbox,
     prospects,
@@ -79,6 +80,24 @@ class BriefView:
 
 
 @dataclass(frozen=True)
+class KeptDraft:
+    """A follow-up draft as it was shown to the rep."""
+
+    draft_id: str
+    workspace_id: str
+    rep_id: str
+    prospect: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: datetime
+
+
+# How long a shown draft can still be logged as sent.
+DRAFTS_KEPT = timedelta(days=14)
+
+
+@dataclass(frozen=True)
 class TaskUsage:
     """What one task of the model cost over a period: questions, escalations, failures."""
 
@@ -115,6 +134,11 @@ class WaitingCall:
     call: CallLog
     attempts: int
     last_error: str | None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for what was stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _retry_on_conflict(method: Callable[P, T]) -> Callable[P, T]:
@@ -537,7 +561,7 @@ class LocalIndex:
             ).first()
         if row is None:
             return None
-        seen_at = row.seen_at if row.seen_at.tzinfo else row.seen_at.replace(tzinfo=UTC)
+        seen_at = _aware(row.seen_at)
         return BriefView(
             workspace_id,
             rep_id,
@@ -567,6 +591,55 @@ class LocalIndex:
                     labels=json.dumps(list(view.labels)),
                 )
             )
+
+    # -- follow-up drafts -------------------------------------------------------------------
+
+    @_offloaded("write")
+    def keep_draft(self, draft: KeptDraft) -> None:
+        """Keep a shown draft for two weeks (older ones are dropped now)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(drafts).where(drafts.c.created_at < draft.created_at - DRAFTS_KEPT))
+            conn.execute(
+                drafts.insert().values(
+                    draft_id=draft.draft_id,
+                    workspace_id=draft.workspace_id,
+                    rep_id=draft.rep_id,
+                    prospect=draft.prospect,
+                    recipient=draft.recipient,
+                    subject=draft.subject,
+                    body=draft.body,
+                    created_at=draft.created_at,
+                )
+            )
+
+    @_offloaded("read")
+    def kept_draft(
+        self, workspace_id: str, rep_id: str, draft_id: str, now: datetime
+    ) -> KeptDraft | None:
+        """The rep's own draft, if it is younger than two weeks."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(drafts).where(
+                    drafts.c.draft_id == draft_id,
+                    drafts.c.workspace_id == workspace_id,
+                    drafts.c.rep_id == rep_id,
+                )
+            ).first()
+        if row is None:
+            return None
+        created = _aware(row.created_at)
+        if created < now - DRAFTS_KEPT:
+            return None
+        return KeptDraft(
+            draft_id=row.draft_id,
+            workspace_id=row.workspace_id,
+            rep_id=row.rep_id,
+            prospect=row.prospect,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            created_at=created,
+        )
 
     # -- the model's usage ------------------------------------------------------------------
 

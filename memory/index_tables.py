@@ -143,6 +143,20 @@ llm_usage = Table(
     Index("llm_usage_by_workspace", "workspace_id", "at"),
 )
 
+# Follow-up drafts shown to a rep, for two weeks, so "Log as sent" can log what was shown.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("draft_id", String(32), primary_key=True),
+    Column("workspace_id", String(32), nullable=False),
+    Column("rep_id", String(32), nullable=False),
+    Column("prospect", String(200), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # The PostgreSQL advisory lock (a transaction's own) that lets one replica at a time create or
 # upgrade the schema: replicas starting together never race to create the same table.
 SCHEMA_LOCK_KEY = 0x5A1E_5D1C_0001

@@ -19,6 +19,8 @@ OUTCOMES: dict[str, str] = {
     "pilot_agreed": "Pilot / trial agreed",
     "closed_won": "Closed won",
     "closed_lost": "Closed lost",
+    # Not a call: the rep sent the follow-up email a draft gave them ("Log as sent").
+    "follow_up_sent": "Follow-up email sent",
 }
 
 CALL_LOG_TYPE = "call_log"

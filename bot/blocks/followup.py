@@ -97,17 +97,26 @@ def build_followup_blocks(result: FollowupResult) -> list[dict[str, Any]]:
         {"type": "divider"},
         _section(f"*Subject:* {escape_mrkdwn(draft.subject)}\n{body}"),
     ]
-    notes = ["SalesMemory never sends email: copy it into yours, edit, send."]
+    notes = [
+        "SalesMemory never sends email: copy it into yours, edit, send"
+        + (", then press *Log as sent* so the next brief knows." if result.draft_id else ".")
+    ]
     if draft.removed:
         notes.append(
             f"{draft.removed} sentence{'s' if draft.removed > 1 else ''} taken out: "
             "it stated what no note holds."
         )
     blocks.append({"type": "context", "elements": [mrkdwn(" ".join(notes))]})
+    sent = (
+        [button("Log as sent", ids.LOG_FOLLOWUP_SENT_ACTION, result.draft_id, primary=True)]
+        if result.draft_id
+        else []
+    )
     blocks.append(
         {
             "type": "actions",
             "elements": [
+                *sent,
                 button(
                     "Shorter",
                     f"{ids.DRAFT_FOLLOWUP_ACTION}_shorter",

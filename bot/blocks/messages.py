@@ -26,6 +26,10 @@ FOLLOWUP_USAGE = (
     "Usage: `/followup <prospect name>` drafts the follow-up email for that prospect from "
     "everything logged: the blocker that stands now, to the person who decides. Nothing is sent."
 )
+SENT_DRAFT_GONE = (
+    "That draft is older than two weeks or was made for someone else, so I did not log it. "
+    "Run `/followup <prospect>` for a fresh one, or log what you sent with `/log`."
+)
 STALE_BUTTON = (
     "That button is out of date or was not made by me, so I couldn't act on it. "
     "Run the command again (e.g. `/timeline <prospect>`)."

@@ -257,3 +257,45 @@ async def test_a_forged_draft_button_gets_a_short_message(followup_bot: RunningB
     await followup_bot.send.block_action(f"{ids.DRAFT_FOLLOWUP_ACTION}_brief", '{"p": "", "s": 1}')
     shown = (await followup_bot.slack.wait_for("respond"))[-1]
     assert "out of date" in shown["text"]
+
+
+async def test_log_as_sent_puts_the_email_in_the_history_once(
+    followup_bot: RunningBot, groq: FakeGroq
+) -> None:
+    groq.default = answering()
+    _, shown = await draft(followup_bot)
+    sent = next(b for b in buttons(shown["blocks"]) if b["text"]["text"] == "Log as sent")
+
+    # Only the rep it was drafted for can log it.
+    await followup_bot.send.block_action(sent["action_id"], sent["value"], user="U0OTHER")
+    other = (await followup_bot.slack.wait_for("respond", 2))[-1]
+    assert "older than two weeks or was made for someone else" in other["text"]
+
+    await followup_bot.send.block_action(sent["action_id"], sent["value"])
+    logged = (await followup_bot.slack.wait_for("respond", 3))[-1]
+    assert logged["replace_original"] is False  # the draft stays on screen
+    assert "Logged as sent" in logged["text"] and "Sarah Chen" in logged["text"]
+    await followup_bot.send.block_action(sent["action_id"], sent["value"])
+    again = (await followup_bot.slack.wait_for("respond", 4))[-1]
+    assert "already logged as sent" in again["text"]
+
+    await followup_bot.slack.wait_for("chat.postMessage", len(CALLS) + 1, timeout=60)
+    await followup_bot.send.command("/timeline", PROSPECT)
+    timeline = render((await followup_bot.slack.wait_for("respond", 5))[-1]["blocks"])
+    assert timeline.count("Follow-up email sent to Sarah Chen.") == 1
+    assert "Subject: The EU data residency guarantee" in timeline
+
+    # The next brief is told, with the rest of the history.
+    groq.default = lambda body: ("status", 503)
+    before = len(groq.requests)
+    await followup_bot.send.command("/brief", PROSPECT)
+    await followup_bot.slack.wait_for("respond", 6, timeout=60)
+    assert "Follow-up email sent to Sarah Chen" in groq.user_prompt(before)
+    assert '"outcome": "Follow-up email sent"' in groq.user_prompt(before)
+
+
+async def test_a_forged_log_as_sent_button_changes_nothing(followup_bot: RunningBot) -> None:
+    await followup_bot.send.block_action(ids.LOG_FOLLOWUP_SENT_ACTION, "../../etc")
+    shown = (await followup_bot.slack.wait_for("respond"))[-1]
+    assert "out of date" in shown["text"]
+    assert await followup_bot.services.index.waiting() == []

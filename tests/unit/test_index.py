@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, LocalIndex
+from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, KeptDraft, LocalIndex
 from memory.records import LlmUsage
 from tests.unit.factories import CALL
 
@@ -262,3 +262,13 @@ async def test_usage_older_than_ninety_days_is_dropped(index: LocalIndex) -> Non
     await index.record_llm_usage(usage("digest", now))
     stats = await index.llm_usage_since("T1", now - timedelta(days=365))
     assert {(s.task, s.asked) for s in stats} == {("brief", 1), ("digest", 1)}
+
+
+async def test_a_kept_draft_is_the_reps_own_for_two_weeks(index: LocalIndex) -> None:
+    shown = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    draft = KeptDraft("a" * 32, "T1", "U1", "Mike Reynolds", "Sarah Chen", "Hi", "Body", shown)
+    await index.keep_draft(draft)
+    assert await index.kept_draft("T1", "U1", "a" * 32, shown + timedelta(days=13)) == draft
+    assert await index.kept_draft("T1", "U2", "a" * 32, shown) is None
+    assert await index.kept_draft("T2", "U1", "a" * 32, shown) is None
+    assert await index.kept_draft("T1", "U1", "a" * 32, shown + timedelta(days=15)) is None
