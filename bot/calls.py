@@ -25,7 +25,12 @@ Confirm = Callable[[CallLog, str], Awaitable[Any]]
 
 
 def call_from_form(
-    services: Services, form: LogForm, call_id: str, workspace_id: str, rep_id: str
+    services: Services,
+    form: LogForm,
+    call_id: str,
+    workspace_id: str,
+    rep_id: str,
+    source: str | None = None,
 ) -> CallLog:
     return CallLog(
         call_id=call_id,
@@ -38,6 +43,7 @@ def call_from_form(
         note=form.note,
         transcript=form.transcript,
         logged_at=services.clock(),
+        source=source,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, call_from_form, confirm_when_delivered
 from bot.digest_settings import enroll_rep
 from bot.log_form import validate_log_form
+from bot.message_note import NothingToLog, note_from_message
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
@@ -41,6 +43,17 @@ NOT_SAVED = (
 )
 
 
+@dataclass(frozen=True)
+class Prefill:
+    """What a Slack message puts in the form ("Log as call note"), and where it came from."""
+
+    note: str
+    transcript: str
+    notice: str
+    channel_id: str
+    message_ts: str
+
+
 async def open_log_modal(
     services: Services,
     client: AsyncWebClient,
@@ -48,46 +61,94 @@ async def open_log_modal(
     user_id: str,
     workspace_id: str,
     typed: str,
+    prefill: Prefill | None = None,
 ) -> bool:
-    """Open the modal, pre-filled with the prospect the rep named; False if Slack refused."""
+    """Open the modal, pre-filled with the prospect the rep named (and a message's text);
+    False if Slack refused."""
     prospect: str | None = None
     if prospect_slug(typed):
         match = await find_prospect(services.index, workspace_id, typed)
         name = match.name if match.known else clean_prospect_name(typed)
         prospect = name if len(name) <= MAX_PROSPECT_NAME else None
     # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
-    # the rep's zone comes from what is known already, or is learnt once the form is open.
+    # the rep's zone comes from what is known already, or is learnt once the form is open,
+    # and so is a message's link.
     known, tz = await services.timezones.known(workspace_id, user_id)
-    today = services.today(tz)
+    form = _Form(prospect, {"tz": tz}, prefill)
     try:
-        opened = await client.views_open(
-            trigger_id=trigger_id, view=build_log_modal(today, prospect, json.dumps({"tz": tz}))
-        )
+        opened = await client.views_open(trigger_id=trigger_id, view=form.view(services.today(tz)))
     except SlackApiError:
         logger.exception("views.open failed for the log modal")
         return False
+    changed = False
     if not known:
         tz = await services.timezones.zone(client, workspace_id, user_id)
-        await _set_zone(client, opened.get("view") or {}, services.today(tz), prospect, tz)
+        form.metadata["tz"] = tz
+        changed = tz is not None
+    if prefill is not None:
+        link = await _permalink(client, prefill.channel_id, prefill.message_ts)
+        form.metadata["source"] = link
+        changed = changed or link is not None
+    if changed:
+        await _update(client, opened.get("view") or {}, form.view(services.today(tz)))
     return True
 
 
-async def _set_zone(
-    client: AsyncWebClient, view: dict[str, Any], today: date, prospect: str | None, tz: str | None
-) -> None:
-    """The open form brought to the rep's own zone (its date and what it validates against);
-    Slack keeps what the rep has typed meanwhile, the blocks being the same."""
-    if tz is None or not view.get("id"):
+@dataclass
+class _Form:
+    prospect: str | None
+    metadata: dict[str, Any]
+    prefill: Prefill | None
+
+    def view(self, today: date) -> dict[str, Any]:
+        fill = self.prefill
+        return build_log_modal(
+            today,
+            self.prospect,
+            json.dumps(self.metadata),
+            note=fill.note if fill else "",
+            transcript=fill.transcript if fill else "",
+            notice=fill.notice if fill else "",
+        )
+
+
+async def _permalink(client: AsyncWebClient, channel_id: str, message_ts: str) -> str | None:
+    """The message's permalink, kept with the note; None when Slack will not say."""
+    try:
+        found = await client.chat_getPermalink(channel=channel_id, message_ts=message_ts)
+    except SlackApiError:
+        logger.info("No permalink for the message being logged", exc_info=True)
+        return None
+    link = found.get("permalink")
+    return link if isinstance(link, str) and link.startswith("https://") else None
+
+
+async def _update(client: AsyncWebClient, view: dict[str, Any], updated: dict[str, Any]) -> None:
+    """The open form brought up to date (the rep's zone: its date and what it validates
+    against; a message's link); Slack keeps what the rep has typed meanwhile, the blocks being
+    the same."""
+    if not view.get("id"):
         return
     try:
-        await client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=build_log_modal(today, prospect, json.dumps({"tz": tz})),
-        )
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except SlackApiError:
         # Changed by the rep meanwhile (hash_conflict) or closed: the UTC date stays.
-        logger.info("Could not bring the log form to %s", tz, exc_info=True)
+        logger.info("Could not bring the log form up to date", exc_info=True)
+
+
+def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(time zone, message link) the open form carries."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        return None, None
+    tz, source = metadata.get("tz"), metadata.get("source")
+    return (
+        tz if isinstance(tz, str) else None,
+        source if isinstance(source, str) and source.startswith("https://") else None,
+    )
 
 
 def confirmer(client: AsyncWebClient) -> Confirm:
@@ -171,6 +232,54 @@ def register(app: AsyncApp, services: Services) -> None:
             known = []
         await ack(options=build_prospect_options(typed, known))
 
+    @app.shortcut(ids.LOG_FROM_MESSAGE_SHORTCUT)
+    @explained
+    async def handle_log_from_message(
+        ack: AsyncAck,
+        shortcut: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        workspace_id, user_id = workspace_of(context), user_of(context)
+        message = shortcut.get("message") or {}
+        try:
+            known = await services.index.prospect_names(workspace_id)
+            made = note_from_message(message, known)
+        except NothingToLog as nothing:
+            await respond(text=nothing.reason, response_type="ephemeral", replace_original=False)
+            return
+        notice = ""
+        if made.left_out:
+            notice = (
+                f"The message is longer than the note and transcript fields: the last "
+                f"{made.left_out:,} characters are not in them, and the message's link is kept "
+                "with the note."
+            )
+        prefill = Prefill(
+            note=made.note,
+            transcript=made.transcript,
+            notice=notice,
+            channel_id=str((shortcut.get("channel") or {}).get("id") or ""),
+            message_ts=str(shortcut.get("message_ts") or message.get("ts") or ""),
+        )
+        opened = await open_log_modal(
+            services,
+            client,
+            str(shortcut.get("trigger_id") or ""),
+            user_id,
+            workspace_id,
+            made.prospect or "",
+            prefill,
+        )
+        if not opened:
+            await respond(
+                text="I couldn't open the call form just now. Please try the shortcut again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
     @app.view(ids.LOG_MODAL_CALLBACK)
     @explained
     async def handle_log_submission(
@@ -179,12 +288,7 @@ def register(app: AsyncApp, services: Services) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            tz = metadata.get("tz") if isinstance(metadata, dict) else None
-        except json.JSONDecodeError:
-            tz = None
-        tz = tz if isinstance(tz, str) else None
+        tz, source = _form_metadata(view)
         form, errors = validate_log_form(
             read_log_modal((view.get("state") or {}).get("values") or {}), services.today(tz)
         )
@@ -193,7 +297,14 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=modal_errors(errors))
             return
         user_id, workspace_id = user_of(context), workspace_of(context)
-        call = call_from_form(services, form, f"call-{view['id']}", workspace_id, user_id)
+        call = call_from_form(
+            services,
+            form,
+            f"call-{view['id']}",
+            workspace_id,
+            user_id,
+            source[:500] if source else None,
+        )
         try:
             # Write-ahead: the note is durable before the modal closes. The database itself
             # gives up at the deadline, so "press Save again" is only said of a save that did

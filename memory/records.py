@@ -55,6 +55,7 @@ class CallLog:
     note: str
     transcript: str | None
     logged_at: datetime
+    source: str | None = None  # the permalink of the Slack message it was logged from
 
     @property
     def slug(self) -> str:
@@ -104,6 +105,7 @@ class CallLog:
             "has_transcript": "yes" if self.transcript else "no",
             # Documents retained before this held a header and a "Note:" marker.
             "content": NOTE_ONLY,
+            **({"source": self.source} if self.source else {}),
         }
 
     def tags(self, kind: str = CALL_LOG_TYPE) -> list[str]:

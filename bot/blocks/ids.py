@@ -15,6 +15,7 @@ TRANSCRIPT_BLOCK = "transcript"
 TRANSCRIPT_ACTION = "transcript_input"
 
 OPEN_LOG_ACTION = "open_log_modal"
+LOG_FROM_MESSAGE_SHORTCUT = "log_from_message"
 TIMELINE_PAGE_ACTION = "timeline_page"
 OPEN_TIMELINE_ACTION = "open_timeline"
 OPEN_BRIEF_ACTION = "open_brief"

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import INPUT_MAX, OPTION_TEXT, OPTION_VALUE, plain, truncate
+from bot.blocks.limits import INPUT_MAX, OPTION_TEXT, OPTION_VALUE, mrkdwn, plain, truncate
 from bot.log_form import LogFormInput
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
 from memory.records import OUTCOMES
@@ -27,8 +27,33 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, OPTION_TEXT), "value": value[:OPTION_VALUE]}
 
 
-def build_log_modal(today: date, prospect: str | None, private_metadata: str) -> dict[str, Any]:
-    """The modal a rep fills after a call; `prospect` pre-selects a name (known or new)."""
+def build_log_modal(
+    today: date,
+    prospect: str | None,
+    private_metadata: str,
+    note: str = "",
+    transcript: str = "",
+    notice: str = "",
+) -> dict[str, Any]:
+    """The modal a rep fills after a call; `prospect` pre-selects a name (known or new);
+    `note` and `transcript` pre-fill those fields, and `notice` says why above them."""
+    note_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.NOTE_ACTION,
+        "multiline": True,
+        "max_length": INPUT_MAX,
+    }
+    transcript_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.TRANSCRIPT_ACTION,
+        "multiline": True,
+        "max_length": INPUT_MAX,
+    }
+    if note:
+        note_input["initial_value"] = note[:INPUT_MAX]
+    if transcript:
+        transcript_input["initial_value"] = transcript[:INPUT_MAX]
+    notices = [{"type": "context", "elements": [mrkdwn(notice)]}] if notice else []
     prospect_select: dict[str, Any] = {
         "type": "external_select",
         "action_id": ids.PROSPECT_ACTION,
@@ -91,25 +116,16 @@ def build_log_modal(today: date, prospect: str | None, private_metadata: str) ->
                 "hint": plain(
                     "2–5 sentences in your own words: concerns, budget, who decides, next step."
                 ),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.NOTE_ACTION,
-                    "multiline": True,
-                    "max_length": INPUT_MAX,
-                },
+                "element": note_input,
             },
             {
                 "type": "input",
                 "block_id": ids.TRANSCRIPT_BLOCK,
                 "optional": True,
                 "label": plain("Transcript or extra notes"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.TRANSCRIPT_ACTION,
-                    "multiline": True,
-                    "max_length": INPUT_MAX,
-                },
+                "element": transcript_input,
             },
+            *notices,
         ],
     }
 

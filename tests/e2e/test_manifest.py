@@ -29,6 +29,16 @@ async def test_every_declared_command_is_answered_by_the_app(bot: RunningBot) ->
     assert status == 404
 
 
+async def test_every_declared_shortcut_is_answered_by_the_app(bot: RunningBot) -> None:
+    declared = [(s["type"], s["callback_id"]) for s in MANIFEST["features"]["shortcuts"]]
+    assert declared == [("message", "log_from_message")]
+    for _, callback_id in declared:
+        status, _ = await bot.send.message_shortcut(callback_id, {"text": "Sarah Chen: SOC2."})
+        assert status == 200, callback_id
+    status, _ = await bot.send.message_shortcut("undeclared", {"text": "x"})
+    assert status == 404
+
+
 def test_manifest_enables_socket_mode_interactivity_and_the_app_home() -> None:
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True

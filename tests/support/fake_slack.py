@@ -114,6 +114,13 @@ class FakeSlack:
         if method == "views.open":
             view = dict(args.get("view") or {})
             return {"ok": True, "view": {**view, "id": f"V{next(self._ids)}"}}
+        if method == "chat.getPermalink":
+            ts = str(args.get("message_ts", "")).replace(".", "")
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "permalink": f"https://test.slack.com/archives/{args.get('channel')}/p{ts}",
+            }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": f"1.{next(self._ids)}"}
         return {"ok": True}

@@ -101,6 +101,30 @@ class SlackSender:
     async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
+    async def message_shortcut(
+        self,
+        callback_id: str,
+        message: dict[str, Any],
+        user: str = REP,
+        team: str = TEAM_ID,
+        channel: str = "C0DEALS",
+    ) -> tuple[int, str]:
+        """A message shortcut ("message_action") run on `message` in `channel`."""
+        return await self.interaction(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "team": {"id": team, "domain": "test"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0APP",
+                "channel": {"id": channel, "name": "deals"},
+                "trigger_id": f"trigger-{time.monotonic_ns()}",
+                "response_url": self._response_url(),
+                "message_ts": message.get("ts", "1700000000.000100"),
+                "message": {"type": "message", "ts": "1700000000.000100", **message},
+            }
+        )
+
     async def view_submission(
         self,
         view: dict[str, Any],
