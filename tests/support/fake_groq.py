@@ -24,6 +24,7 @@ class FakeGroq:
     script: list[Behaviour] = field(default_factory=list)  # consumed in order
     default: Callable[[dict[str, Any]], Behaviour] | None = None
     limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + retry-after past it
+    latency: dict[str, float] = field(default_factory=dict)  # model -> seconds to answer
     _server: TestServer | None = None
 
     @property
@@ -52,6 +53,8 @@ class FakeGroq:
                 {"error": {"message": "rate limited"}}, status=429, headers={"retry-after": "1"}
             )
         self.requests.append(body)
+        if (delay := self.latency.get(str(body.get("model")), 0.0)) > 0:
+            await asyncio.sleep(delay)
         if self.script:
             kind, value = self.script.pop(0)
         elif self.default is not None:
