@@ -156,10 +156,11 @@ def _addressing_problems(answer: dict[str, Any], recipient: str) -> list[str]:
     problems = []
     if not _same_person(answer["to"], recipient):
         problems.append(f"to: the email must go to {recipient}, not {answer['to']!r}")
-    first_name = recipient.split()[0].lower() if recipient.split() else ""
+    # "Hi Sarah," or, formally, "Dear Ms. Chen,": a word of the name in the first line.
+    names = {word.lower() for word in recipient.split()}
     greeting = answer["body"].strip().split("\n", 1)[0].lower()
-    if first_name and first_name not in re.findall(r"[a-z'’-]+", greeting):
-        problems.append(f"body: the greeting must use {recipient.split()[0]}'s first name")
+    if names and not names & set(re.findall(r"[a-z'’-]+", greeting)):
+        problems.append(f"body: the greeting must address {recipient}")
     return problems
 
 

@@ -41,7 +41,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _SENTENCE_END = re.compile(r"(?:[.!?:;]|\n)\s*$|^\s*$")
 _ORDERS = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|previous|above|prompt|rules)\b"
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b",
     re.IGNORECASE | re.DOTALL,
 )
@@ -53,7 +53,8 @@ def _set(words: str) -> frozenset[str]:
 
 # Words any email may use capitalised that name nobody.
 _COMMON = _set(
-    "hi hello dear thanks thank best regards kind warm cheers sincerely i monday tuesday "
+    "hi hello dear thanks thank best regards kind warm cheers sincerely i mr mrs ms dr prof "
+    "sir madam monday tuesday "
     "wednesday thursday friday saturday sunday january february march april may june july "
     "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
 )

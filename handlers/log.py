@@ -245,7 +245,12 @@ def register(app: AsyncApp, services: Services) -> None:
         workspace_id, user_id = workspace_of(context), user_of(context)
         message = shortcut.get("message") or {}
         try:
-            known = await services.index.prospect_names(workspace_id)
+            # Within Slack's 3 s for views.open: without the names, nothing is pre-selected.
+            known = await asyncio.wait_for(services.index.prospect_names(workspace_id), 1.0)
+        except Exception:
+            logger.exception("Could not read the known prospects for a message shortcut")
+            known = []
+        try:
             made = note_from_message(message, known)
         except NothingToLog as nothing:
             await respond(text=nothing.reason, response_type="ephemeral", replace_original=False)

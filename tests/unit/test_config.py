@@ -48,8 +48,16 @@ def test_defaults_when_only_required_values_are_set(tmp_path: Path) -> None:
     assert settings.port == 3000
     assert settings.slack_api_url == DEFAULT_SLACK_API_URL == "https://slack.com/api/"
     assert settings.groq_model == "openai/gpt-oss-120b"
+    assert settings.groq_model_fast == "openai/gpt-oss-20b"  # cheap first by default
     assert settings.db_url == f"sqlite:///{tmp_path / 'salesmemory.db'}"
     assert not settings.socket_mode
+
+
+def test_the_fast_model_can_be_set_or_made_the_strong_one() -> None:
+    settings = load_settings({**HTTP, "GROQ_MODEL": "big", "GROQ_MODEL_FAST": "small"})
+    assert (settings.groq_model, settings.groq_model_fast) == ("big", "small")
+    one = load_settings({**HTTP, "GROQ_MODEL": "big", "GROQ_MODEL_FAST": "big"})
+    assert one.groq_model_fast == one.groq_model  # LlmClient then runs no cascade
 
 
 def test_memory_is_embedded_only_when_hindsight_url_is_unset() -> None:

@@ -69,7 +69,7 @@ def test_the_wrong_addressee_is_caught_and_never_salvaged() -> None:
     wrong = {**EMAIL, "to": "Mike Reynolds", "body": EMAIL["body"].replace("Sarah", "Mike")}
     problems = check_email(wrong, GROUNDS, "Sarah Chen")
     assert any("must go to Sarah Chen" in p for p in problems)
-    assert any("greeting must use Sarah" in p for p in problems)
+    assert any("greeting must address Sarah Chen" in p for p in problems)
     assert salvage_email(wrong, GROUNDS, "Sarah Chen") is None
 
 
@@ -94,3 +94,8 @@ def test_a_long_sent_email_loses_nothing() -> None:
     assert " ".join((note + "\n" + rest).split()) == " ".join(
         f"Follow-up email sent to Sarah Chen. Subject: S\n\n{body}".split()
     )
+
+
+def test_a_formal_greeting_by_last_name_addresses_the_recipient() -> None:
+    formal = {**EMAIL, "body": EMAIL["body"].replace("Hi Sarah,", "Dear Ms. Chen,")}
+    assert check_email(formal, GROUNDS, "Sarah Chen") == []

@@ -74,3 +74,9 @@ def test_unfounded_sentences_are_taken_out_and_counted() -> None:
 def test_a_name_is_known_only_when_every_word_of_it_is() -> None:
     assert GROUNDS.knows_name("Sarah Chen") and GROUNDS.knows_name("sarah")
     assert not GROUNDS.knows_name("Sarah Connor") and not GROUNDS.knows_name("")
+
+
+def test_a_note_that_merely_mentions_forgetting_still_grounds() -> None:
+    note = "Don't forget the previous quote of $4,800; ignore the old deck."
+    assert not gives_orders(note)
+    assert Grounds.of([note]).unfounded("The quote of $4,800 stands.") == []
