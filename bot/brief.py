@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,8 +19,11 @@ from bot.llm import LlmFailed, LlmTask
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
 from bot.timeline import merge_waiting, waiting_entries
+from memory.index import DealHealth
 from memory.records import OUTCOMES, TRANSCRIPT_TYPE, RecalledMemory, TimelineEntry
 from prompts import load_schema, load_text
+
+logger = logging.getLogger(__name__)
 
 BRIEF_SCHEMA = "brief_schema.json"
 BRIEF_SYSTEM = "brief_system.md"
@@ -287,4 +291,26 @@ async def make_brief(
     # the prompt had no room for.
     note_dates = {e.call_date for e in entries}
     brief = brief_from_answer(answer, note_dates)
+    await _remember_health(services, workspace_id, match.slug, brief, today)
     return BriefResult(match, facts, notes, brief=brief, changes=changes)
+
+
+async def _remember_health(
+    services: Services, workspace_id: str, slug: str, brief: Brief, today: date
+) -> None:
+    """Keep the brief's verdict for App Home; the brief is shown even if this fails."""
+    open_ones = [c for c in brief.commitments if c.is_open]
+    dues = [c.due for c in open_ones if c.due is not None]
+    health = DealHealth(
+        slug=slug,
+        score=brief.score,
+        label=brief.label,
+        momentum=brief.momentum,
+        briefed_on=today,
+        open_commitments=len(open_ones),
+        next_due=min(dues) if dues else None,
+    )
+    try:
+        await services.index.record_health(workspace_id, health)
+    except Exception:
+        logger.exception("Could not keep the health of %s for App Home", slug)

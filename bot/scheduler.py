@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
+from bot.home import publish_home
 from bot.services import Services
 from memory.database import create_database_engine
 from memory.index import DigestSetting
@@ -212,6 +213,9 @@ class DigestScheduler:
             outcome = await self.deliver(workspace_id, rep_id)
             done = outcome is not Delivery.FAILED
             await index.finish_digest(workspace_id, rep_id, period, done, self.clock())
+            if outcome is Delivery.SENT:
+                # Home shows the new "last digest" (within this bounded slot: no stampede).
+                await publish_home(self.services, self.client, workspace_id, rep_id)
         if done:
             await asyncio.to_thread(self._unguard, workspace_id, rep_id)
         else:

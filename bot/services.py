@@ -33,6 +33,9 @@ class Services:
     # How many briefs, timelines and digests are worked on at once after their ack; more
     # wait their turn, so a burst of commands never starves the acks of the next ones.
     busy_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BUSY_SLOTS))
+    # App Home refreshes after a logged call: two at a time, one pending per rep at most.
+    home_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    home_pending: set[tuple[str, str]] = field(default_factory=set)
     # Each rep's time zone, asked of Slack once per day at most.
     timezones: RepTimezones = field(default=None)  # type: ignore[assignment]
 

@@ -16,8 +16,10 @@ from bot.brief import make_brief
 from bot.services import Services
 from handlers.slack_io import (
     Rendered,
+    Reply,
     explained,
     prospect_from_button,
+    reply_to,
     show_ephemeral,
     user_of,
     workspace_of,
@@ -27,7 +29,7 @@ from handlers.slack_io import (
 async def show_brief(
     services: Services,
     client: AsyncWebClient,
-    respond: AsyncRespond,
+    respond: Reply,
     workspace_id: str,
     user_id: str,
     typed: str,
@@ -65,14 +67,16 @@ def register(app: AsyncApp, services: Services) -> None:
     async def handle_open_brief(
         ack: AsyncAck,
         action: dict[str, Any],
+        body: dict[str, Any],
         context: AsyncBoltContext,
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        typed = await prospect_from_button(action, respond)
+        reply = reply_to(body, respond, client, user_of(context))
+        typed = await prospect_from_button(action, reply)
         if typed is None:
             return
         await show_brief(
-            services, client, respond, workspace_of(context), user_of(context), typed, False
+            services, client, reply, workspace_of(context), user_of(context), typed, False
         )

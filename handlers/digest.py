@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
 from bot.digest_settings import apply_digest_command, parse_digest_command
+from bot.home import refresh_home_later
 from bot.services import Services
 from handlers.slack_io import explained, user_of, workspace_of
 
@@ -47,4 +48,5 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack(text="🗂️ Ranking your pipeline…")
         async with services.busy_slots:
             outcome = await send_digest(services, client, workspace_id, rep_id)
+        refresh_home_later(services, client, workspace_id, rep_id)
         await respond(text=REPLIES[outcome], response_type="ephemeral", replace_original=True)

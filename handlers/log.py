@@ -25,6 +25,7 @@ from bot.blocks.log_modal import (
 from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, call_from_form, confirm_when_delivered
 from bot.digest_settings import enroll_rep
+from bot.home import refresh_home_later
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.prospect_lookup import find_prospect
@@ -328,6 +329,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await enroll_rep(services.index, workspace_id, user_id, zone or tz)
         except Exception:
             logger.exception("Could not schedule %s's weekly digest", user_id)
+        refresh_home_later(services, client, workspace_id, user_id)
         try:
             await confirm_when_delivered(services, call, confirmer(client))
         except Exception:

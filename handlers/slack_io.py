@@ -90,7 +90,7 @@ async def tell_rep(client: AsyncWebClient, user_id: str, text: str) -> None:
 
 
 async def show_ephemeral(
-    respond: AsyncRespond,
+    respond: Reply,
     what: str,
     render: Awaitable[Rendered],
     replace: bool,
@@ -112,6 +112,24 @@ async def show_ephemeral(
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
 
 
+# Where an answer goes: Bolt's `respond` (a response URL), or the rep's DM (see `reply_to`).
+Reply = Callable[..., Awaitable[Any]]
+
+
+def reply_to(
+    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, user_id: str
+) -> Reply:
+    """The response URL when the request has one; App Home's buttons have none, so their
+    answer goes to the rep's DM with the app."""
+    if body.get("response_url") or body.get("response_urls"):
+        return respond
+
+    async def to_dm(text: str = "", blocks: Any = None, **_: Any) -> None:
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+    return to_dm
+
+
 def button_json(value: Any) -> dict[str, Any] | None:
     """The JSON object a button's value carries; None when it is not one (forged, stale)."""
     try:
@@ -121,7 +139,7 @@ def button_json(value: Any) -> dict[str, Any] | None:
     return wanted if isinstance(wanted, dict) else None
 
 
-async def prospect_from_button(action: dict[str, Any], respond: AsyncRespond) -> str | None:
+async def prospect_from_button(action: dict[str, Any], respond: Reply) -> str | None:
     """The prospect name a button carries; a forged or empty one gets a short message."""
     typed = action.get("value")
     if isinstance(typed, str) and prospect_slug(typed):

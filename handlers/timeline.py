@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.limits import quote_input
@@ -15,10 +16,13 @@ from bot.services import Services
 from bot.timeline import prospect_timeline
 from handlers.slack_io import (
     Rendered,
+    Reply,
     button_json,
     explained,
     prospect_from_button,
+    reply_to,
     show_ephemeral,
+    user_of,
     workspace_of,
 )
 from memory.prospects import prospect_slug
@@ -28,7 +32,7 @@ MAX_PAGE = 10_000
 
 async def show_timeline(
     services: Services,
-    respond: AsyncRespond,
+    respond: Reply,
     workspace_id: str,
     typed: str,
     page: int = 0,
@@ -84,10 +88,16 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(re.compile(f"^{ids.OPEN_TIMELINE_ACTION}"))
     @explained
     async def handle_open_timeline(
-        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
-        typed = await prospect_from_button(action, respond)
+        reply = reply_to(body, respond, client, user_of(context))
+        typed = await prospect_from_button(action, reply)
         if typed is None:
             return
-        await show_timeline(services, respond, workspace_of(context), typed)
+        await show_timeline(services, reply, workspace_of(context), typed)

@@ -31,6 +31,7 @@ from memory.index_tables import (
     brief_views,
     calls,
     create_and_upgrade,
+    deal_health,
     digest_runs,
     digest_settings,
     drafts,
@@ -77,6 +78,19 @@ class BriefView:
     seen_at: datetime
     call_ids: tuple[str, ...]
     labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DealHealth:
+    """A prospect's health as its latest model-made brief judged it."""
+
+    slug: str
+    score: int
+    label: str
+    momentum: str
+    briefed_on: date
+    open_commitments: int = 0
+    next_due: date | None = None
 
 
 @dataclass(frozen=True)
@@ -592,6 +606,56 @@ class LocalIndex:
                 )
             )
 
+    # -- deal health (App Home) -------------------------------------------------------------
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def record_health(self, workspace_id: str, health: DealHealth) -> None:
+        """The prospect's latest brief's verdict, replacing the one before."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(deal_health).where(
+                    deal_health.c.workspace_id == workspace_id,
+                    deal_health.c.slug == health.slug,
+                )
+            )
+            conn.execute(
+                deal_health.insert().values(
+                    workspace_id=workspace_id,
+                    slug=health.slug,
+                    score=health.score,
+                    label=health.label,
+                    momentum=health.momentum,
+                    briefed_on=health.briefed_on,
+                    open_commitments=health.open_commitments,
+                    next_due=health.next_due,
+                )
+            )
+
+    @_offloaded("read")
+    def health_of(self, workspace_id: str, slugs: list[str]) -> dict[str, DealHealth]:
+        """The health of these prospects that have had a model-made brief."""
+        found: dict[str, DealHealth] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(slugs), 500):
+                rows = conn.execute(
+                    select(deal_health).where(
+                        deal_health.c.workspace_id == workspace_id,
+                        deal_health.c.slug.in_(slugs[start : start + 500]),
+                    )
+                )
+                for row in rows:
+                    found[row.slug] = DealHealth(
+                        slug=row.slug,
+                        score=row.score,
+                        label=row.label,
+                        momentum=row.momentum,
+                        briefed_on=row.briefed_on,
+                        open_commitments=row.open_commitments,
+                        next_due=row.next_due,
+                    )
+        return found
+
     # -- follow-up drafts -------------------------------------------------------------------
 
     @_offloaded("write")
@@ -816,6 +880,19 @@ class LocalIndex:
                 )
             ).scalar()
         return None if status is None else str(status)
+
+    @_offloaded("read")
+    def last_digest_sent(self, workspace_id: str, rep_id: str) -> datetime | None:
+        """When the rep's latest scheduled digest went out (None: never)."""
+        with self._engine.connect() as conn:
+            sent = conn.execute(
+                select(func.max(digest_runs.c.updated_at)).where(
+                    digest_runs.c.workspace_id == workspace_id,
+                    digest_runs.c.rep_id == rep_id,
+                    digest_runs.c.status == "sent",
+                )
+            ).scalar()
+        return None if sent is None else _aware(sent)
 
     @_offloaded("read")
     def ping(self) -> bool:

@@ -124,6 +124,20 @@ digest_runs = Table(
 )
 
 
+# Each prospect's health as its latest model-made brief judged it, for App Home.
+deal_health = Table(
+    "deal_health",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("slug", String(128), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("momentum", String(16), nullable=False),
+    Column("briefed_on", Date, nullable=False),
+    Column("open_commitments", Integer, nullable=False),
+    Column("next_due", Date, nullable=True),  # the earliest due date of an open commitment
+)
+
 # One row per question asked of the model (bot.llm): for the usage stats, no prompt or answer.
 llm_usage = Table(
     "llm_usage",

@@ -1,63 +1,214 @@
-"""The App Home tab: the rep's own prospects, most recently contacted first."""
+"""The App Home tab: the rep's pipeline at a glance, what needs them most first, with the weekly
+digest's settings as controls above it. Paged within Block Kit's 100 blocks."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import button, escape_mrkdwn, mrkdwn, plain
-from memory.index import KnownProspect
+from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
+from memory.index import DealHealth, DigestSetting, KnownProspect
 
-HOME_PROSPECTS = 40
+HOME_BLOCKS = 100
+PAGE_SIZE = 40  # two blocks each, and at most 20 above and below
+BAR_CELLS = 10
+DAY_OPTIONS = {
+    "mon": "Mondays",
+    "tue": "Tuesdays",
+    "wed": "Wednesdays",
+    "thu": "Thursdays",
+    "fri": "Fridays",
+    "sat": "Saturdays",
+    "sun": "Sundays",
+}
+MOMENTUM = {"improving": "↗ improving", "stable": "→ stable", "declining": "↘ declining"}
 
 
-def _log_button(prospect: str = "") -> dict[str, Any]:
-    return button("Log a call", ids.OPEN_LOG_ACTION, prospect)
+@dataclass(frozen=True)
+class PipelineRow:
+    prospect: KnownProspect
+    health: DealHealth | None  # None: no brief yet
+
+    def silence(self, today: date) -> int | None:
+        last = self.prospect.last_contact
+        return None if last is None else max(0, (today - last).days)
+
+    def overdue(self, today: date) -> bool:
+        due = self.health.next_due if self.health else None
+        return due is not None and due < today
+
+    def need(self, today: date) -> float:
+        """How much this deal needs the rep now: higher first. A deal at risk or with an
+        overdue promise first, then low health and long silence weigh in."""
+        health = self.health
+        score = health.score if health else 50
+        need = (100 - score) + min(self.silence(today) or 0, 90)
+        if health is not None and health.label == "At risk":
+            need += 120
+        if self.overdue(today):
+            need += 100
+        if health is not None and health.momentum == "declining":
+            need += 20
+        return need
 
 
-def build_home_view(prospects: list[KnownProspect], today: date) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain("Your prospects")},
+@dataclass(frozen=True)
+class HomeState:
+    rows: list[PipelineRow]
+    today: date
+    setting: DigestSetting | None
+    last_digest: datetime | None
+    page: int = 0
+
+
+def health_bar(score: int) -> str:
+    """`score` (0–100) as ten cells, filled to the nearest tenth."""
+    filled = max(0, min(BAR_CELLS, round(score / 100 * BAR_CELLS)))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def ordered(rows: list[PipelineRow], today: date) -> list[PipelineRow]:
+    return sorted(rows, key=lambda r: (-r.need(today), r.prospect.name.lower()))
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
+def _prospect_blocks(row: PipelineRow, today: date, n: int) -> list[dict[str, Any]]:
+    p, health = row.prospect, row.health
+    company = f" ({escape_mrkdwn(p.company)})" if p.company else ""
+    if health is None:
+        verdict = "_No brief yet_"
+    else:
+        momentum = MOMENTUM.get(health.momentum, "")
+        verdict = (
+            f"`{health_bar(health.score)}` *{health.score}* · {escape_mrkdwn(health.label)}"
+            + (f" · {momentum}" if momentum else "")
+            + f" _(brief of {health.briefed_on:%d %b})_"
+        )
+    facts = []
+    silence = row.silence(today)
+    if p.last_contact is not None and silence is not None:
+        facts.append(f"last contact {p.last_contact:%d %b} ({_days(silence)} of silence)")
+    facts.append(f"{p.interactions} call{'s' if p.interactions != 1 else ''}")
+    if health is not None and health.open_commitments:
+        open_ones = f"{health.open_commitments} open commitment" + (
+            "s" if health.open_commitments != 1 else ""
+        )
+        if health.next_due is not None:
+            late = " ⚠️ overdue" if row.overdue(today) else ""
+            open_ones += f", next due {health.next_due:%d %b}{late}"
+        facts.append(open_ones)
+    return [
         {
-            "type": "context",
+            "type": "section",
+            "text": mrkdwn(f"*{escape_mrkdwn(p.name)}*{company}\n{verdict}\n" + " · ".join(facts)),
+        },
+        {
+            "type": "actions",
+            "block_id": f"prospect_{n}",
             "elements": [
-                mrkdwn(
-                    "Everything you log is remembered. `/timeline <name>` shows a prospect's "
-                    "history; `/log` records a call."
-                )
+                button("Brief", f"{ids.OPEN_BRIEF_ACTION}_home", p.name, primary=True),
+                button("Log a call", ids.OPEN_LOG_ACTION, p.name),
+                button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_home", p.name),
             ],
         },
-        {"type": "actions", "elements": [_log_button()]},
+    ]
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text), "value": value}
+
+
+def _digest_blocks(setting: DigestSetting | None, last: datetime | None) -> list[dict[str, Any]]:
+    if setting is None:
+        return [
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    "*Weekly digest:* starts with the first call you log (Mondays at 08:00 your "
+                    "time); change it here then."
+                ),
+            }
+        ]
+    state = "on" if setting.enabled else "*off*"
+    when = f"{DAY_OPTIONS[setting.day]} at {setting.hour:02d}:00 ({escape_mrkdwn(setting.tz)})"
+    sent = f" · last one {last:%a %d %b, %H:%M} UTC" if last else " · none sent yet"
+    day: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.HOME_DIGEST_DAY_ACTION,
+        "options": [_option(label, key) for key, label in DAY_OPTIONS.items()],
+        "initial_option": _option(DAY_OPTIONS[setting.day], setting.day),
+    }
+    hour: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.HOME_DIGEST_HOUR_ACTION,
+        "options": [_option(f"{h:02d}:00", str(h)) for h in range(24)],
+        "initial_option": _option(f"{setting.hour:02d}:00", str(setting.hour)),
+    }
+    toggle = button(
+        "Turn off" if setting.enabled else "Turn on",
+        ids.HOME_DIGEST_TOGGLE_ACTION,
+        "off" if setting.enabled else "on",
+    )
+    return [
+        {"type": "section", "text": mrkdwn(f"*Weekly digest:* {state}, {when}{sent}")},
+        {
+            "type": "actions",
+            "block_id": "digest_settings",
+            "elements": [
+                day,
+                hour,
+                toggle,
+                button("Send my digest now", ids.HOME_DIGEST_NOW_ACTION, "now"),
+            ],
+        },
+    ]
+
+
+def build_home_view(state: HomeState) -> dict[str, Any]:
+    today = state.today
+    rows = ordered(state.rows, today)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = max(0, min(state.page, pages - 1))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain("Your pipeline", HEADER_TEXT)},
+        *_digest_blocks(state.setting, state.last_digest),
         {"type": "divider"},
     ]
-    if not prospects:
+    if not rows:
         blocks.append(
             {
                 "type": "section",
                 "text": mrkdwn("No calls logged yet. Log your first call to start your memory."),
+                "accessory": button("Log a call", ids.OPEN_LOG_ACTION, ""),
             }
         )
-    for prospect in prospects[:HOME_PROSPECTS]:
-        name = escape_mrkdwn(prospect.name)
-        company = f" ({escape_mrkdwn(prospect.company)})" if prospect.company else ""
-        facts = f"{prospect.interactions} call{'s' if prospect.interactions != 1 else ''}"
-        if prospect.last_contact is not None:
-            days = (today - prospect.last_contact).days
-            facts = (
-                f"last contact {prospect.last_contact:%d %b %Y} "
-                f"({days} day{'s' if days != 1 else ''} ago) · {facts}"
-            )
-        blocks.append(
-            {
-                "type": "section",
-                "text": mrkdwn(f"*{name}*{company}\n{facts}"),
-                "accessory": _log_button(prospect.name),
-            }
-        )
-    if len(prospects) > HOME_PROSPECTS:
-        more = len(prospects) - HOME_PROSPECTS
-        blocks.append(
-            {"type": "context", "elements": [mrkdwn(f"…and {more} more: use `/timeline <name>`.")]}
-        )
-    return {"type": "home", "blocks": blocks}
+        return {"type": "home", "blocks": blocks}
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    f"{len(rows)} prospect{'s' if len(rows) != 1 else ''}, what needs you most "
+                    "first: at risk, overdue promises, low health, long silence. Health is the "
+                    "latest brief's; `/brief <name>` renews it."
+                )
+            ],
+        }
+    )
+    shown = rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    for n, row in enumerate(shown):
+        blocks += _prospect_blocks(row, today, page * PAGE_SIZE + n)
+    if pages > 1:
+        paging = []
+        if page > 0:
+            paging.append(button("◀ Previous", f"{ids.HOME_PAGE_ACTION}_prev", str(page - 1)))
+        if page < pages - 1:
+            paging.append(button("Next ▶", f"{ids.HOME_PAGE_ACTION}_next", str(page + 1)))
+        blocks.append({"type": "context", "elements": [mrkdwn(f"Page {page + 1} of {pages}")]})
+        blocks.append({"type": "actions", "block_id": "home_pages", "elements": paging})
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}

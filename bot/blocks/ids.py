@@ -23,3 +23,9 @@ OPEN_BRIEF_ACTION = "open_brief"
 # action ids end with where they are; the value carries the prospect and the style).
 DRAFT_FOLLOWUP_ACTION = "draft_followup"
 LOG_FOLLOWUP_SENT_ACTION = "log_followup_sent"
+# App Home: the pipeline's pages and the weekly digest's controls.
+HOME_PAGE_ACTION = "home_page"
+HOME_DIGEST_DAY_ACTION = "home_digest_day"
+HOME_DIGEST_HOUR_ACTION = "home_digest_hour"
+HOME_DIGEST_TOGGLE_ACTION = "home_digest_toggle"
+HOME_DIGEST_NOW_ACTION = "home_digest_now"

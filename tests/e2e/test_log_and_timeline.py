@@ -360,13 +360,19 @@ async def test_app_home_lists_only_the_reps_own_prospects(bot: RunningBot) -> No
     assert status == 200
     await bot.slack.wait_for("chat.postMessage", 2)
 
+    # Logging a call refreshes the logging rep's own Home, and no one else's.
+    await bot.slack.wait_for("views.publish", 2)
+    assert {c["user_id"] for c in bot.slack.called("views.publish")} == {REP, "U0OTHER"}
+
+    before = len(bot.slack.called("views.publish"))
     await bot.send.event({"type": "app_home_opened", "user": REP, "tab": "home"})
-    published = (await bot.slack.wait_for("views.publish"))[0]
+    published = (await bot.slack.wait_for("views.publish", before + 1))[-1]
     assert published["user_id"] == REP
     rendered = json.dumps(published["view"])
     assert "Marcus Webb" in rendered
     assert "Anika Patel" not in rendered
-    assert "last contact 02 Nov 2026 (18 days ago)" in rendered
+    assert "last contact 02 Nov (18 days of silence)" in rendered
+    assert "_No brief yet_" in rendered
 
 
 async def test_an_unexpected_failure_is_explained_not_silent(

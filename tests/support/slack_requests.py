@@ -144,6 +144,23 @@ class SlackSender:
             }
         )
 
+    async def home_action(
+        self, action: dict[str, Any], user: str = REP, team: str = TEAM_ID
+    ) -> tuple[int, str]:
+        """A button or menu on the App Home tab: Slack sends no response URL for those."""
+        return await self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": team, "domain": "test"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0APP",
+                "trigger_id": f"trigger-{time.monotonic_ns()}",
+                "container": {"type": "view", "view_id": "VHOME"},
+                "view": {"id": "VHOME", "type": "home", "blocks": []},
+                "actions": [{"block_id": "b", "type": "button", **action}],
+            }
+        )
+
     async def block_action(
         self, action_id: str, value: str, user: str = REP, team: str = TEAM_ID
     ) -> tuple[int, str]:
