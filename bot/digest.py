@@ -239,8 +239,25 @@ async def make_digest(
     contexts = await gather_contexts(services, workspace_id, rep_id, today, notes_chars=share)
     if not contexts:
         return None
+    # Snoozed prospects are not ranked: each is "on track, snoozed until …", still once.
+    snoozed = await services.index.snoozed(workspace_id, rep_id, today)
+    resting = [
+        DigestItem(
+            c.name,
+            c.slug,
+            "on_track",
+            f"Snoozed until {snoozed[c.slug]:%a %d %b}.",
+            "Nothing until then.",
+        )
+        for c in contexts
+        if c.slug in snoozed
+    ]
+    contexts = [c for c in contexts if c.slug not in snoozed]
+    if not contexts:
+        return Digest(rep_id, today, resting)
     if services.llm is None:
-        return Digest(rep_id, today, order_by_facts(contexts), "AI ranking is not configured")
+        placed = order_by_facts(contexts)
+        return Digest(rep_id, today, [*placed, *resting], "AI ranking is not configured")
     prompt = build_digest_prompt(contexts, today, services.digest_token_budget)
     try:
         answer = await services.llm.complete_json(
@@ -252,5 +269,5 @@ async def make_digest(
             workspace_id=workspace_id,
         )
     except LlmFailed as failure:
-        return Digest(rep_id, today, order_by_facts(contexts), failure.reason)
-    return Digest(rep_id, today, reconcile(answer, contexts))
+        return Digest(rep_id, today, [*order_by_facts(contexts), *resting], failure.reason)
+    return Digest(rep_id, today, [*reconcile(answer, contexts), *resting])

@@ -26,7 +26,8 @@ async def home_state(
     setting = await services.index.digest_setting(workspace_id, rep_id)
     last = await services.index.last_digest_sent(workspace_id, rep_id)
     today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
-    rows = [PipelineRow(p, health.get(p.slug)) for p in prospects]
+    snoozed = await services.index.snoozed(workspace_id, rep_id, today)
+    rows = [PipelineRow(p, health.get(p.slug), snoozed.get(p.slug)) for p in prospects]
     return HomeState(rows, today, setting, last, page)
 
 

@@ -13,10 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.home import DAY_OPTIONS
+from bot.blocks.messages import STALE_BUTTON
 from bot.digest_delivery import send_digest
 from bot.home import publish_home
 from bot.services import Services
-from handlers.slack_io import explained, user_of, workspace_of
+from bot.snooze import build_snooze_modal, check_snooze_date, snooze_until
+from handlers.slack_io import explained, tell_rep, user_of, workspace_of
 from memory.index import DigestSetting
 
 logger = logging.getLogger(__name__)
@@ -100,3 +102,62 @@ def register(app: AsyncApp, services: Services) -> None:
         value = str(action.get("value") or "")
         page = int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 0
         await publish_home(services, client, workspace_of(context), user_of(context), page)
+
+    @app.action(ids.HOME_SNOOZE_ACTION)
+    @explained
+    async def handle_snooze_menu(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        workspace_id, rep_id = workspace_of(context), user_of(context)
+        slug = str(action.get("block_id") or "").removeprefix(ids.HOME_PROSPECT_BLOCK)
+        known = await services.index.prospect(workspace_id, slug) if slug else None
+        if known is None:
+            await tell_rep(client, rep_id, STALE_BUTTON)
+            return
+        choice = _selected(action)
+        today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
+        if choice == "date":
+            await client.views_open(
+                trigger_id=str(body.get("trigger_id") or ""),
+                view=build_snooze_modal(known.name, known.slug, today),
+            )
+            return
+        if choice == "wake":
+            await services.index.snooze(workspace_id, rep_id, known.slug, None)
+        elif (until := snooze_until(choice, today)) is not None:
+            await services.index.snooze(workspace_id, rep_id, known.slug, until)
+        else:
+            await tell_rep(client, rep_id, STALE_BUTTON)
+            return
+        await publish_home(services, client, workspace_id, rep_id)
+
+    @app.view(ids.SNOOZE_MODAL_CALLBACK)
+    @explained
+    async def handle_snooze_date(
+        ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        workspace_id, rep_id = workspace_of(context), user_of(context)
+        picked = (
+            ((view.get("state") or {}).get("values") or {})
+            .get(ids.SNOOZE_DATE_BLOCK, {})
+            .get(ids.SNOOZE_DATE_ACTION, {})
+            .get("selected_date")
+        )
+        today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
+        until, problem = check_snooze_date(str(picked or ""), today)
+        known = await services.index.prospect(workspace_id, str(view.get("private_metadata")))
+        if known is None:
+            problem = "That prospect is no longer known here."
+        if until is None or known is None:
+            # The modal stays open with the date picked, and says what to change.
+            said = problem or "Pick a date."
+            await ack(response_action="errors", errors={ids.SNOOZE_DATE_BLOCK: said})
+            return
+        await ack()
+        await services.index.snooze(workspace_id, rep_id, known.slug, until)
+        await publish_home(services, client, workspace_id, rep_id)

@@ -39,6 +39,7 @@ from memory.index_tables import (
     outbox,
     prospects,
     refiled,
+    snoozes,
 )
 from memory.prospects import prospect_slug
 from memory.records import CallLog, LlmUsage
@@ -605,6 +606,40 @@ class LocalIndex:
                     labels=json.dumps(list(view.labels)),
                 )
             )
+
+    # -- snoozes ----------------------------------------------------------------------------
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def snooze(self, workspace_id: str, rep_id: str, slug: str, until: date | None) -> None:
+        """Snooze the rep's prospect until `until` (inclusive); None wakes it up."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(snoozes).where(
+                    snoozes.c.workspace_id == workspace_id,
+                    snoozes.c.rep_id == rep_id,
+                    snoozes.c.slug == slug,
+                )
+            )
+            if until is not None:
+                conn.execute(
+                    snoozes.insert().values(
+                        workspace_id=workspace_id, rep_id=rep_id, slug=slug, until=until
+                    )
+                )
+
+    @_offloaded("read")
+    def snoozed(self, workspace_id: str, rep_id: str, today: date) -> dict[str, date]:
+        """The rep's prospects snoozed on `today`, with the last day of each snooze."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(snoozes.c.slug, snoozes.c.until).where(
+                    snoozes.c.workspace_id == workspace_id,
+                    snoozes.c.rep_id == rep_id,
+                    snoozes.c.until >= today,
+                )
+            )
+            return {row.slug: row.until for row in rows}
 
     # -- deal health (App Home) -------------------------------------------------------------
 

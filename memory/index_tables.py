@@ -124,6 +124,16 @@ digest_runs = Table(
 )
 
 
+# A rep's snoozed prospects: no quiet alert, and "snoozed until" in the digest, until then.
+snoozes = Table(
+    "snoozes",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("slug", String(128), primary_key=True),
+    Column("until", Date, nullable=False),
+)
+
 # Each prospect's health as its latest model-made brief judged it, for App Home.
 deal_health = Table(
     "deal_health",

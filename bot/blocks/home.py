@@ -30,6 +30,7 @@ MOMENTUM = {"improving": "↗ improving", "stable": "→ stable", "declining": "
 class PipelineRow:
     prospect: KnownProspect
     health: DealHealth | None  # None: no brief yet
+    snoozed_until: date | None = None
 
     def silence(self, today: date) -> int | None:
         last = self.prospect.last_contact
@@ -42,6 +43,8 @@ class PipelineRow:
     def need(self, today: date) -> float:
         """How much this deal needs the rep now: higher first. A deal at risk or with an
         overdue promise first, then low health and long silence weigh in."""
+        if self.snoozed_until is not None:
+            return -1.0  # resting: at the end, whatever else is true
         health = self.health
         score = health.score if health else 50
         need = (100 - score) + min(self.silence(today) or 0, 90)
@@ -77,7 +80,7 @@ def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
-def _prospect_blocks(row: PipelineRow, today: date, n: int) -> list[dict[str, Any]]:
+def _prospect_blocks(row: PipelineRow, today: date) -> list[dict[str, Any]]:
     p, health = row.prospect, row.health
     company = f" ({escape_mrkdwn(p.company)})" if p.company else ""
     if health is None:
@@ -102,6 +105,8 @@ def _prospect_blocks(row: PipelineRow, today: date, n: int) -> list[dict[str, An
             late = " ⚠️ overdue" if row.overdue(today) else ""
             open_ones += f", next due {health.next_due:%d %b}{late}"
         facts.append(open_ones)
+    if row.snoozed_until is not None:
+        facts.append(f"😴 snoozed until {row.snoozed_until:%a %d %b}")
     return [
         {
             "type": "section",
@@ -109,14 +114,26 @@ def _prospect_blocks(row: PipelineRow, today: date, n: int) -> list[dict[str, An
         },
         {
             "type": "actions",
-            "block_id": f"prospect_{n}",
+            "block_id": f"{ids.HOME_PROSPECT_BLOCK}{p.slug}",
             "elements": [
                 button("Brief", f"{ids.OPEN_BRIEF_ACTION}_home", p.name, primary=True),
                 button("Log a call", ids.OPEN_LOG_ACTION, p.name),
                 button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_home", p.name),
+                _snooze_menu(row.snoozed_until is not None),
             ],
         },
     ]
+
+
+SNOOZE_CHOICES = {"7": "Snooze 1 week", "14": "Snooze 2 weeks", "30": "Snooze a month"}
+
+
+def _snooze_menu(snoozed: bool) -> dict[str, Any]:
+    choices = [_option(text, value) for value, text in SNOOZE_CHOICES.items()]
+    choices.append(_option("Snooze until a date…", "date"))
+    if snoozed:
+        choices.insert(0, _option("Wake up now", "wake"))
+    return {"type": "overflow", "action_id": ids.HOME_SNOOZE_ACTION, "options": choices}
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -201,8 +218,8 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
         }
     )
     shown = rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    for n, row in enumerate(shown):
-        blocks += _prospect_blocks(row, today, page * PAGE_SIZE + n)
+    for row in shown:
+        blocks += _prospect_blocks(row, today)
     if pages > 1:
         paging = []
         if page > 0:

@@ -29,3 +29,10 @@ HOME_DIGEST_DAY_ACTION = "home_digest_day"
 HOME_DIGEST_HOUR_ACTION = "home_digest_hour"
 HOME_DIGEST_TOGGLE_ACTION = "home_digest_toggle"
 HOME_DIGEST_NOW_ACTION = "home_digest_now"
+# Snoozing a prospect from Home: the menu, and the modal that asks for a date.
+HOME_SNOOZE_ACTION = "home_snooze"
+SNOOZE_MODAL_CALLBACK = "snooze_until"
+SNOOZE_DATE_BLOCK = "snooze_date"
+SNOOZE_DATE_ACTION = "snooze_date_pick"
+# Home's per-prospect actions blocks carry the prospect's slug in their block id.
+HOME_PROSPECT_BLOCK = "p:"

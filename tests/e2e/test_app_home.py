@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -101,3 +102,66 @@ async def test_a_failed_publish_is_logged_and_tried_again(home_bot: RunningBot) 
     assert all(
         json.dumps(c["view"]).count("Priya Sharma") for c in home_bot.slack.called("views.publish")
     )
+
+
+def snooze_menu(choice: str, slug: str = "priya-sharma") -> dict[str, Any]:
+    return {
+        "action_id": ids.HOME_SNOOZE_ACTION,
+        "block_id": f"{ids.HOME_PROSPECT_BLOCK}{slug}",
+        "type": "overflow",
+        "selected_option": {"value": choice},
+    }
+
+
+async def test_a_snoozed_prospect_is_listed_as_snoozed_in_the_digest_once(
+    home_bot: RunningBot, groq: FakeGroq
+) -> None:
+    await home_bot.send.home_action(snooze_menu("7"))
+    published = (await home_bot.slack.wait_for("views.publish"))[-1]["view"]
+    assert "😴 snoozed until Fri 27 Nov" in render(published["blocks"])
+    assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {
+        "priya-sharma": date(2026, 11, 27)
+    }
+
+    await home_bot.send.command("/digest", "")
+    dm = (await home_bot.slack.wait_for("chat.postMessage"))[-1]
+    text = render(dm["blocks"])
+    assert text.count('"value": "Priya Sharma"') == 1  # listed once, with its brief button
+    assert text.count("Snoozed until Fri 27 Nov") == 1
+    assert groq.requests == []  # nothing left to rank: no question to the model
+
+    await home_bot.send.home_action(snooze_menu("wake"))
+    await home_bot.slack.wait_for("views.publish", 3)
+    assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {}
+
+
+async def test_snooze_until_a_date_refuses_the_past_and_keeps_the_form(
+    home_bot: RunningBot,
+) -> None:
+    await home_bot.send.home_action(snooze_menu("date"))
+    modal = (await home_bot.slack.wait_for("views.open"))[-1]["view"]
+    assert modal["private_metadata"] == "priya-sharma"
+
+    def picked(day: str) -> dict[str, Any]:
+        values = {ids.SNOOZE_DATE_BLOCK: {ids.SNOOZE_DATE_ACTION: {"selected_date": day}}}
+        return {**modal, "state": {"values": values}}
+
+    status, body = await home_bot.send.view_submission(picked("2026-11-01"), "V-SNOOZE")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert "after today" in answer["errors"][ids.SNOOZE_DATE_BLOCK]
+    assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {}
+
+    status, body = await home_bot.send.view_submission(picked("2026-12-24"), "V-SNOOZE")
+    assert status == 200 and body == ""
+    assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {
+        "priya-sharma": date(2026, 12, 24)
+    }
+
+
+async def test_a_forged_snooze_changes_nothing(home_bot: RunningBot) -> None:
+    await home_bot.send.home_action(snooze_menu("7", slug="nobody-known"))
+    said = (await home_bot.slack.wait_for("chat.postMessage"))[-1]
+    assert "out of date" in said["text"]
+    assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {}

@@ -52,7 +52,7 @@ def test_home_stays_within_block_kit_limits(count: int) -> None:
     for block in view["blocks"]:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= SECTION_TEXT
-    shown = [b for b in view["blocks"] if b.get("block_id", "").startswith("prospect_")]
+    shown = [b for b in view["blocks"] if b.get("block_id", "").startswith(ids.HOME_PROSPECT_BLOCK)]
     assert len(shown) == min(count, PAGE_SIZE)
     if count == 0:
         assert "No calls logged yet" in render(view["blocks"])
