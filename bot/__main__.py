@@ -104,7 +104,11 @@ async def running_services(
         logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
     try:
         yield Services(
-            memory=memory, index=index, llm=llm, digest_token_budget=settings.digest_token_budget
+            memory=memory,
+            index=index,
+            llm=llm,
+            digest_token_budget=settings.digest_token_budget,
+            notes_visibility=settings.notes_visibility,
         )
     finally:
         if supervisor is not None:

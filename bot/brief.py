@@ -254,9 +254,10 @@ async def make_brief(
     rep_id: str | None = None,
 ) -> BriefResult:
     """Raises `MemoryUnavailable` when Hindsight cannot be read."""
-    match = await find_prospect(services.index, workspace_id, typed)
+    match = await find_prospect(services.index, workspace_id, typed, services.seen_by(rep_id))
     today = services.today(tz)
-    if match.ambiguous:
+    if match.ambiguous or (services.seen_by(rep_id) and not match.known):
+        # With NOTES_VISIBILITY=own, memory is not read for a prospect the rep has not logged.
         nothing = BriefFacts.from_timeline([], today)
         return BriefResult(match, nothing, [], choices=match.suggestions)
     recalled = await recollect(services, workspace_id, match, BRIEF_QUERY.format(name=match.name))

@@ -55,6 +55,7 @@ class Settings:
     # Whether this process takes part in the election of the one process that runs the
     # digest scheduler (RUN_SCHEDULER=false: never; it only serves Slack).
     run_scheduler: bool
+    notes_visibility: str  # "workspace" (team memory) or "own"
     digest_token_budget: int
     log_level: str = "INFO"
     pg_user: str | None = None  # root without user namespaces: who runs PostgreSQL
@@ -212,6 +213,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
                 "(4000 or more)."
             )
 
+    notes_visibility = (get("NOTES_VISIBILITY") or "workspace").lower()
+    if notes_visibility not in ("workspace", "own"):
+        problems.append(
+            f"NOTES_VISIBILITY is malformed: {notes_visibility!r} is not 'workspace' or 'own'."
+        )
+
     raw_scheduler = (get("RUN_SCHEDULER") or "true").lower()
     if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
         problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
@@ -250,6 +257,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_url=db_url,
         bank_prefix=bank_prefix,
         run_scheduler=raw_scheduler in ("true", "1", "yes"),
+        notes_visibility=notes_visibility,
         digest_token_budget=digest_token_budget,
         log_level=log_level,
         pg_user=pg_user,

@@ -223,8 +223,8 @@ async def make_followup(
     rep_id: str = "",
 ) -> FollowupResult:
     """Raises `MemoryUnavailable` when memory cannot be read."""
-    match = await find_prospect(services.index, workspace_id, typed)
-    if match.ambiguous:
+    match = await find_prospect(services.index, workspace_id, typed, services.seen_by(rep_id))
+    if match.ambiguous or (services.seen_by(rep_id) and not match.known):
         return FollowupResult(match, False, choices=match.suggestions)
     recalled = await recollect(
         services, workspace_id, match, FOLLOWUP_QUERY.format(name=match.name)

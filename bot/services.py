@@ -33,6 +33,9 @@ class Services:
     # How many briefs, timelines and digests are worked on at once after their ack; more
     # wait their turn, so a burst of commands never starves the acks of the next ones.
     busy_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BUSY_SLOTS))
+    # "workspace": every rep sees every prospect's notes (team memory); "own": /brief,
+    # /timeline, /followup and the typeahead know only the prospects a rep has logged.
+    notes_visibility: str = "workspace"
     # App Home refreshes after a logged call: two at a time, one pending per rep at most.
     home_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     home_pending: set[tuple[str, str]] = field(default_factory=set)
@@ -44,6 +47,10 @@ class Services:
             self.outbox = Outbox(self.index, self.memory)
         if self.timezones is None:
             self.timezones = RepTimezones(self.index)
+
+    def seen_by(self, rep_id: str | None) -> str | None:
+        """The rep whose own prospects alone they may see (None: they see the workspace's)."""
+        return rep_id if self.notes_visibility == "own" and rep_id else None
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""

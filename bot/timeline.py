@@ -112,13 +112,16 @@ async def full_history(
 
 
 async def prospect_timeline(
-    services: Services, workspace_id: str, typed: str, page: int = 0
+    services: Services, workspace_id: str, typed: str, page: int = 0, rep_id: str | None = None
 ) -> Timeline:
     """One page of a prospect's timeline: one listing of memory, then the notes of that page.
 
     Raises `MemoryUnavailable` when Hindsight cannot be read and nothing is kept locally.
     """
-    match = await find_prospect(services.index, workspace_id, typed)
+    match = await find_prospect(services.index, workspace_id, typed, services.seen_by(rep_id))
+    if services.seen_by(rep_id) and not match.known:
+        # NOTES_VISIBILITY=own: memory is not read for a prospect the rep has not logged.
+        return await _page(services.memory, workspace_id, match, [], page)
     # Hindsight is the source of truth: an exact name is looked up even if the index lacks it.
     waiting = await waiting_entries(services, workspace_id, match.slug)
     try:

@@ -68,7 +68,9 @@ async def open_log_modal(
     False if Slack refused."""
     prospect: str | None = None
     if prospect_slug(typed):
-        match = await find_prospect(services.index, workspace_id, typed)
+        match = await find_prospect(
+            services.index, workspace_id, typed, services.seen_by(user_id)
+        )
         name = match.name if match.known else clean_prospect_name(typed)
         prospect = name if len(name) <= MAX_PROSPECT_NAME else None
     # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
@@ -225,7 +227,10 @@ def register(app: AsyncApp, services: Services) -> None:
         typed = str(body.get("value") or "")
         try:
             known = await asyncio.wait_for(
-                services.index.search_prospects(workspace_of(context), typed), 2.0
+                services.index.search_prospects(
+                    workspace_of(context), typed, rep_id=services.seen_by(user_of(context))
+                ),
+                2.0,
             )
         except Exception:
             # The rep can still type a new name; known names come back when the index does.
@@ -247,7 +252,9 @@ def register(app: AsyncApp, services: Services) -> None:
         message = shortcut.get("message") or {}
         try:
             # Within Slack's 3 s for views.open: without the names, nothing is pre-selected.
-            known = await asyncio.wait_for(services.index.prospect_names(workspace_id), 1.0)
+            known = await asyncio.wait_for(
+                services.index.prospect_names(workspace_id, services.seen_by(user_id)), 1.0
+            )
         except Exception:
             logger.exception("Could not read the known prospects for a message shortcut")
             known = []

@@ -34,12 +34,13 @@ async def show_timeline(
     services: Services,
     respond: Reply,
     workspace_id: str,
+    user_id: str,
     typed: str,
     page: int = 0,
     replace: bool = False,
 ) -> None:
     async def render() -> Rendered:
-        timeline = await prospect_timeline(services, workspace_id, typed, page)
+        timeline = await prospect_timeline(services, workspace_id, typed, page, user_id)
         text = f"Timeline for {quote_input(timeline.match.name)}"
         return text, build_timeline_blocks(timeline)
 
@@ -70,7 +71,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(text=TIMELINE_USAGE)
             return
         await ack()
-        await show_timeline(services, respond, workspace_of(context), typed)
+        await show_timeline(services, respond, workspace_of(context), user_of(context), typed)
 
     @app.action(re.compile(f"^{ids.TIMELINE_PAGE_ACTION}"))
     @explained
@@ -83,7 +84,9 @@ def register(app: AsyncApp, services: Services) -> None:
             await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         slug, page = wanted
-        await show_timeline(services, respond, workspace_of(context), slug, page, True)
+        await show_timeline(
+            services, respond, workspace_of(context), user_of(context), slug, page, True
+        )
 
     @app.action(re.compile(f"^{ids.OPEN_TIMELINE_ACTION}"))
     @explained
@@ -100,4 +103,4 @@ def register(app: AsyncApp, services: Services) -> None:
         typed = await prospect_from_button(action, reply)
         if typed is None:
             return
-        await show_timeline(services, reply, workspace_of(context), typed)
+        await show_timeline(services, reply, workspace_of(context), user_of(context), typed)

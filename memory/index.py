@@ -476,14 +476,18 @@ class LocalIndex:
             return _known_prospects(conn, workspace_id, rep_id)
 
     @_offloaded("read")
-    def search_prospects(self, workspace_id: str, typed: str, limit: int = 20) -> list[str]:
+    def search_prospects(
+        self, workspace_id: str, typed: str, limit: int = 20, rep_id: str | None = None
+    ) -> list[str]:
         """Known names whose slug contains what was typed (typeahead), most recent first;
-        filtered and cut in SQL, so it costs the same with 10 prospects or 10,000."""
+        filtered and cut in SQL, so it costs the same with 10 prospects or 10,000. With
+        `rep_id`, only prospects that rep has logged a call with."""
         query = (
             select(prospects.c.name)
             .where(
                 prospects.c.workspace_id == workspace_id,
                 prospects.c.slug.contains(prospect_slug(typed), autoescape=True),
+                *_logged_by(workspace_id, rep_id),
             )
             .order_by(prospects.c.last_contact.desc(), prospects.c.name.desc())
             .limit(limit)
@@ -493,26 +497,32 @@ class LocalIndex:
 
     @_offloaded("read")
     def prospects_with_words(
-        self, workspace_id: str, words: list[str], limit: int = 50
+        self, workspace_id: str, words: list[str], limit: int = 50, rep_id: str | None = None
     ) -> list[KnownProspect]:
         """Prospects whose name holds every one of `words` as a whole word ("okafor" finds
-        james-okafor, "oka" does not), most recent first."""
+        james-okafor, "oka" does not), most recent first (with `rep_id`: that rep's only)."""
         with self._engine.connect() as conn:
-            return _known_prospects(conn, workspace_id, None, words=words, limit=limit)
+            return _known_prospects(conn, workspace_id, rep_id, words=words, limit=limit)
 
     @_offloaded("read")
-    def prospect_names(self, workspace_id: str) -> list[str]:
-        """Every known name in a workspace, nothing else (for "did you mean")."""
+    def prospect_names(self, workspace_id: str, rep_id: str | None = None) -> list[str]:
+        """Every known name in a workspace (with `rep_id`: that rep's), nothing else (for
+        "did you mean")."""
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(prospects.c.name).where(prospects.c.workspace_id == workspace_id)
+                select(prospects.c.name).where(
+                    prospects.c.workspace_id == workspace_id, *_logged_by(workspace_id, rep_id)
+                )
             )
             return [row[0] for row in rows]
 
     @_offloaded("read")
-    def prospect(self, workspace_id: str, slug: str) -> KnownProspect | None:
+    def prospect(
+        self, workspace_id: str, slug: str, rep_id: str | None = None
+    ) -> KnownProspect | None:
+        """The prospect (with `rep_id`: only if that rep has logged a call with it)."""
         with self._engine.connect() as conn:
-            found = _known_prospects(conn, workspace_id, None, slug=slug)
+            found = _known_prospects(conn, workspace_id, rep_id, slug=slug)
         return found[0] if found else None
 
     @_offloaded("write")
@@ -1006,6 +1016,19 @@ def _known_prospects(
             interactions=row.interactions or 0,
         )
         for row in conn.execute(query).all()
+    ]
+
+
+def _logged_by(workspace_id: str, rep_id: str | None) -> list[Any]:
+    """The condition that the rep has logged a call with the prospect (none without a rep)."""
+    if rep_id is None:
+        return []
+    return [
+        exists().where(
+            calls.c.workspace_id == workspace_id,
+            calls.c.slug == prospects.c.slug,
+            calls.c.rep_id == rep_id,
+        )
     ]
 
 

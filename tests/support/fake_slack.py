@@ -64,6 +64,9 @@ class FakeSlack:
             await self._server.close()
 
     def called(self, method: str) -> list[dict[str, Any]]:
+        """The arguments of each call of `method` ("respond": each response URL post)."""
+        if method == "respond":
+            return list(self.responses)
         return [c.args for c in self.calls if c.method == method]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Any]:

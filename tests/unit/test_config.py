@@ -126,3 +126,11 @@ def test_log_level_and_pg_user_are_checked_like_every_setting(
     with pytest.raises(SettingsError) as raised:
         load_settings({**HTTP, name: value})
     assert len(raised.value.problems) == 1 and words in raised.value.problems[0]
+
+
+def test_notes_visibility_is_workspace_by_default_own_on_request_else_an_error() -> None:
+    assert load_settings(HTTP).notes_visibility == "workspace"
+    assert load_settings({**HTTP, "NOTES_VISIBILITY": "OWN"}).notes_visibility == "own"
+    with pytest.raises(SettingsError) as error:
+        load_settings({**HTTP, "NOTES_VISIBILITY": "team"})
+    assert any("NOTES_VISIBILITY is malformed" in p for p in error.value.problems)
