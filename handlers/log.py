@@ -68,16 +68,14 @@ async def open_log_modal(
     False if Slack refused."""
     prospect: str | None = None
     if prospect_slug(typed):
-        match = await find_prospect(
-            services.index, workspace_id, typed, services.seen_by(user_id)
-        )
+        match = await find_prospect(services.index, workspace_id, typed, services.seen_by(user_id))
         name = match.name if match.known else clean_prospect_name(typed)
         prospect = name if len(name) <= MAX_PROSPECT_NAME else None
     # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
     # the rep's zone comes from what is known already, or is learnt once the form is open,
     # and so is a message's link.
     known, tz = await services.timezones.known(workspace_id, user_id)
-    form = _Form(prospect, {"tz": tz}, prefill)
+    form = _Form(prospect, {"tz": tz}, prefill, services.notes_visibility == "workspace")
     try:
         opened = await client.views_open(trigger_id=trigger_id, view=form.view(services.today(tz)))
     except SlackApiError:
@@ -102,6 +100,7 @@ class _Form:
     prospect: str | None
     metadata: dict[str, Any]
     prefill: Prefill | None
+    team_memory: bool
 
     def view(self, today: date) -> dict[str, Any]:
         fill = self.prefill
@@ -112,6 +111,7 @@ class _Form:
             note=fill.note if fill else "",
             transcript=fill.transcript if fill else "",
             notice=fill.notice if fill else "",
+            team_memory=self.team_memory,
         )
 
 

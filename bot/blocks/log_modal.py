@@ -34,6 +34,7 @@ def build_log_modal(
     note: str = "",
     transcript: str = "",
     notice: str = "",
+    team_memory: bool = True,
 ) -> dict[str, Any]:
     """The modal a rep fills after a call; `prospect` pre-selects a name (known or new);
     `note` and `transcript` pre-fill those fields, and `notice` says why above them."""
@@ -114,7 +115,12 @@ def build_log_modal(
                 "block_id": ids.NOTE_BLOCK,
                 "label": plain("What happened?"),
                 "hint": plain(
-                    "2–5 sentences in your own words: concerns, budget, who decides, next step."
+                    "2–5 sentences in your own words: concerns, budget, who decides, next step. "
+                    + (
+                        "Team memory: every rep in this workspace can see it."
+                        if team_memory
+                        else "Other reps see it only for prospects they log calls with too."
+                    )
                 ),
                 "element": note_input,
             },

@@ -79,3 +79,12 @@ def test_modal_errors_are_keyed_by_block_id() -> None:
     errors = {"call_date": "future", "note": "empty", "prospect": "pick"}
     expected = {ids.DATE_BLOCK: "future", ids.NOTE_BLOCK: "empty", ids.PROSPECT_BLOCK: "pick"}
     assert modal_errors(errors) == expected
+
+
+def test_the_note_hint_says_who_will_see_it() -> None:
+    def hint(team_memory: bool) -> str:
+        view = build_log_modal(date(2026, 11, 20), None, "{}", team_memory=team_memory)
+        return next(b for b in view["blocks"] if b.get("block_id") == "note")["hint"]["text"]
+
+    assert "every rep in this workspace can see it" in hint(True)
+    assert "only for prospects they log calls with too" in hint(False)
