@@ -28,7 +28,8 @@ async def home_state(
     today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
     snoozed = await services.index.snoozed(workspace_id, rep_id, today)
     rows = [PipelineRow(p, health.get(p.slug), snoozed.get(p.slug)) for p in prospects]
-    return HomeState(rows, today, setting, last, page)
+    alerts_on = await services.index.alerts_enabled(workspace_id, rep_id)
+    return HomeState(rows, today, setting, last, page, alerts_on)
 
 
 async def publish_home(

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest_delivery import Delivery, send_digest
 from bot.home import publish_home
+from bot.quiet import alert_due, send_quiet_alert
 from bot.services import Services
 from memory.database import create_database_engine
 from memory.index import DigestSetting
@@ -135,6 +136,45 @@ class DigestScheduler:
             jobstore="memory",
             replace_existing=True,
         )
+        # Quiet-deal alerts: every hour, for the reps whose alert hour it is (bot.quiet).
+        self.scheduler.add_job(
+            self.run_alerts,
+            "cron",
+            minute=5,
+            id="quiet-alerts",
+            jobstore="memory",
+            replace_existing=True,
+        )
+
+    async def run_alerts(self, now: datetime | None = None) -> int:
+        """Send the quiet-deal alerts due now (each rep's 09:00 on a working day), a few at
+        a time; each rep's is claimed in the database, so at most one a day. Returns how many
+        DMs went out."""
+        now = now or self.clock()
+        due = [
+            (s, day)
+            for s in await self.services.index.digest_settings()
+            if (day := alert_due(s, now)) is not None
+        ]
+
+        sent = 0
+
+        async def worker() -> None:
+            # A few workers over the list, not one task per rep: 1,000 reps due at 09:00 never
+            # stampede the database or Slack.
+            nonlocal sent
+            while due:
+                setting, day = due.pop()
+                async with self._slots:
+                    try:
+                        sent += await send_quiet_alert(
+                            self.services, self.client, setting.workspace_id, setting.rep_id, day
+                        )
+                    except Exception:
+                        logger.exception("Quiet-deal alert for %s failed", setting.rep_id)
+
+        await asyncio.gather(*(worker() for _ in range(min(DELIVERY_CONCURRENCY, len(due)))))
+        return sent
 
     def shutdown(self) -> None:
         global _active

@@ -161,3 +161,15 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         await services.index.snooze(workspace_id, rep_id, known.slug, until)
         await publish_home(services, client, workspace_id, rep_id)
+
+    @app.action(ids.HOME_ALERTS_TOGGLE_ACTION)
+    @explained
+    async def handle_alerts_toggle(
+        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        if action.get("value") not in ("on", "off"):
+            return
+        workspace_id, rep_id = workspace_of(context), user_of(context)
+        await services.index.set_alerts(workspace_id, rep_id, action.get("value") == "on")
+        await publish_home(services, client, workspace_id, rep_id)

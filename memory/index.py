@@ -21,13 +21,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from memory.database import BUSY_TIMEOUT_SECONDS, create_database_engine, is_conflict
 from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
     UNCONFIRMED,
+    alert_runs,
+    alerts_off,
     brief_views,
     calls,
     create_and_upgrade,
@@ -616,6 +618,65 @@ class LocalIndex:
                     labels=json.dumps(list(view.labels)),
                 )
             )
+
+    # -- quiet-deal alerts ------------------------------------------------------------------
+
+    @_offloaded("read")
+    def call_history(self, workspace_id: str, rep_id: str) -> dict[str, list[tuple[date, str]]]:
+        """For each prospect the rep has logged: every call's date and outcome (anyone's),
+        oldest first."""
+        query = (
+            select(calls.c.slug, calls.c.call_date, calls.c.outcome)
+            .where(
+                calls.c.workspace_id == workspace_id,
+                calls.c.slug.in_(
+                    select(calls.c.slug).where(
+                        calls.c.workspace_id == workspace_id, calls.c.rep_id == rep_id
+                    )
+                ),
+            )
+            .order_by(calls.c.slug, calls.c.call_date)
+        )
+        history: dict[str, list[tuple[date, str]]] = {}
+        with self._engine.connect() as conn:
+            for row in conn.execute(query):
+                history.setdefault(row.slug, []).append((row.call_date, row.outcome))
+        return history
+
+    @_offloaded("write")
+    def claim_alert(self, workspace_id: str, rep_id: str, day: date) -> bool:
+        """Claim the rep's alert for their local `day`; False when it was claimed already
+        (by this process, a restart or another replica)."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    alert_runs.insert().values(workspace_id=workspace_id, rep_id=rep_id, day=day)
+                )
+                conn.execute(delete(alert_runs).where(alert_runs.c.day < day - timedelta(days=30)))
+        except IntegrityError:  # the row is there: claimed already
+            return False
+        return True
+
+    @_offloaded("write")
+    def set_alerts(self, workspace_id: str, rep_id: str, enabled: bool) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(alerts_off).where(
+                    alerts_off.c.workspace_id == workspace_id, alerts_off.c.rep_id == rep_id
+                )
+            )
+            if not enabled:
+                conn.execute(alerts_off.insert().values(workspace_id=workspace_id, rep_id=rep_id))
+
+    @_offloaded("read")
+    def alerts_enabled(self, workspace_id: str, rep_id: str) -> bool:
+        with self._engine.connect() as conn:
+            off = conn.execute(
+                select(alerts_off.c.rep_id).where(
+                    alerts_off.c.workspace_id == workspace_id, alerts_off.c.rep_id == rep_id
+                )
+            ).first()
+        return off is None
 
     # -- snoozes ----------------------------------------------------------------------------
 

@@ -124,6 +124,23 @@ digest_runs = Table(
 )
 
 
+# One row per rep and local day a quiet-deal alert was claimed: never two DMs a day.
+alert_runs = Table(
+    "alert_runs",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+)
+
+# Reps who turned quiet-deal alerts off (on by default).
+alerts_off = Table(
+    "alerts_off",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("rep_id", String(32), primary_key=True),
+)
+
 # A rep's snoozed prospects: no quiet alert, and "snoozed until" in the digest, until then.
 snoozes = Table(
     "snoozes",

@@ -64,6 +64,7 @@ class HomeState:
     setting: DigestSetting | None
     last_digest: datetime | None
     page: int = 0
+    alerts_on: bool = True
 
 
 def health_bar(score: int) -> str:
@@ -186,6 +187,22 @@ def _digest_blocks(setting: DigestSetting | None, last: datetime | None) -> list
     ]
 
 
+def _alerts_block(on: bool) -> dict[str, Any]:
+    said = (
+        "*Quiet-deal alerts:* on — one DM on a working-day morning when deals fall silent for "
+        "longer than their usual rhythm."
+        if on
+        else "*Quiet-deal alerts:* *off*."
+    )
+    return {
+        "type": "section",
+        "text": mrkdwn(said),
+        "accessory": button(
+            "Turn off" if on else "Turn on", ids.HOME_ALERTS_TOGGLE_ACTION, "off" if on else "on"
+        ),
+    }
+
+
 def build_home_view(state: HomeState) -> dict[str, Any]:
     today = state.today
     rows = ordered(state.rows, today)
@@ -194,6 +211,7 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain("Your pipeline", HEADER_TEXT)},
         *_digest_blocks(state.setting, state.last_digest),
+        _alerts_block(state.alerts_on),
         {"type": "divider"},
     ]
     if not rows:

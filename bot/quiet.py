@@ -1,0 +1,159 @@
+"""Quiet-deal alerts: a deal is quiet when its silence passes its own rhythm.
+
+A deal's rhythm is the median gap between its calls, kept within sensible bounds (a deal
+called daily is not quiet after two days; one called every quarter is still worth a nudge
+after six weeks); a deal with one call gets the default. At most one DM a rep a day, on
+working days in the morning of their own time zone, listing every quiet deal at once; snoozed
+and closed deals are left out; a rep can turn alerts off in App Home.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import ids
+from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
+from bot.services import Services
+from memory.index import DigestSetting
+
+logger = logging.getLogger(__name__)
+
+SHORTEST_RHYTHM = 7  # days
+LONGEST_RHYTHM = 45
+DEFAULT_RHYTHM = 14  # a deal with a single call
+ALERT_HOUR = 9  # the rep's local time, Monday to Friday
+MOST_DEALS_LISTED = 20
+CLOSED = ("closed_won", "closed_lost")
+
+
+def rhythm(call_dates: list[date]) -> int:
+    """The deal's usual gap between calls in days: the median gap, within the bounds."""
+    days = sorted(set(call_dates))
+    if len(days) < 2:
+        return DEFAULT_RHYTHM
+    gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
+    return max(SHORTEST_RHYTHM, min(LONGEST_RHYTHM, round(statistics.median(gaps))))
+
+
+@dataclass(frozen=True)
+class QuietDeal:
+    slug: str
+    name: str
+    silence: int  # days since the last call
+    rhythm: int
+
+
+def quiet_deals(
+    history: dict[str, list[tuple[date, str]]],
+    names: dict[str, str],
+    today: date,
+    snoozed: dict[str, date],
+) -> list[QuietDeal]:
+    """The deals whose silence has passed their rhythm, the longest overdue first."""
+    quiet = []
+    for slug, calls in history.items():
+        if not calls or slug in snoozed:
+            continue
+        last_day, last_outcome = max(calls)
+        if last_outcome in CLOSED:
+            continue
+        usual = rhythm([day for day, _ in calls])
+        silence = (today - last_day).days
+        if silence > usual:
+            quiet.append(QuietDeal(slug, names.get(slug, slug), silence, usual))
+    return sorted(quiet, key=lambda d: (-(d.silence / d.rhythm), d.name.lower()))
+
+
+def build_alert(deals: list[QuietDeal]) -> tuple[str, list[dict[str, Any]]]:
+    """One DM listing every quiet deal, each with Brief and Snooze."""
+    count = len(deals)
+    text = f"{count} deal{'s have' if count != 1 else ' has'} gone quiet"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"🔕 {text}", HEADER_TEXT)},
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    "Quiet means silent for longer than the deal's own rhythm (the usual gap "
+                    "between its calls). Snooze a deal to stop hearing about it; turn these "
+                    "alerts off in the app's Home."
+                )
+            ],
+        },
+    ]
+    for deal in deals[:MOST_DEALS_LISTED]:
+        blocks.append(
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    f"*{escape_mrkdwn(deal.name)}* — {deal.silence} days since the last call; "
+                    f"usually every {deal.rhythm} days"
+                ),
+            }
+        )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{ids.HOME_PROSPECT_BLOCK}{deal.slug}",
+                "elements": [
+                    button("Brief", f"{ids.OPEN_BRIEF_ACTION}_alert", deal.name, primary=True),
+                    {
+                        "type": "overflow",
+                        "action_id": ids.HOME_SNOOZE_ACTION,
+                        "options": [
+                            {"text": plain("Snooze 1 week"), "value": "7"},
+                            {"text": plain("Snooze 2 weeks"), "value": "14"},
+                            {"text": plain("Snooze a month"), "value": "30"},
+                        ],
+                    },
+                ],
+            }
+        )
+    if count > MOST_DEALS_LISTED:
+        more = count - MOST_DEALS_LISTED
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more in Home.")]})
+    return text, blocks
+
+
+def alert_due(setting: DigestSetting, now: datetime) -> date | None:
+    """The rep's local date when `now` is their alert hour on a working day, else None."""
+    try:
+        zone = ZoneInfo(setting.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    if local.weekday() >= 5 or local.hour != ALERT_HOUR:
+        return None
+    return local.date()
+
+
+async def send_quiet_alert(
+    services: Services, client: AsyncWebClient, workspace_id: str, rep_id: str, day: date
+) -> bool:
+    """The rep's alert for their local `day`, claimed first: True when a DM went out."""
+    if not await services.index.alerts_enabled(workspace_id, rep_id):
+        return False
+    if not await services.index.claim_alert(workspace_id, rep_id, day):
+        return False
+    history = await services.index.call_history(workspace_id, rep_id)
+    names = {p.slug: p.name for p in await services.index.known_prospects(workspace_id, rep_id)}
+    snoozed = await services.index.snoozed(workspace_id, rep_id, day)
+    deals = quiet_deals(history, names, day, snoozed)
+    if not deals:
+        return False
+    text, blocks = build_alert(deals)
+    try:
+        await client.chat_postMessage(channel=rep_id, text=text, blocks=blocks)
+    except SlackApiError:
+        logger.exception("Could not send %s their quiet-deal alert", rep_id)
+        return False
+    return True
