@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from bot.brief import BriefFacts, memory_prompt, recollect
-from bot.grounding import Grounds, without_unfounded
+from bot.grounding import Grounds, fold, without_unfounded
 from bot.llm import LlmFailed, LlmTask
 from bot.log_form import MAX_NOTE
 from bot.prospect_lookup import ProspectMatch, find_prospect
@@ -49,6 +49,7 @@ STYLES = {
     "formal": "Use a formal register: full sentences, no contractions, a formal greeting.",
 }
 DEFAULT_SUBJECT = "Following up"
+MAX_BODY = 2500  # characters: a follow-up email, read on a phone
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ def check_analysis(answer: dict[str, Any], grounds: Grounds, note_dates: set[dat
     problems += [f"blocker: {p}" for p in grounds.unfounded(answer["blocker"])]
     for stage in answer["history"]:
         dated(stage["since_date"], "history")
+        problems += [f"history: {p}" for p in grounds.unfounded(stage["blocker"], names=False)]
+    # What is shown as fact about the people is checked like the email.
+    problems += [f"decider: {p}" for p in grounds.unfounded(answer["decider"]["authority"])]
+    problems += [f"recipient: {p}" for p in grounds.unfounded(answer["recipient"]["reason"])]
     dated(answer["decider"]["source_date"], "decider")
     for person in ("decider", "recipient"):
         name = answer[person]["name"]
@@ -157,9 +162,9 @@ def _addressing_problems(answer: dict[str, Any], recipient: str) -> list[str]:
     if not _same_person(answer["to"], recipient):
         problems.append(f"to: the email must go to {recipient}, not {answer['to']!r}")
     # "Hi Sarah," or, formally, "Dear Ms. Chen,": a word of the name in the first line.
-    names = {word.lower() for word in recipient.split()}
-    greeting = answer["body"].strip().split("\n", 1)[0].lower()
-    if names and not names & set(re.findall(r"[a-z'’-]+", greeting)):
+    names = {fold(word) for word in re.findall(r"[^\W\d_]+", recipient)}
+    greeting = fold(answer["body"].strip().split("\n", 1)[0])
+    if names and not names & set(re.findall(r"[^\W\d_]+", greeting)):
         problems.append(f"body: the greeting must address {recipient}")
     return problems
 
@@ -167,10 +172,12 @@ def _addressing_problems(answer: dict[str, Any], recipient: str) -> list[str]:
 def check_email(answer: dict[str, Any], grounds: Grounds, recipient: str) -> list[str]:
     """What in the email is wrongly addressed or not in the notes (empty: usable)."""
     problems = _addressing_problems(answer, recipient)
-    problems += [f"subject: {p}" for p in grounds.unfounded(answer["subject"])]
+    problems += [f"subject: {p}" for p in grounds.unfounded(answer["subject"], names=False)]
     problems += [f"body: {p}" for p in grounds.unfounded(answer["body"])]
     if not answer["body"].strip():
         problems.append("body: empty")
+    if len(answer["body"]) > MAX_BODY:
+        problems.append(f"body: {len(answer['body']):,} characters; keep it under {MAX_BODY:,}")
     return problems
 
 
@@ -185,8 +192,11 @@ def salvage_email(
     lines = [line for line in body.split("\n") if line.strip()]
     if len(lines) < 3:  # a greeting, something to say, a sign-off
         return None
-    subject = answer["subject"] if not grounds.unfounded(answer["subject"]) else DEFAULT_SUBJECT
-    return {**answer, "subject": subject, "body": body, "removed": removed}
+    saved = {**answer, "body": body, "removed": removed}
+    if _addressing_problems(saved, recipient):  # the greeting itself was taken out
+        return None
+    unfounded_subject = grounds.unfounded(answer["subject"], names=False)
+    return {**saved, "subject": DEFAULT_SUBJECT if unfounded_subject else answer["subject"]}
 
 
 def email_prompt(context: str, analysis: Analysis, style: str) -> str:
@@ -334,7 +344,8 @@ async def log_sent(
         outcome="follow_up_sent",
         note=note,
         transcript=rest,
-        logged_at=services.clock(),
+        # The draft's own time: a second click is the same call, never an edit of it.
+        logged_at=draft.created_at,
     )
     new = await services.outbox.submit(call)
     return (SENT_LOGGED if new else SENT_BEFORE), draft

@@ -14,37 +14,66 @@ says is kept in memory and shown as typed, but no draft may repeat it as fact.
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH_NAMES = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+# A month as written: its full name or its three-letter abbreviation ("sept" too), nothing else
+# ("2 decision makers" is not 2 December).
+_MONTH = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
+)
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_SCALE = r"(k|m|bn|thousand|million|billion)"
+_CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?)"
 _MONEY = re.compile(
-    r"(?:[$€£]\s?(\d[\d,]*(?:\.\d+)?)\s?([km])?\b)"
-    r"|(?:\b(\d[\d,]*(?:\.\d+)?)\s?([km])?\s?(?:usd|eur|gbp|dollars|euros|pounds)\b)",
+    rf"(?:[$€£]\s?(\d[\d,]*(?:\.\d+)?)\s?{_SCALE}?\b)"
+    rf"|(?:\b{_CURRENCY}\s?(\d[\d,]*(?:\.\d+)?)\s?{_SCALE}?\b)"
+    rf"|(?:\b(\d[\d,]*(?:\.\d+)?)\s?{_SCALE}?\s?{_CURRENCY}\b)"
+    rf"|(?:\b(\d[\d,]*(?:\.\d+)?)\s?(k|bn)\b)",
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"\b(\d+(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+# Counts that state a fact: "500 seats", "3 years".
+_COUNT = re.compile(
+    r"\b(\d[\d,]*)\s+(seats?|users?|licen[cs]es?|years?|months?|weeks?|employees|people"
+    r"|sites?|locations?|instances?)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # Acronyms and document codes: SOC2, DPA, ISO, EU (two or more capitals, or capitals and digits).
 _CODE = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z0-9](?:-[A-Z0-9]+)*\b")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?\b")
-_WORD = re.compile(r"[A-Za-z0-9]+")
-_SENTENCE_END = re.compile(r"(?:[.!?:;]|\n)\s*$|^\s*$")
+# A word of letters in any script, with an inner apostrophe or hyphen (O'Neil, Jean-Luc).
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W_]+")
+# Where a sentence starts: after . ! ? or a line break (a greeting, a sign-off, a bullet), but
+# not after an honorific ("Mr. Okafor" is a name, checked).
+_SENTENCE_END = re.compile(r"(?:[.!?]|\n\s*[-•*]?)\s*$|^\s*[-•*]?\s*$")
+_HONORIFIC = re.compile(r"\b(?:mr|mrs|ms|dr|prof|herr|frau|mme|m)\.\s*$", re.IGNORECASE)
+# Orders aimed at an AI, not a rep's words about rules or instructions of their own.
 _ORDERS = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules)\b"
-    r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b",
-    re.IGNORECASE | re.DOTALL,
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
+    r"(?:previous|prior|above|earlier|system|these)?\s*(?:instructions?|prompts?)\b"
+    r"|\bsystem prompt\b|\byou are now (?:an?|the|my)\s+(?:ai|assistant|model|bot|agent)\b"
+    r"|\bnew instructions\s*(?:for|to)\s+(?:the\s+)?(?:ai|assistant|model|bot)\b",
+    re.IGNORECASE,
 )
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "José" and "jose" are the same name."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def _set(words: str) -> frozenset[str]:
@@ -54,15 +83,22 @@ def _set(words: str) -> frozenset[str]:
 # Words any email may use capitalised that name nobody.
 _COMMON = _set(
     "hi hello dear thanks thank best regards kind warm cheers sincerely i mr mrs ms dr prof "
-    "sir madam monday tuesday "
-    "wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
+    "sir madam monday tuesday wednesday thursday friday saturday sunday january february march "
+    "april may june july august september october november december jan feb mar apr jun jul "
+    "aug sep sept oct nov dec "
+    # Words that open sentences and name nobody.
+    "the a an our we you your this that these those it its as if when while please looking "
+    "following next after before since for with on in at to and but so let also just hope "
+    "glad great good here there what which who how once until by from of my all any both each "
+    "no not yes happy quick attached following further per regarding re subject"
 )
 # Acronyms that state no fact.
 _GENERIC_CODES = _set(
     "ROI FAQ PDF CEO CFO CTO CIO CISO COO VP IT HR AM PM OK TBD FYI ASAP Q1 Q2 Q3 Q4"
 )
-_MULTIPLIERS = {"k": 1_000.0, "m": 1_000_000.0}
+_MULTIPLIERS = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
+}  # fmt: skip
 
 
 def gives_orders(text: str) -> bool:
@@ -70,45 +106,66 @@ def gives_orders(text: str) -> bool:
     return bool(_ORDERS.search(text))
 
 
-def _amount(number: str, suffix: str | None) -> float:
-    return float(number.replace(",", "")) * _MULTIPLIERS.get((suffix or "").lower(), 1.0)
+def _amount(number: str, scale: str | None) -> float:
+    return float(number.replace(",", "")) * _MULTIPLIERS.get((scale or "").lower(), 1.0)
 
 
 def _amounts(text: str) -> set[float]:
     found = set()
     for match in _MONEY.finditer(text):
-        number, suffix = (match[1], match[2]) if match[1] else (match[3], match[4])
-        found.add(_amount(number, suffix))
+        groups = match.groups()
+        for number, scale in zip(groups[::2], groups[1::2], strict=True):
+            if number:
+                found.add(_amount(number, scale))
+                break
     return found
+
+
+def _counts(text: str) -> set[float]:
+    return {float(m[1].replace(",", "")) for m in _COUNT.finditer(text)}
 
 
 def _percents(text: str) -> set[float]:
     return {float(m[1]) for m in _PERCENT.finditer(text)}
 
 
+def _month(name: str) -> int:
+    return next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(name[:3].lower()))
+
+
 def _month_days(text: str) -> set[tuple[int, int]]:
     found = set()
     for m in _DAY_MONTH.finditer(text):
-        found.add((_MONTHS[m[2][:3].lower()], int(m[1])))
+        found.add((_month(m[2]), int(m[1])))
     for m in _MONTH_DAY.finditer(text):
-        found.add((_MONTHS[m[1][:3].lower()], int(m[2])))
+        found.add((_month(m[1]), int(m[2])))
     for m in _ISO.finditer(text):
         found.add((int(m[2]), int(m[3])))
     return {(month, day) for month, day in found if 1 <= month <= 12 and 1 <= day <= 31}
 
 
+def _bare(word: str) -> str:
+    """A word without its possessive: "Acme's" is "Acme"."""
+    return re.sub(r"['’]s$", "", word)
+
+
 def _names(text: str) -> list[str]:
-    """Capitalised words that are not a sentence's first word, and full names anywhere."""
+    """Capitalised words (any script) that are not a sentence's first word, and full names
+    anywhere (a first word followed by another capitalised word)."""
     names = []
-    for match in _CAPITALISED.finditer(text):
-        word = match[0]
-        if word.lower() in _COMMON:
+    for match in _LETTERS.finditer(text):
+        word = _bare(match[0])
+        if not word[0].isupper() or word.isupper() or fold(word) in _COMMON:
             continue
-        starts_sentence = bool(_SENTENCE_END.search(text[: match.start()]))
-        if starts_sentence:
-            after = text[match.end() :]
-            follower = re.match(r"\s+([A-Z][a-z]+)\b", after)
-            if follower is None or follower[1].lower() in _COMMON:
+        before = text[: match.start()]
+        if _SENTENCE_END.search(before) and not _HONORIFIC.search(before):
+            follower = re.match(r"\s+([^\W\d_]+)", text[match.end() :])
+            if (
+                follower is None
+                or not follower[1][0].isupper()
+                or follower[1].isupper()  # an acronym, not a surname
+                or fold(follower[1]) in _COMMON
+            ):
                 continue
         names.append(word)
     return names
@@ -118,10 +175,11 @@ def _names(text: str) -> list[str]:
 class Grounds:
     """What memory holds about a prospect, in the forms a draft's claims are checked against."""
 
-    words: frozenset[str]
-    codes: frozenset[str]
+    words: frozenset[str]  # folded
+    codes: frozenset[str]  # folded words and adjacent pairs run together ("soc 2" -> "soc2")
     amounts: frozenset[float]
     percents: frozenset[float]
+    numbers: frozenset[float]
     month_days: frozenset[tuple[int, int]]
 
     @classmethod
@@ -129,38 +187,45 @@ class Grounds:
         """Grounds from note texts (those that give orders are left out) and call dates."""
         trusted = [t for t in texts if t and not gives_orders(t)]
         joined = "\n".join(trusted)
+        words = [fold(w) for w in _WORD.findall(joined)]
         return cls(
-            words=frozenset(w.lower() for w in _WORD.findall(joined)),
-            codes=frozenset(_CODE.findall(joined)),
+            words=frozenset(words),
+            codes=frozenset(words) | {a + b for a, b in itertools.pairwise(words)},
             amounts=frozenset(_amounts(joined)),
             percents=frozenset(_percents(joined)),
+            numbers=frozenset(float(n.replace(",", "")) for n in _NUMBER.findall(joined)),
             month_days=frozenset(_month_days(joined)) | {(d.month, d.day) for d in dates},
         )
 
     def knows_name(self, name: str) -> bool:
-        """Every word of `name` occurs in the notes."""
-        words = [w.lower() for w in _WORD.findall(name)]
+        """Every word of `name` occurs in the notes (any case, accents, possessive)."""
+        words = [fold(_bare(w)) for w in _LETTERS.findall(name)]
         return bool(words) and all(w in self.words for w in words)
 
-    def unfounded(self, text: str) -> list[str]:
-        """What `text` states that the notes do not hold, each in a few words."""
+    def unfounded(self, text: str, names: bool = True) -> list[str]:
+        """What `text` states that the notes do not hold, each in a few words (`names`: check
+        capitalised words as names too; not in a title, where every word is capitalised)."""
         problems = []
         for amount in sorted(_amounts(text) - self.amounts):
             problems.append(f"the amount {amount:,.0f} is in no note")
         for percent in sorted(_percents(text) - self.percents):
             problems.append(f"{percent:g}% is in no note")
+        for count in sorted(_counts(text) - self.numbers):
+            problems.append(f"the number {count:,.0f} is in no note")
         for month, day in sorted(_month_days(text) - self.month_days):
-            problems.append(f"the date {day} {list(_MONTHS)[month - 1].title()} is in no note")
+            problems.append(f"the date {day} {_MONTH_NAMES[month - 1][:3].title()} is in no note")
         for code in dict.fromkeys(_CODE.findall(text)):
-            if code not in self.codes and code not in _GENERIC_CODES:
+            if code not in _GENERIC_CODES and fold(code).replace("-", "") not in self.codes:
                 problems.append(f"{code} is in no note")
-        for name in dict.fromkeys(_names(text)):
-            if not self.knows_name(name):
-                problems.append(f"{name!r} is named in no note")
+        if names:
+            for name in dict.fromkeys(_names(text)):
+                if not self.knows_name(name):
+                    problems.append(f"{name!r} is named in no note")
         return problems
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ? followed by a space, but not after an honorific ("Dr. Patel").
+_SENTENCES = re.compile(r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bMrs\.)(?<=[.!?])\s+")
 
 
 def without_unfounded(text: str, grounds: Grounds) -> tuple[str, int]:

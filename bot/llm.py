@@ -227,6 +227,12 @@ class LlmClient:
             )
             return saved
         except LlmFailed as failure:
+            # The strong model could not be asked: a small model's answer may still be saved.
+            if salvage is not None and tally.last_checked_out is not None:
+                saved = salvage(tally.last_checked_out)
+                if saved is not None:
+                    await record(True, f"{escalated}; salvaged after {failure.reason}")
+                    return saved
             await record(False, failure.reason)
             raise
         await record(True, escalated)

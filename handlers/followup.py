@@ -35,7 +35,9 @@ def read_followup_value(value: Any) -> tuple[str, str] | None:
     if wanted is None:
         return None
     prospect, style = wanted.get("p"), wanted.get("s", "")
-    if not isinstance(prospect, str) or not prospect_slug(prospect) or style not in STYLES:
+    if not isinstance(prospect, str) or not prospect_slug(prospect):
+        return None
+    if not isinstance(style, str) or style not in STYLES:
         return None
     return prospect, style
 
@@ -49,15 +51,25 @@ async def show_followup(
     typed: str,
     style: str,
     replace: bool,
+    keep_previous: bool = False,
 ) -> None:
+    """Draft and show it; `keep_previous`: a redraft that fails does not replace the draft it
+    was asked from (and its Log as sent)."""
+    drafted = False
+
     async def render() -> Rendered:
+        nonlocal drafted
         tz = await services.timezones.zone(client, workspace_id, user_id)
         result = await make_followup(services, workspace_id, typed, tz, style, user_id)
+        drafted = result.draft is not None
         return f"Follow-up draft: {quote_input(result.match.name)}", build_followup_blocks(result)
 
-    await show_ephemeral(
-        respond, f"Follow-up for {typed!r}", render(), replace, services.busy_slots
-    )
+    async def answer(**message: Any) -> None:
+        if keep_previous and not drafted:
+            message["replace_original"] = False
+        await respond(**message)
+
+    await show_ephemeral(answer, f"Follow-up for {typed!r}", render(), replace, services.busy_slots)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -98,12 +110,6 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         prospect, style = wanted
         replace = str(action.get("action_id", "")).endswith(_REPLACING)
-        if replace:
-            await respond(
-                text=f"✍️ Redrafting the follow-up for {quote_input(prospect)}…",
-                response_type="ephemeral",
-                replace_original=True,
-            )
         await show_followup(
             services,
             client,
@@ -113,6 +119,7 @@ def register(app: AsyncApp, services: Services) -> None:
             prospect,
             style,
             replace,
+            keep_previous=replace,
         )
 
     @app.action(ids.LOG_FOLLOWUP_SENT_ACTION)

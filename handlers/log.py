@@ -267,8 +267,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if made.left_out:
             notice = (
                 f"The message is longer than the note and transcript fields: the last "
-                f"{made.left_out:,} characters are not in them, and the message's link is kept "
-                "with the note."
+                f"{made.left_out:,} characters are not in them. They stay in the Slack message, "
+                "whose link is kept with the note when Slack gives one."
             )
         prefill = Prefill(
             note=made.note,

@@ -182,6 +182,7 @@ llm_usage = Table(
     Column("completion_tokens", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("llm_usage_by_workspace", "workspace_id", "at"),
+    Index("llm_usage_by_age", "at"),
 )
 
 # Follow-up drafts shown to a rep, for two weeks, so "Log as sent" can log what was shown.
@@ -196,6 +197,7 @@ drafts = Table(
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("drafts_by_age", "created_at"),
 )
 
 # The PostgreSQL advisory lock (a transaction's own) that lets one replica at a time create or
@@ -221,7 +223,8 @@ def create_and_upgrade(engine: Engine) -> None:
                     "AND calls.slug = prospects.slug)"
                 )
             )
-        for index in (*calls.indexes, *prospects.indexes):  # made before these indexes existed
+        # Tables made before these indexes existed get them now.
+        for index in (*calls.indexes, *prospects.indexes, *llm_usage.indexes, *drafts.indexes):
             index.create(conn, checkfirst=True)
         names = inspect(conn).get_table_names()
         call_columns = {c["name"] for c in inspect(conn).get_columns("calls")}

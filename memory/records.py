@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -115,6 +115,8 @@ class CallLog:
         data = asdict(self)
         data["call_date"] = self.call_date.isoformat()
         data["logged_at"] = self.logged_at.isoformat()
+        if data["source"] is None:  # as versions without the field wrote it (rollbacks)
+            del data["source"]
         return json.dumps(data)
 
     @classmethod
@@ -122,7 +124,9 @@ class CallLog:
         data = json.loads(raw)
         data["call_date"] = date.fromisoformat(data["call_date"])
         data["logged_at"] = datetime.fromisoformat(data["logged_at"])
-        return cls(**data)
+        # A field a newer version added is left aside, never a reason to lose the call.
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def note_from_document(text: str, metadata: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from bot.blocks.draft_button import draft_button, followup_value
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, button, escape_mrkdwn, mrkdwn, plain
 from bot.followup import FollowupResult
 
+MAX_PARAGRAPHS = 30
 ROLES = {
     "decision_maker": "decision maker",
     "champion": "champion",
@@ -90,12 +91,17 @@ def build_followup_blocks(result: FollowupResult) -> list[dict[str, Any]]:
         + f" _({_day(analysis.decider_date)})_"
     )
     lines.append(f"*To:* {escape_mrkdwn(draft.to)} — {escape_mrkdwn(analysis.reason)}")
-    body = "\n".join(f">{escape_mrkdwn(line)}" for line in draft.body.split("\n"))
+    # One section per paragraph: a long email is never cut at a section's 3,000 characters.
+    paragraphs = [p for p in draft.body.split("\n\n") if p.strip()][:MAX_PARAGRAPHS]
     blocks = [
         header,
         _section("\n".join(lines)),
         {"type": "divider"},
-        _section(f"*Subject:* {escape_mrkdwn(draft.subject)}\n{body}"),
+        _section(f"*Subject:* {escape_mrkdwn(draft.subject)}"),
+        *(
+            _section("\n".join(f">{escape_mrkdwn(line)}" for line in p.split("\n")))
+            for p in paragraphs
+        ),
     ]
     notes = [
         "SalesMemory never sends email: copy it into yours, edit, send"

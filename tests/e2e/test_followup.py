@@ -248,13 +248,15 @@ async def test_the_confirmations_button_drafts_and_shorter_redrafts_in_place(
     shorter = next(b for b in buttons(shown["blocks"]) if b["text"]["text"] == "Shorter")
     before = len(groq.requests)
     await followup_bot.send.block_action(shorter["action_id"], shorter["value"])
-    redrafted = (await followup_bot.slack.wait_for("respond", 3))[-1]
+    redrafted = (await followup_bot.slack.wait_for("respond", 2))[-1]
     assert redrafted["replace_original"] is True
     assert "under 90 words" in groq.user_prompt(before + 1)
 
 
 async def test_a_forged_draft_button_gets_a_short_message(followup_bot: RunningBot) -> None:
-    await followup_bot.send.block_action(f"{ids.DRAFT_FOLLOWUP_ACTION}_brief", '{"p": "", "s": 1}')
+    await followup_bot.send.block_action(
+        f"{ids.DRAFT_FOLLOWUP_ACTION}_brief", '{"p": "Mike", "s": []}'
+    )
     shown = (await followup_bot.slack.wait_for("respond"))[-1]
     assert "out of date" in shown["text"]
 
@@ -299,3 +301,16 @@ async def test_a_forged_log_as_sent_button_changes_nothing(followup_bot: Running
     shown = (await followup_bot.slack.wait_for("respond"))[-1]
     assert "out of date" in shown["text"]
     assert await followup_bot.services.index.waiting() == []
+
+
+async def test_a_redraft_that_fails_leaves_the_draft_in_place(
+    followup_bot: RunningBot, groq: FakeGroq
+) -> None:
+    groq.default = answering()
+    _, shown = await draft(followup_bot)
+    shorter = next(b for b in buttons(shown["blocks"]) if b["text"]["text"] == "Shorter")
+    groq.default = lambda body: ("status", 503)
+    await followup_bot.send.block_action(shorter["action_id"], shorter["value"])
+    failed = (await followup_bot.slack.wait_for("respond", 2))[-1]
+    assert failed["replace_original"] is False  # the draft and its Log as sent stay
+    assert "No draft this time" in render(failed["blocks"])

@@ -63,7 +63,8 @@ async def test_a_message_longer_than_the_note_loses_nothing(bot: RunningBot) -> 
     assert shown == words.split()[: len(shown)]
     notice = json.dumps(opened["blocks"][-1])
     left = len(words) - len(note) - len(transcript) - 2
-    assert f"the last {left:,} characters are not in them" in notice and "link is kept" in notice
+    assert f"the last {left:,} characters are not in them" in notice
+    assert "stay in the Slack message" in notice
     assert "initial_option" not in element(opened, ids.PROSPECT_BLOCK)  # it names nobody known
 
 

@@ -99,3 +99,24 @@ def test_a_long_sent_email_loses_nothing() -> None:
 def test_a_formal_greeting_by_last_name_addresses_the_recipient() -> None:
     formal = {**EMAIL, "body": EMAIL["body"].replace("Hi Sarah,", "Dear Ms. Chen,")}
     assert check_email(formal, GROUNDS, "Sarah Chen") == []
+
+
+def test_a_recipient_with_accents_is_greeted_by_name() -> None:
+    grounds = Grounds.of(["Zoë Müller signs off on security."])
+    email = {"to": "Zoë Müller", "subject": "Security", "body": "Hi Zoe,\n\nThe review.\n\nBest,"}
+    assert check_email(email, grounds, "Zoë Müller") == []
+
+
+def test_salvage_never_leaves_an_email_without_its_greeting() -> None:
+    email = {
+        **EMAIL,
+        "body": "Hi Sarah, thanks for the call on 14 March.\n\nThe EU guarantee is next.\n\n"
+        "The SOC2 Type 2 is done.\n\nBest,",
+    }
+    assert salvage_email(email, GROUNDS, "Sarah Chen") is None
+
+
+def test_what_the_analysis_shows_about_people_is_checked_too() -> None:
+    invented = {**analysis()["decider"], "authority": "signs off up to $250k"}
+    problems = check_analysis(analysis(decider=invented), GROUNDS, NOTE_DATES)
+    assert "decider: the amount 250,000 is in no note" in problems

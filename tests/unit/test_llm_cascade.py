@@ -202,3 +202,27 @@ async def test_nothing_is_salvaged_from_answers_that_never_matched_the_schema(
         await client.complete_json(
             "system", "user", "answer", SCHEMA, task=CHEAP, salvage=lambda answer: answer
         )
+
+
+async def test_a_small_answer_is_salvaged_when_the_large_model_times_out(
+    groq: FakeGroq, recorded: list[LlmUsage]
+) -> None:
+    async def keep(usage: LlmUsage) -> None:
+        recorded.append(usage)
+
+    llm = LlmClient("gsk", groq.base_url, STRONG, 1.0, 0, fast_model=FAST, usage=keep)
+    groq.script += [("json", {"score": 50, "label": "Invented"}), ("hang", 3)]
+    try:
+        answer = await llm.complete_json(
+            "system",
+            "user",
+            "answer",
+            SCHEMA,
+            lambda a: ["label is invented"] if a["label"] == "Invented" else [],
+            task=CHEAP,
+            salvage=lambda a: {**a, "label": "Unknown"},
+        )
+    finally:
+        await llm.aclose()
+    assert answer == {"score": 50, "label": "Unknown"}
+    assert recorded[0].ok and "took too long" in (recorded[0].reason or "")

@@ -41,3 +41,15 @@ def test_metadata_values_are_all_strings() -> None:
         metadata = call.metadata()
         assert all(isinstance(v, str) for v in metadata.values())
         assert metadata["prospect_slug"] == "james-okafor"
+
+
+def test_a_kept_call_reads_back_across_versions() -> None:
+    import json as _json
+
+    from tests.unit.factories import CALL
+
+    plain = CALL.to_json()
+    assert "source" not in _json.loads(plain)  # as versions without the field wrote it
+    newer = {**_json.loads(plain), "source": "https://x.slack.com/archives/C1/p1", "later": 1}
+    read = type(CALL).from_json(_json.dumps(newer))
+    assert read.source == "https://x.slack.com/archives/C1/p1" and read.note == CALL.note
