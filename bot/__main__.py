@@ -20,6 +20,7 @@ from bot.app import create_app, create_web_app, slack_client
 from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, read_environment
 from bot.digest_delivery import Delivery, send_digest
+from bot.forget import resume_in_background
 from bot.llm import LlmClient
 from bot.memory_setup import embedded_llm, sales_bank_setup
 from bot.refile import refile_in_background
@@ -160,6 +161,10 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         app = create_app(settings, services)
         worker = start_delivery(services, confirmer(app.client), stop)
         refiling = asyncio.create_task(refile_in_background(services, stop), name="refile")
+        # Forgets memory was down for are finished when it is back (bot.forget).
+        forgetting = asyncio.create_task(
+            resume_in_background(services, app.client, stop), name="forgets"
+        )
         duty = scheduler_duty(settings, services, app.client)
         on_duty = None
         if duty is None:
@@ -187,6 +192,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             stop.set()
             logger.info("Stopping: finishing in-flight work (calls are saved ahead anyway)")
             refiling.cancel()
+            forgetting.cancel()
             await asyncio.gather(
                 _bounded("closing the web server", runner.cleanup(), CLOSE_SLACK_SECONDS),
                 _bounded("stopping delivery", worker, CLOSE_WORKER_SECONDS),
@@ -194,6 +200,8 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             )
             with contextlib.suppress(asyncio.CancelledError):
                 await refiling
+            with contextlib.suppress(asyncio.CancelledError):
+                await forgetting
             if on_duty is not None:
                 await _bounded("stopping the digest scheduler", on_duty, CLOSE_WORKER_SECONDS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import brief, digest, followup, home, log, stats, timeline
+from handlers import brief, digest, followup, forget, home, log, stats, timeline
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -17,3 +17,4 @@ def register(app: AsyncApp, services: Services) -> None:
     digest.register(app, services)
     stats.register(app, services)
     followup.register(app, services)
+    forget.register(app, services)

@@ -37,6 +37,7 @@ from memory.index_tables import (
     digest_runs,
     digest_settings,
     drafts,
+    forgets,
     llm_usage,
     outbox,
     prospects,
@@ -81,6 +82,21 @@ class BriefView:
     seen_at: datetime
     call_ids: tuple[str, ...]
     labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForgetRequest:
+    """A prospect being forgotten: who asked, when, and what has been deleted so far."""
+
+    workspace_id: str
+    slug: str
+    name: str
+    requested_by: str
+    requested_at: datetime
+    notes: int
+    waiting: int
+    documents: int | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -618,6 +634,128 @@ class LocalIndex:
                     labels=json.dumps(list(view.labels)),
                 )
             )
+
+    # -- forgetting a prospect --------------------------------------------------------------
+
+    @_offloaded("read")
+    def has_logged(self, workspace_id: str, rep_id: str, slug: str) -> bool:
+        """Whether the rep logged any call with the prospect."""
+        with self._engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(calls.c.call_id).where(
+                        calls.c.workspace_id == workspace_id,
+                        calls.c.slug == slug,
+                        calls.c.rep_id == rep_id,
+                    )
+                ).first()
+                is not None
+            )
+
+    @_offloaded("write")
+    def start_forget(
+        self, workspace_id: str, slug: str, name: str, requested_by: str, now: datetime
+    ) -> ForgetRequest:
+        """Record the request and delete every local row about the prospect, in one
+        transaction: index, notes still waiting for memory (they never reach it now), health,
+        snoozes, brief views and drafts. Memory's part follows (`finish_forget`)."""
+        about = [prospects.c.workspace_id == workspace_id, prospects.c.slug == slug]
+        with self._engine.begin() as conn:
+            notes = conn.execute(
+                delete(calls).where(calls.c.workspace_id == workspace_id, calls.c.slug == slug)
+            ).rowcount
+            waiting = conn.execute(
+                delete(outbox).where(outbox.c.workspace_id == workspace_id, outbox.c.slug == slug)
+            ).rowcount
+            conn.execute(delete(prospects).where(*about))
+            for table in (deal_health, snoozes, brief_views):
+                conn.execute(
+                    delete(table).where(table.c.workspace_id == workspace_id, table.c.slug == slug)
+                )
+            shown = conn.execute(
+                select(drafts.c.draft_id, drafts.c.prospect).where(
+                    drafts.c.workspace_id == workspace_id
+                )
+            ).all()
+            gone = [row.draft_id for row in shown if prospect_slug(row.prospect) == slug]
+            if gone:
+                conn.execute(delete(drafts).where(drafts.c.draft_id.in_(gone)))
+            conn.execute(
+                delete(forgets).where(
+                    forgets.c.workspace_id == workspace_id, forgets.c.slug == slug
+                )
+            )
+            request = ForgetRequest(workspace_id, slug, name, requested_by, now, notes, waiting)
+            conn.execute(
+                forgets.insert().values(
+                    workspace_id=workspace_id,
+                    slug=slug,
+                    name=name,
+                    requested_by=requested_by,
+                    requested_at=now,
+                    notes=notes,
+                    waiting=waiting,
+                )
+            )
+        return request
+
+    @_offloaded("write")
+    def finish_forget(self, request: ForgetRequest, documents: int, now: datetime) -> bool:
+        """Mark the request done; True only the first time it is done (the receipt is due):
+        False when another process finished it first, or for a forget run again."""
+        key = [forgets.c.workspace_id == request.workspace_id, forgets.c.slug == request.slug]
+        with self._engine.begin() as conn:
+            before = conn.execute(select(forgets.c.documents).where(*key)).first()
+            if before is not None and before.documents is not None:
+                documents += before.documents
+            moved = conn.execute(
+                forgets.update()
+                .where(
+                    forgets.c.workspace_id == request.workspace_id,
+                    forgets.c.slug == request.slug,
+                    forgets.c.finished_at.is_(None),
+                )
+                .values(documents=documents, finished_at=now)
+            ).rowcount
+        return moved == 1 and before is not None and before.documents is None
+
+    @_offloaded("write")
+    def reopen_forget(self, workspace_id: str, slug: str) -> None:
+        """Memory got a note about the prospect after it was forgotten: forget it again."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                forgets.update()
+                .where(forgets.c.workspace_id == workspace_id, forgets.c.slug == slug)
+                .values(finished_at=None)
+            )
+
+    @_offloaded("read")
+    def unfinished_forgets(self) -> list[ForgetRequest]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(forgets).where(forgets.c.finished_at.is_(None))).all()
+        return [
+            ForgetRequest(
+                r.workspace_id,
+                r.slug,
+                r.name,
+                r.requested_by,
+                _aware(r.requested_at),
+                r.notes,
+                r.waiting,
+            )
+            for r in rows
+        ]
+
+    @_offloaded("read")
+    def forgotten_after(self, workspace_id: str, slug: str, logged_at: datetime) -> bool:
+        """Whether the prospect was forgotten after a call about it was logged."""
+        with self._engine.connect() as conn:
+            requested = conn.execute(
+                select(forgets.c.requested_at).where(
+                    forgets.c.workspace_id == workspace_id, forgets.c.slug == slug
+                )
+            ).scalar()
+        return requested is not None and _aware(requested) >= logged_at
 
     # -- quiet-deal alerts ------------------------------------------------------------------
 

@@ -124,6 +124,22 @@ digest_runs = Table(
 )
 
 
+# Prospects being (or that were) forgotten: the request survives a memory outage or a restart
+# until memory has deleted everything, and a note delivered meanwhile is deleted again.
+forgets = Table(
+    "forgets",
+    metadata,
+    Column("workspace_id", String(32), primary_key=True),
+    Column("slug", String(128), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("requested_by", String(32), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("notes", Integer, nullable=False),  # local records of calls deleted
+    Column("waiting", Integer, nullable=False),  # notes deleted before they reached memory
+    Column("documents", Integer, nullable=True),  # memory documents deleted (None: not yet)
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
 # One row per rep and local day a quiet-deal alert was claimed: never two DMs a day.
 alert_runs = Table(
     "alert_runs",

@@ -485,6 +485,22 @@ class ProspectMemory:
             )
         return len(documents)
 
+    async def forget_call(self, workspace_id: str, slug: str, call_id: str) -> int:
+        """Delete one call's documents (its note and transcript); returns how many."""
+        bank = self.bank_id(workspace_id)
+        documents = [
+            doc
+            for doc in await self._list_documents(bank, [prospect_tag(slug)])
+            if doc.id in (call_id, f"{call_id}-transcript")
+        ]
+        for doc in documents:
+            await self._call(
+                "delete document",
+                partial(self._client.documents.delete_document, bank, doc.id),
+                missing=_GONE,
+            )
+        return len(documents)
+
     async def _summaries(self, workspace_id: str, tags: list[str]) -> list[ProspectSummary]:
         documents = await self._list_documents(
             self.bank_id(workspace_id), [*tags, type_tag(CALL_LOG_TYPE)]

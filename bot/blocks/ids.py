@@ -37,3 +37,5 @@ SNOOZE_DATE_BLOCK = "snooze_date"
 SNOOZE_DATE_ACTION = "snooze_date_pick"
 # Home's per-prospect actions blocks carry the prospect's slug in their block id.
 HOME_PROSPECT_BLOCK = "p:"
+# Forgetting a prospect: the confirmation modal.
+FORGET_MODAL_CALLBACK = "forget_prospect"

@@ -17,6 +17,7 @@ async def test_every_declared_command_is_answered_by_the_app(bot: RunningBot) ->
         "/brief",
         "/digest",
         "/followup",
+        "/forget",
         "/log",
         "/salesmemory",
         "/timeline",

@@ -36,6 +36,7 @@ class FakeSlack:
     hang: set[str] = field(default_factory=set)  # methods that never answer
     timezones: dict[str, str] = field(default_factory=dict)
     gone_users: set[str] = field(default_factory=set)  # users.info says user_not_found
+    admins: set[str] = field(default_factory=set)  # users.info says is_admin
     limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + Retry-After past it
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ws: web.WebSocketResponse | None = None
@@ -108,7 +109,14 @@ class FakeSlack:
             user = args.get("user", "")
             if user in self.gone_users:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "UTC")}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "tz": self.timezones.get(user, "UTC"),
+                    "is_admin": user in self.admins,
+                },
+            }
         if method == "apps.connections.open":
             assert self._server is not None
             return {"ok": True, "url": str(self._server.make_url("/socket")).replace("http", "ws")}
