@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -85,7 +86,7 @@ def register(app: AsyncApp, services: Services) -> None:
                             "type": "button",
                             "text": plain("Review and forget…"),
                             "style": "danger",
-                            "action_id": "forget_review",
+                            "action_id": ids.FORGET_REVIEW_ACTION,
                             "value": plan.name,
                         }
                     ],
@@ -93,7 +94,7 @@ def register(app: AsyncApp, services: Services) -> None:
             ],
         )
 
-    @app.action("forget_review")
+    @app.action(re.compile(f"^{ids.FORGET_REVIEW_ACTION}"))
     @explained
     async def handle_forget_review(
         ack: AsyncAck,
@@ -104,7 +105,9 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         workspace_id, rep_id = workspace_of(context), user_of(context)
-        plan = await plan_forget(services, client, workspace_id, rep_id, str(action.get("value")))
+        # The button carries the name; the timeline's menu, its chosen option.
+        typed = action.get("value") or (action.get("selected_option") or {}).get("value")
+        plan = await plan_forget(services, client, workspace_id, rep_id, str(typed or ""))
         if isinstance(plan, str):
             await tell_rep(client, rep_id, plan)
             return

@@ -39,3 +39,5 @@ SNOOZE_DATE_ACTION = "snooze_date_pick"
 HOME_PROSPECT_BLOCK = "p:"
 # Forgetting a prospect: the confirmation modal.
 FORGET_MODAL_CALLBACK = "forget_prospect"
+# "Review and forget…" after /forget, and the timeline's menu (its id starts the same).
+FORGET_REVIEW_ACTION = "forget_review"

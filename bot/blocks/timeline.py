@@ -46,6 +46,10 @@ def page_value(slug: str, page: int) -> str:
     return json.dumps({"slug": slug, "page": page})
 
 
+# An overflow menu option's value holds at most 75 characters.
+OPTION_VALUE_MENU = 75
+
+
 def build_timeline_blocks(timeline: Timeline) -> list[dict[str, Any]]:
     """One page of a prospect's timeline, or an honest "nothing logged" with suggestions."""
     match = timeline.match
@@ -89,6 +93,16 @@ def build_timeline_blocks(timeline: Timeline) -> list[dict[str, Any]]:
             button("Older ▶", ids.TIMELINE_PAGE_ACTION + "_older", page_value(match.slug, page + 1))
         )
     nav.append(button("Log a call", ids.OPEN_LOG_ACTION, match.name, primary=True))
+    if len(match.name) <= OPTION_VALUE_MENU:
+        nav.append(
+            {
+                "type": "overflow",
+                "action_id": f"{ids.FORGET_REVIEW_ACTION}_timeline",
+                "options": [
+                    {"text": plain("Forget this prospect…"), "value": match.name},
+                ],
+            }
+        )
     blocks.append({"type": "actions", "elements": nav})
     assert len(blocks) <= MESSAGE_BLOCKS
     return blocks

@@ -119,3 +119,22 @@ async def test_a_forget_memory_was_down_for_finishes_when_it_is_back_and_says_so
     receipt = fake_slack.called("chat.postMessage")[-1]
     assert "Memory was unreachable when you asked" in receipt["text"]
     assert await bot.services.memory.listed_calls(TEAM_ID, "nadia-rahman") == []
+
+
+async def test_the_timeline_menu_opens_the_same_confirmation(bot: RunningBot) -> None:
+    await log_nadia_and_omar(bot)
+    before = len(bot.slack.responses)
+    await bot.send.command("/timeline", "Nadia Rahman")
+    timeline = (await bot.slack.wait_for("respond", before + 1))[-1]["blocks"]
+    [menu] = [
+        e
+        for b in timeline
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+    ]
+    assert menu["options"][0]["value"] == "Nadia Rahman"
+    await bot.send.block_action(menu["action_id"], menu["options"][0]["value"])
+    modal = (await bot.slack.wait_for("views.open", 2))[-1]["view"]
+    assert modal["callback_id"] == "forget_prospect"
+    assert "2 notes and 1 transcript" in render(modal["blocks"])
