@@ -3,6 +3,7 @@ from the real Hindsight and the local tables, with a receipt and an audit line."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import replace
@@ -12,12 +13,15 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.forget import ForgetPlan, forget, resume_forgets
+from bot.services import Services
 from memory.index import DealHealth, KeptDraft
+from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_log_and_timeline import open_log_modal, submit
 from tests.support.blocks import buttons, render
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.hindsight_proxy import CapacityProxy
 from tests.support.slack_requests import REP
 
 OTHER = "U0OTHER"
@@ -138,3 +142,45 @@ async def test_the_timeline_menu_opens_the_same_confirmation(bot: RunningBot) ->
     modal = (await bot.slack.wait_for("views.open", 2))[-1]["view"]
     assert modal["callback_id"] == "forget_prospect"
     assert "2 notes and 1 transcript" in render(modal["blocks"])
+
+
+async def test_a_note_on_its_way_during_a_forget_does_not_come_back(
+    services: Services, fake_slack: FakeSlack, capacity_proxy: CapacityProxy
+) -> None:
+    slow = ProspectMemory.connect(capacity_proxy.url, services.memory.bank_prefix)
+    delivering = Services(memory=slow, index=services.index, clock=services.clock)
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    note = CallLog(
+        call_id="call-on-its-way",
+        workspace_id=TEAM_ID,
+        prospect="Nadia Rahman",
+        company=None,
+        rep_id=REP,
+        call_date=date(2026, 11, 19),
+        outcome="neutral",
+        note="Asked for the DPA.",
+        transcript=None,
+        logged_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )
+    await delivering.outbox.submit(note)
+    # The worker has the note and memory is taking it in, slowly.
+    capacity_proxy.hold = lambda method, path, body: method == "POST" and b"on-its-way" in body
+    sending = asyncio.create_task(delivering.outbox.drain_once())
+    try:
+        for _ in range(200):
+            if capacity_proxy.held:
+                break
+            await asyncio.sleep(0.05)
+        assert capacity_proxy.held
+
+        later = replace(services, clock=lambda: datetime(2026, 11, 20, 10, tzinfo=UTC))
+        plan = ForgetPlan("nadia-rahman", "Nadia Rahman", 1, 0)
+        request = await forget(later, client, TEAM_ID, plan, REP)
+        assert request.waiting == 1  # it was still waiting when the forget began
+    finally:
+        capacity_proxy.release.set()
+        await asyncio.wait_for(sending, 30)
+        await slow.aclose()
+    # Memory took the note after the forget, and it was deleted on arrival.
+    assert await services.memory.listed_calls(TEAM_ID, "nadia-rahman") == []
+    assert await services.index.known_prospects(TEAM_ID) == []
