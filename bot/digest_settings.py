@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.blocks.limits import quote_input
 from bot.scheduler import DAYS, next_digest_time
@@ -59,6 +60,19 @@ async def enroll_rep(index: LocalIndex, workspace_id: str, rep_id: str, tz: str 
     )
 
 
+async def change_digest_setting(
+    index: LocalIndex, workspace_id: str, rep_id: str, tz: str | None, **change: Any
+) -> DigestSetting:
+    """The rep's setting (Monday 08:00 when they have none) with `change` applied and saved."""
+    current = await index.digest_setting(workspace_id, rep_id) or DigestSetting(
+        workspace_id, rep_id, tz or "UTC"
+    )
+    updated = replace(current, tz=tz or current.tz, **change)
+    if change:
+        await index.save_digest_setting(updated)
+    return updated
+
+
 async def apply_digest_command(
     index: LocalIndex,
     workspace_id: str,
@@ -68,17 +82,12 @@ async def apply_digest_command(
     now: datetime,
 ) -> str:
     """Change (or show) the setting; the reply says when the next digest comes."""
-    current = await index.digest_setting(workspace_id, rep_id) or DigestSetting(
-        workspace_id, rep_id, tz or "UTC"
-    )
-    updated = replace(current, tz=tz or current.tz)
+    change: dict[str, Any] = {}
     if command.kind == "set":
-        assert command.day is not None and command.hour is not None
-        updated = replace(updated, day=command.day, hour=command.hour, enabled=True)
+        change = {"day": command.day, "hour": command.hour, "enabled": True}
     elif command.kind in ("on", "off"):
-        updated = replace(updated, enabled=command.kind == "on")
-    if command.kind != "show":
-        await index.save_digest_setting(updated)
+        change = {"enabled": command.kind == "on"}
+    updated = await change_digest_setting(index, workspace_id, rep_id, tz, **change)
     if not updated.enabled:
         return "Your weekly digest is *off*. `/digest on` turns it back on."
     when = f"{_DAY_NAMES[updated.day]}s at {updated.hour:02d}:00 ({updated.tz})"

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
+from bot.blocks.home import snooze_menu
 from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
 from bot.services import Services
 from memory.index import DigestSetting
@@ -106,15 +107,7 @@ def build_alert(deals: list[QuietDeal]) -> tuple[str, list[dict[str, Any]]]:
                 "block_id": f"{ids.HOME_PROSPECT_BLOCK}{deal.slug}",
                 "elements": [
                     button("Brief", f"{ids.OPEN_BRIEF_ACTION}_alert", deal.name, primary=True),
-                    {
-                        "type": "overflow",
-                        "action_id": ids.HOME_SNOOZE_ACTION,
-                        "options": [
-                            {"text": plain("Snooze 1 week"), "value": "7"},
-                            {"text": plain("Snooze 2 weeks"), "value": "14"},
-                            {"text": plain("Snooze a month"), "value": "30"},
-                        ],
-                    },
+                    snooze_menu(),
                 ],
             }
         )

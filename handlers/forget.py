@@ -46,6 +46,17 @@ def build_forget_modal(plan: ForgetPlan) -> dict[str, Any]:
     }
 
 
+def notice_modal(text: str) -> dict[str, Any]:
+    """The forget modal with only something to say (nothing to confirm)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.FORGET_MODAL_CALLBACK,
+        "title": plain("Forget a prospect"),
+        "close": plain("Close"),
+        "blocks": [{"type": "section", "text": mrkdwn(escape_mrkdwn(text))}],
+    }
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/forget")
     @explained
@@ -106,14 +117,16 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         workspace_id, rep_id = workspace_of(context), user_of(context)
         # The button carries the name; the timeline's menu, its chosen option.
-        typed = action.get("value") or (action.get("selected_option") or {}).get("value")
-        plan = await plan_forget(services, client, workspace_id, rep_id, str(typed or ""))
-        if isinstance(plan, str):
-            await tell_rep(client, rep_id, plan)
-            return
-        await client.views_open(
-            trigger_id=str(body.get("trigger_id") or ""), view=build_forget_modal(plan)
+        typed = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
+        # The modal opens at once (the trigger expires in 3 s); what would go is counted after.
+        opened = await client.views_open(
+            trigger_id=str(body.get("trigger_id") or ""),
+            view=notice_modal("Counting what would go…"),
         )
+        view = opened.get("view") or {}
+        plan = await plan_forget(services, client, workspace_id, rep_id, typed)
+        shown = notice_modal(plan) if isinstance(plan, str) else build_forget_modal(plan)
+        await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=shown)
 
     @app.view(ids.FORGET_MODAL_CALLBACK)
     @explained

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.home import DAY_OPTIONS
+from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON
 from bot.digest_delivery import send_digest
+from bot.digest_settings import change_digest_setting
 from bot.home import publish_home
 from bot.services import Services
 from bot.snooze import build_snooze_modal, check_snooze_date, snooze_until
-from handlers.slack_io import explained, tell_rep, user_of, workspace_of
-from memory.index import DigestSetting
+from handlers.slack_io import explained, reply_to, user_of, workspace_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +46,8 @@ def register(app: AsyncApp, services: Services) -> None:
         context: AsyncBoltContext, client: AsyncWebClient, **change: Any
     ) -> None:
         workspace_id, rep_id = workspace_of(context), user_of(context)
-        current = await services.index.digest_setting(workspace_id, rep_id)
-        if current is None:
-            tz = await services.timezones.zone(client, workspace_id, rep_id)
-            current = DigestSetting(workspace_id, rep_id, tz or "UTC")
-        await services.index.save_digest_setting(replace(current, **change))
+        tz = await services.timezones.zone(client, workspace_id, rep_id)
+        await change_digest_setting(services.index, workspace_id, rep_id, tz, **change)
         await publish_home(services, client, workspace_id, rep_id)
 
     @app.action(ids.HOME_DIGEST_DAY_ACTION)
@@ -111,29 +108,37 @@ def register(app: AsyncApp, services: Services) -> None:
         body: dict[str, Any],
         context: AsyncBoltContext,
         client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
         workspace_id, rep_id = workspace_of(context), user_of(context)
+        reply = reply_to(body, respond, client, rep_id)
         slug = str(action.get("block_id") or "").removeprefix(ids.HOME_PROSPECT_BLOCK)
         known = await services.index.prospect(workspace_id, slug) if slug else None
         if known is None:
-            await tell_rep(client, rep_id, STALE_BUTTON)
+            await reply(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         choice = _selected(action)
-        today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
+        # Nothing is asked of Slack before views.open: the trigger expires in 3 s.
+        today = services.today((await services.timezones.known(workspace_id, rep_id))[1])
         if choice == "date":
             await client.views_open(
                 trigger_id=str(body.get("trigger_id") or ""),
                 view=build_snooze_modal(known.name, known.slug, today),
             )
             return
-        if choice == "wake":
-            await services.index.snooze(workspace_id, rep_id, known.slug, None)
-        elif (until := snooze_until(choice, today)) is not None:
-            await services.index.snooze(workspace_id, rep_id, known.slug, until)
-        else:
-            await tell_rep(client, rep_id, STALE_BUTTON)
+        until = snooze_until(choice, today)
+        if choice != "wake" and until is None:
+            await reply(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
+        await services.index.snooze(workspace_id, rep_id, known.slug, until)
+        if body.get("response_url"):  # from the alert DM: say so there; Home shows it anyway
+            said = f"Snoozed until {until:%a %d %b}." if until else "Awake again."
+            await respond(
+                text=f"{quote_input(known.name)}: {said}",
+                response_type="ephemeral",
+                replace_original=False,
+            )
         await publish_home(services, client, workspace_id, rep_id)
 
     @app.view(ids.SNOOZE_MODAL_CALLBACK)
@@ -148,7 +153,8 @@ def register(app: AsyncApp, services: Services) -> None:
             .get(ids.SNOOZE_DATE_ACTION, {})
             .get("selected_date")
         )
-        today = services.today(await services.timezones.zone(client, workspace_id, rep_id))
+        # Nothing is asked of Slack before the ack: Slack waits 3 s for it.
+        today = services.today((await services.timezones.known(workspace_id, rep_id))[1])
         until, problem = check_snooze_date(str(picked or ""), today)
         known = await services.index.prospect(workspace_id, str(view.get("private_metadata")))
         if known is None:

@@ -120,7 +120,7 @@ def _prospect_blocks(row: PipelineRow, today: date) -> list[dict[str, Any]]:
                 button("Brief", f"{ids.OPEN_BRIEF_ACTION}_home", p.name, primary=True),
                 button("Log a call", ids.OPEN_LOG_ACTION, p.name),
                 button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_home", p.name),
-                _snooze_menu(row.snoozed_until is not None),
+                snooze_menu(row.snoozed_until is not None),
             ],
         },
     ]
@@ -129,7 +129,8 @@ def _prospect_blocks(row: PipelineRow, today: date) -> list[dict[str, Any]]:
 SNOOZE_CHOICES = {"7": "Snooze 1 week", "14": "Snooze 2 weeks", "30": "Snooze a month"}
 
 
-def _snooze_menu(snoozed: bool) -> dict[str, Any]:
+def snooze_menu(snoozed: bool = False) -> dict[str, Any]:
+    """The Snooze menu of a prospect's row (its actions block id carries the slug)."""
     choices = [_option(text, value) for value, text in SNOOZE_CHOICES.items()]
     choices.append(_option("Snooze until a date…", "date"))
     if snoozed:

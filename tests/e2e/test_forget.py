@@ -37,6 +37,17 @@ async def log_nadia_and_omar(bot: RunningBot) -> None:
     await bot.slack.wait_for("chat.postMessage", 3, timeout=60)
 
 
+async def forget_modal(bot: RunningBot) -> dict:
+    """The forget modal as the latest views.update made it (log forms are updated too)."""
+    for _ in range(200):
+        updates = [c["view"] for c in bot.slack.called("views.update")]
+        mine = [v for v in updates if v.get("callback_id") == "forget_prospect"]
+        if mine:
+            return mine[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the forget modal was never updated")
+
+
 async def ask_to_forget(bot: RunningBot, typed: str, user: str = REP) -> dict:
     before = len(bot.slack.responses)
     status, _ = await bot.send.command("/forget", typed, user=user)
@@ -61,7 +72,10 @@ async def test_forget_deletes_every_trace_after_a_confirmation_and_sends_a_recei
     asked = await ask_to_forget(bot, "nadia")
     [review] = [b for b in buttons(asked["blocks"]) if b["action_id"] == "forget_review"]
     await bot.send.block_action(review["action_id"], review["value"])
-    modal = (await bot.slack.wait_for("views.open", 2))[-1]["view"]
+    # The modal opens at once, then says what would go.
+    opened = (await bot.slack.wait_for("views.open", 2))[-1]["view"]
+    assert "Counting" in render(opened["blocks"]) and "submit" not in opened
+    modal = await forget_modal(bot)
     said = render(modal["blocks"])
     assert "*Nadia Rahman*" in said and "2 notes and 1 transcript" in said
     assert "It cannot be undone" in said
@@ -139,7 +153,7 @@ async def test_the_timeline_menu_opens_the_same_confirmation(bot: RunningBot) ->
     ]
     assert menu["options"][0]["value"] == "Nadia Rahman"
     await bot.send.block_action(menu["action_id"], menu["options"][0]["value"])
-    modal = (await bot.slack.wait_for("views.open", 2))[-1]["view"]
+    modal = await forget_modal(bot)
     assert modal["callback_id"] == "forget_prospect"
     assert "2 notes and 1 transcript" in render(modal["blocks"])
 
@@ -184,3 +198,12 @@ async def test_a_note_on_its_way_during_a_forget_does_not_come_back(
     # Memory took the note after the forget, and it was deleted on arrival.
     assert await services.memory.listed_calls(TEAM_ID, "nadia-rahman") == []
     assert await services.index.known_prospects(TEAM_ID) == []
+
+
+async def test_a_review_someone_may_not_do_says_so_in_the_modal(bot: RunningBot) -> None:
+    await log_nadia_and_omar(bot)
+    await bot.send.block_action("forget_review", "Nadia Rahman", user=OTHER)
+    modal = await forget_modal(bot)
+    assert "Only a rep who logged a call with Nadia Rahman" in render(modal["blocks"])
+    assert "submit" not in modal  # nothing to confirm
+    assert len(await bot.services.memory.listed_calls(TEAM_ID, "nadia-rahman")) == 2

@@ -13,6 +13,7 @@ from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting
 from memory.records import CallLog
+from tests.e2e.conftest import start_bot
 from tests.support.blocks import render
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -87,3 +88,23 @@ async def test_snoozed_deals_and_reps_who_turned_alerts_off_get_nothing(
     assert await scheduler.run_alerts(MONDAY_0905_PARIS + timedelta(days=1)) == 0
     await services.index.set_alerts(TEAM_ID, PARIS_REP, True)
     assert await scheduler.run_alerts(MONDAY_0905_PARIS + timedelta(days=2)) == 1
+
+
+async def test_snoozing_from_the_alert_says_so_in_the_dm(
+    scheduler: DigestScheduler, services: Services, fake_slack: FakeSlack
+) -> None:
+    await scheduler.run_alerts(MONDAY_0905_PARIS)
+    [alert] = dms(fake_slack, PARIS_REP)
+    [row] = [b for b in alert["blocks"] if b.get("block_id") == "p:weekly-wendy"]
+    menu = next(e for e in row["elements"] if e["type"] == "overflow")
+    server, bot = await start_bot(fake_slack, services)
+    try:
+        chosen = {**menu, "block_id": row["block_id"], "selected_option": {"value": "14"}}
+        await bot.send.block_action(menu["action_id"], "", user=PARIS_REP, element=chosen)
+        said = (await fake_slack.wait_for("respond"))[-1]
+        assert said["text"] == "Weekly Wendy: Snoozed until Fri 04 Dec."
+    finally:
+        await server.close()
+    assert await services.index.snoozed(TEAM_ID, PARIS_REP, date(2026, 11, 20)) == {
+        "weekly-wendy": date(2026, 12, 4)
+    }

@@ -162,8 +162,15 @@ class SlackSender:
         )
 
     async def block_action(
-        self, action_id: str, value: str, user: str = REP, team: str = TEAM_ID
+        self,
+        action_id: str,
+        value: str,
+        user: str = REP,
+        team: str = TEAM_ID,
+        element: dict[str, Any] | None = None,
     ) -> tuple[int, str]:
+        """A button in a message (`element` replaces what the action carries: a menu's
+        choice and block id)."""
         return await self.interaction(
             {
                 "type": "block_actions",
@@ -175,7 +182,8 @@ class SlackSender:
                 "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
                 "channel": {"id": "C0CHAN"},
                 "actions": [
-                    {"type": "button", "action_id": action_id, "value": value, "block_id": "b"}
+                    element
+                    or {"type": "button", "action_id": action_id, "value": value, "block_id": "b"}
                 ],
             }
         )
