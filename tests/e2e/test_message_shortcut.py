@@ -3,6 +3,7 @@ note, the prospect it names chosen, and the note in memory keeps the message's l
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.blocks import ids
@@ -34,8 +35,18 @@ async def test_a_message_becomes_a_call_note_with_its_link(bot: RunningBot) -> N
     # The message's link is asked of Slack once the form is open, and put in it.
     methods = [c.method for c in bot.slack.calls]
     assert methods.index("views.open") < methods.index("chat.getPermalink")
-    updated = (await bot.slack.wait_for("views.update"))[-1]["view"]
+    # The first form was brought to the rep's zone too: wait for the update with the link.
     link = "https://test.slack.com/archives/C0DEALS/p1700000000000100"
+    for _ in range(200):
+        linked = [
+            c["view"]
+            for c in bot.slack.called("views.update")
+            if json.loads(c["view"]["private_metadata"]).get("source")
+        ]
+        if linked:
+            break
+        await asyncio.sleep(0.05)
+    [updated] = linked
     assert json.loads(updated["private_metadata"])["source"] == link
 
     answer = await submit(
