@@ -110,6 +110,7 @@ async def running_services(
             llm=llm,
             digest_token_budget=settings.digest_token_budget,
             notes_visibility=settings.notes_visibility,
+            team_usergroup=settings.team_view_usergroup,
         )
     finally:
         if supervisor is not None:

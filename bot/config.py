@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.access import USERGROUP_HANDLE, USERGROUP_ID
 from memory.database import POSTGRESQL, POSTGRESQL_DRIVER, SUPPORTED_BACKENDS, database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -57,6 +58,8 @@ class Settings:
     run_scheduler: bool
     notes_visibility: str  # "workspace" (team memory) or "own"
     digest_token_budget: int
+    # Besides admins and owners, who may open the team view: a user group's ID or handle.
+    team_view_usergroup: str | None = None
     log_level: str = "INFO"
     pg_user: str | None = None  # root without user namespaces: who runs PostgreSQL
     hindsight_llm_model: str = DEFAULT_HINDSIGHT_LLM_MODEL
@@ -219,6 +222,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"NOTES_VISIBILITY is malformed: {notes_visibility!r} is not 'workspace' or 'own'."
         )
 
+    team_view_usergroup = get("TEAM_VIEW_USERGROUP")
+    if team_view_usergroup is not None and not (
+        USERGROUP_ID.match(team_view_usergroup) or USERGROUP_HANDLE.match(team_view_usergroup)
+    ):
+        problems.append(
+            f"TEAM_VIEW_USERGROUP is malformed: {team_view_usergroup!r} is not a user group's "
+            "ID (S0…) or handle (@sales-managers)."
+        )
+
     raw_scheduler = (get("RUN_SCHEDULER") or "true").lower()
     if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
         problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
@@ -258,6 +270,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         bank_prefix=bank_prefix,
         run_scheduler=raw_scheduler in ("true", "1", "yes"),
         notes_visibility=notes_visibility,
+        team_view_usergroup=team_view_usergroup,
         digest_token_budget=digest_token_budget,
         log_level=log_level,
         pg_user=pg_user,

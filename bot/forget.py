@@ -19,6 +19,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import is_admin
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from memory.index import ForgetRequest
@@ -38,16 +39,6 @@ class ForgetPlan:
     name: str
     notes: int
     transcripts: int
-
-
-async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
-    try:
-        info = await client.users_info(user=user_id)
-    except SlackApiError:
-        logger.warning("users.info failed for %s; not treated as an admin", user_id)
-        return False
-    user = info.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
 
 
 async def plan_forget(

@@ -23,6 +23,14 @@ def sales_bank_setup() -> BankSetup:
     )
 
 
+def objection_kinds() -> list[str]:
+    """The kinds of objection memory labels facts with (`objection:<kind>`), in the order
+    prompts/entity_labels.json lists them."""
+    labels = json.loads(load_text(ENTITY_LABELS))
+    group = next(group for group in labels if group["key"] == "objection")
+    return [str(value["value"]) for value in group["values"]]
+
+
 def embedded_llm(settings: Settings) -> HindsightLlm | None:
     """The embedded server reasons with Groq when a key is configured; else chunks mode."""
     if not settings.groq_api_key:

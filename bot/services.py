@@ -36,6 +36,8 @@ class Services:
     # "workspace": every rep sees every prospect's notes (team memory); "own": /brief,
     # /timeline, /followup and the typeahead know only the prospects a rep has logged.
     notes_visibility: str = "workspace"
+    # Who besides admins and owners may open the team view: a user group (TEAM_VIEW_USERGROUP).
+    team_usergroup: str | None = None
     # App Home refreshes after a logged call: two at a time, one pending per rep at most.
     home_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     home_pending: set[tuple[str, str]] = field(default_factory=set)

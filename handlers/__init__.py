@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import brief, digest, followup, forget, home, log, stats, timeline
+from handlers import brief, digest, followup, forget, home, log, stats, team, timeline
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -18,3 +18,4 @@ def register(app: AsyncApp, services: Services) -> None:
     stats.register(app, services)
     followup.register(app, services)
     forget.register(app, services)
+    team.register(app, services)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -49,6 +49,15 @@ from memory.records import CallLog, LlmUsage
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class LoggedCall(NamedTuple):
+    """One logged call's metadata (no note text)."""
+
+    rep_id: str
+    slug: str
+    call_date: date
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -849,6 +858,32 @@ class LocalIndex:
                 )
             )
             return {row.slug: row.until for row in rows}
+
+    # -- the team view ----------------------------------------------------------------------
+
+    @_offloaded("read")
+    def workspace_calls(self, workspace_id: str) -> list[LoggedCall]:
+        """Every call logged in the workspace (who, which prospect, when, how it went), oldest
+        first: metadata only, for the team view's aggregates."""
+        query = (
+            select(calls.c.rep_id, calls.c.slug, calls.c.call_date, calls.c.outcome)
+            .where(calls.c.workspace_id == workspace_id)
+            .order_by(calls.c.call_date, calls.c.call_id)
+        )
+        with self._engine.connect() as conn:
+            return [LoggedCall(*row) for row in conn.execute(query)]
+
+    @_offloaded("read")
+    def snoozes_by_rep(self, workspace_id: str, today: date) -> dict[str, dict[str, date]]:
+        """Each rep's prospects snoozed on `today`, with the last day of each snooze."""
+        query = select(snoozes.c.rep_id, snoozes.c.slug, snoozes.c.until).where(
+            snoozes.c.workspace_id == workspace_id, snoozes.c.until >= today
+        )
+        found: dict[str, dict[str, date]] = {}
+        with self._engine.connect() as conn:
+            for row in conn.execute(query):
+                found.setdefault(row.rep_id, {})[row.slug] = row.until
+        return found
 
     # -- deal health (App Home) -------------------------------------------------------------
 

@@ -403,8 +403,30 @@ class ProspectMemory:
         Transcripts are left out. With an LLM a note's text is the facts memory extracted from
         it (a note it found nothing in is not listed).
         """
+        units = await self._listed_units(
+            workspace_id, [rep_tag(rep_id), type_tag(CALL_LOG_TYPE)], f"{rep_id}'s notes"
+        )
+        return notes_from_units(units)
+
+    async def labelled_notes(self, workspace_id: str, label: str, since: date) -> list[RepNote]:
+        """The workspace's call notes from `since` on in which memory found something it
+        labelled `label` (`objection:pricing`), newest first; each holds only those facts.
+        Empty in chunks mode, where nothing is labelled."""
+        units = await self._listed_units(
+            workspace_id,
+            [type_tag(CALL_LOG_TYPE), label],
+            f"notes labelled {label}",
+            since,
+        )
+        return notes_from_units(units)
+
+    async def _listed_units(
+        self, workspace_id: str, tags: list[str], what: str, since: date | None = None
+    ) -> list[Any]:
+        """Every memory unit carrying all of `tags` (mentioned from `since` on, when given:
+        memory dates a note's units by the call's date), read in pages side by side."""
         bank = self.bank_id(workspace_id)
-        tags = [rep_tag(rep_id), type_tag(CALL_LOG_TYPE)]
+        window = {"time_field": "mentioned_at", "start_date": since.isoformat()} if since else {}
 
         async def page(offset: int) -> ListMemoryUnitsResponse:
             return await self._call(
@@ -416,6 +438,7 @@ class ProspectMemory:
                     tags_match="all_strict",
                     limit=_UNIT_PAGE,
                     offset=offset,
+                    **window,  # type: ignore[arg-type]
                 ),
                 missing=_NO_UNITS,
             )
@@ -437,8 +460,8 @@ class ProspectMemory:
             # meanwhile (offsets would shift): otherwise list once more.
             if len({p.total for p in pages}) == 1 and len(units) == first.total:
                 break
-            logger.info("Memory changed while listing %s's notes; listing again", rep_id)
-        return notes_from_units(units.values())
+            logger.info("Memory changed while listing %s; listing again", what)
+        return list(units.values())
 
     async def filed_as_text(self, workspace_id: str) -> list[str]:
         """Ids of the workspace's notes and transcripts stored as text only (in chunks mode,

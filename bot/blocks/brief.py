@@ -184,12 +184,12 @@ def _objection_lines(objections: list[Objection]) -> str:
     if not objections:
         return "_Not in any note._"
     lines = [
-        f"• 🔴 *{_kind(o.kind)}*: {escape_mrkdwn(o.text)} _(raised {_day(o.raised)})_"
+        f"• 🔴 *{label_name(o.kind)}*: {escape_mrkdwn(o.text)} _(raised {_day(o.raised)})_"
         for o in objections
         if o.is_open
     ]
     lines += [
-        f"• ✅ ~{_kind(o.kind)}~: {escape_mrkdwn(o.text)} "
+        f"• ✅ ~{label_name(o.kind)}~: {escape_mrkdwn(o.text)} "
         f"_(raised {_day(o.raised)}, resolved {_day(o.resolved)})_"
         for o in objections
         if not o.is_open
@@ -197,7 +197,7 @@ def _objection_lines(objections: list[Objection]) -> str:
     return "\n".join(lines)
 
 
-def _kind(label_value: str) -> str:
+def label_name(label_value: str) -> str:
     """`security_compliance` as a rep reads it: `Security/compliance`."""
     words = {"security_compliance": "security/compliance", "other": "other"}
     return escape_mrkdwn(words.get(label_value, label_value.replace("_", " ")).capitalize())
@@ -208,7 +208,7 @@ def _decision_maker_lines(people: list[DecisionMaker]) -> str:
         return "_Not in any note._"
     lines = []
     for person in people:
-        role = "" if person.role == "unknown" else f" · {_kind(person.role).lower()}"
+        role = "" if person.role == "unknown" else f" · {label_name(person.role).lower()}"
         authority = f" — {escape_mrkdwn(person.authority)}" if person.authority else ""
         lines.append(
             f"• *{escape_mrkdwn(person.name)}*{role}{authority} _({_day(person.source_date)})_"

@@ -20,6 +20,7 @@ async def test_every_declared_command_is_answered_by_the_app(bot: RunningBot) ->
         "/forget",
         "/log",
         "/salesmemory",
+        "/team",
         "/timeline",
     ]
     for command in declared:
@@ -54,4 +55,5 @@ def test_manifest_asks_only_for_the_scopes_the_bot_uses() -> None:
         "chat:write",
         "im:write",
         "users:read",
+        "usergroups:read",
     }

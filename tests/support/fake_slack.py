@@ -37,6 +37,8 @@ class FakeSlack:
     timezones: dict[str, str] = field(default_factory=dict)
     gone_users: set[str] = field(default_factory=set)  # users.info says user_not_found
     admins: set[str] = field(default_factory=set)  # users.info says is_admin
+    # usergroups.list / usergroups.users.list: group id -> (handle, members)
+    usergroups: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
     limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + Retry-After past it
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ws: web.WebSocketResponse | None = None
@@ -117,6 +119,14 @@ class FakeSlack:
                     "is_admin": user in self.admins,
                 },
             }
+        if method == "usergroups.list":
+            groups = [{"id": gid, "handle": handle} for gid, (handle, _) in self.usergroups.items()]
+            return {"ok": True, "usergroups": groups}
+        if method == "usergroups.users.list":
+            found = self.usergroups.get(str(args.get("usergroup", "")))
+            if found is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": sorted(found[1])}
         if method == "apps.connections.open":
             assert self._server is not None
             return {"ok": True, "url": str(self._server.make_url("/socket")).replace("http", "ws")}

@@ -134,3 +134,12 @@ def test_notes_visibility_is_workspace_by_default_own_on_request_else_an_error()
     with pytest.raises(SettingsError) as error:
         load_settings({**HTTP, "NOTES_VISIBILITY": "team"})
     assert any("NOTES_VISIBILITY is malformed" in p for p in error.value.problems)
+
+
+def test_the_team_view_user_group_is_an_id_or_a_handle_else_an_error() -> None:
+    assert load_settings(HTTP).team_view_usergroup is None
+    for group in ("S0123ABCD", "@sales-managers", "sales.leads"):
+        assert load_settings({**HTTP, "TEAM_VIEW_USERGROUP": group}).team_view_usergroup == group
+    with pytest.raises(SettingsError) as error:
+        load_settings({**HTTP, "TEAM_VIEW_USERGROUP": "Sales Managers"})
+    assert any("TEAM_VIEW_USERGROUP is malformed" in p for p in error.value.problems)

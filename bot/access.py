@@ -1,0 +1,53 @@
+"""Who may do what beyond their own pipeline: workspace admins and owners (users.info), and the
+members of a Slack user group named in the settings (usergroups.users.list)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+# A user group's ID (S0…) as Slack shows it, or its handle (@sales-managers).
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+USERGROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]*$")
+
+
+async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
+    """Whether Slack says the user is a workspace admin or owner (False when it cannot say)."""
+    try:
+        info = await client.users_info(user=user_id)
+    except SlackApiError:
+        logger.warning("users.info failed for %s; not treated as an admin", user_id)
+        return False
+    user = info.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+@dataclass(frozen=True)
+class Membership:
+    member: bool
+    problem: str | None = None  # why Slack could not say (an error code), for the refusal
+
+
+async def in_usergroup(client: AsyncWebClient, user_id: str, usergroup: str) -> Membership:
+    """Whether the user is in the user group named by its ID or its handle."""
+    try:
+        group_id = usergroup
+        if not USERGROUP_ID.match(usergroup):
+            handle = usergroup.removeprefix("@")
+            groups = (await client.usergroups_list()).get("usergroups") or []
+            group_id = next((g["id"] for g in groups if g.get("handle") == handle), "")
+            if not group_id:
+                logger.warning("No Slack user group has the handle @%s", handle)
+                return Membership(False, "no_such_subteam")
+        members = await client.usergroups_users_list(usergroup=group_id)
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "error")
+        logger.warning("Could not read the members of user group %s: %s", usergroup, code)
+        return Membership(False, code)
+    return Membership(user_id in (members.get("users") or []))

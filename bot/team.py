@@ -1,0 +1,294 @@
+"""The team view for managers: trends across the workspace, never a rep's note text.
+
+For the last four weeks against the four before: the kinds of objection raised (counted from
+the facts memory labelled `objection:<kind>` in the workspace's notes) and how often
+competitors came up; the deals gone quiet per rep (each against its own rhythm, as the alerts
+measure it); and the deals closed won or lost, by the last objection raised on them. Only
+counts, rep mentions and (when notes are team memory) prospect names leave this module.
+
+In chunks mode memory labels nothing, and when memory is down it cannot be listed: the view
+then says so and shows what the local index alone knows (quiet deals, closes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import in_usergroup, is_admin
+from bot.memory_setup import objection_kinds
+from bot.quiet import CLOSED, QuietDeal, quiet_deals
+from bot.services import Services
+from memory.index import LoggedCall
+from memory.rep_notes import RepNote
+from memory.store import MemoryUnavailable
+
+logger = logging.getLogger(__name__)
+
+WINDOW_DAYS = 28
+COMPETITOR = "competitor"
+# How far back before a close its last objection is looked for.
+CLOSE_LOOKBACK_DAYS = 2 * WINDOW_DAYS
+# Why objection trends are missing.
+TEXT_ONLY, MEMORY_DOWN = "text_only", "memory_down"
+
+
+@dataclass(frozen=True)
+class Window:
+    first: date
+    last: date  # inclusive
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class Trend:
+    """How often one kind of objection came up: calls (and deals) now, calls before."""
+
+    kind: str
+    calls_now: int
+    deals_now: int
+    calls_before: int
+
+
+@dataclass(frozen=True)
+class RepQuiet:
+    rep_id: str
+    deals: tuple[QuietDeal, ...]  # the longest overdue first
+
+
+@dataclass(frozen=True)
+class Closes:
+    """Deals closed in both windows whose last objection was `kind` (None: none recorded)."""
+
+    kind: str | None
+    won: int
+    lost: int
+
+
+@dataclass(frozen=True)
+class TeamView:
+    now: Window
+    before: Window
+    calls_now: int
+    calls_before: int
+    reps_now: int
+    objections: tuple[Trend, ...]  # most raised first; competitors are apart
+    competitor: Trend | None  # None when trends are missing
+    trends_missing: str | None  # TEXT_ONLY, MEMORY_DOWN or None
+    quiet: tuple[RepQuiet, ...]  # reps with a quiet deal, most first
+    reps_checked: int
+    closes: tuple[Closes, ...]  # by last objection (empty when trends are missing)
+    won: tuple[int, int]  # (now, before)
+    lost: tuple[int, int]
+    names_shown: bool  # prospect names may be shown (notes are team memory)
+
+
+@dataclass(frozen=True)
+class ObjectionCall:
+    """A call in which memory found objections of these kinds (no text)."""
+
+    slug: str
+    call_date: date
+    kinds: frozenset[str]
+
+
+def windows(today: date) -> tuple[Window, Window]:
+    """The last four weeks up to `today`, and the four weeks before them."""
+    now = Window(today - timedelta(days=WINDOW_DAYS - 1), today)
+    before = Window(now.first - timedelta(days=WINDOW_DAYS), now.first - timedelta(days=1))
+    return now, before
+
+
+def objection_calls(labelled: dict[str, list[RepNote]]) -> dict[str, ObjectionCall]:
+    """Per call id, the kinds of objection memory found in it (from one listing per kind)."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    where: dict[str, tuple[str, date]] = {}
+    for kind, notes in labelled.items():
+        for note in notes:
+            kinds[note.entry.call_id].add(kind)
+            where[note.entry.call_id] = (note.slug, note.entry.call_date)
+    return {
+        call_id: ObjectionCall(where[call_id][0], where[call_id][1], frozenset(found))
+        for call_id, found in kinds.items()
+    }
+
+
+def _trend(kind: str, found: Iterable[ObjectionCall], now: Window, before: Window) -> Trend:
+    raised = [call for call in found if kind in call.kinds]
+    in_now = [call for call in raised if now.holds(call.call_date)]
+    return Trend(
+        kind,
+        len(in_now),
+        len({call.slug for call in in_now}),
+        sum(1 for call in raised if before.holds(call.call_date)),
+    )
+
+
+def _histories(calls: list[LoggedCall]) -> dict[str, dict[str, list[tuple[date, str]]]]:
+    """For each rep, every call (anyone's) on each prospect they logged: the alerts' view."""
+    by_slug: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    slugs_of: dict[str, set[str]] = defaultdict(set)
+    for call in calls:
+        by_slug[call.slug].append((call.call_date, call.outcome))
+        slugs_of[call.rep_id].add(call.slug)
+    return {rep: {slug: by_slug[slug] for slug in slugs} for rep, slugs in slugs_of.items()}
+
+
+def _last_objection(found: list[ObjectionCall], closed_on: date) -> frozenset[str]:
+    """The kinds raised in the newest call with an objection up to the close (within the
+    lookback); empty when none was recorded."""
+    earliest = closed_on - timedelta(days=CLOSE_LOOKBACK_DAYS)
+    before_close = [c for c in found if earliest <= c.call_date <= closed_on]
+    if not before_close:
+        return frozenset()
+    newest = max(c.call_date for c in before_close)
+    return frozenset().union(*(c.kinds for c in before_close if c.call_date == newest))
+
+
+def summarize(
+    calls: list[LoggedCall],
+    labelled: dict[str, list[RepNote]] | None,
+    names: dict[str, str],
+    snoozes: dict[str, dict[str, date]],
+    today: date,
+    kinds: list[str],
+    trends_missing: str | None = None,
+    names_shown: bool = True,
+) -> TeamView:
+    """The team view from the workspace's calls, the notes memory labelled with each kind of
+    objection (None when it could not say why: see `trends_missing`), the prospects' names
+    and each rep's snoozes, on the manager's `today`."""
+    now, before = windows(today)
+    found = objection_calls(labelled or {})
+    objections: tuple[Trend, ...] = ()
+    competitor = None
+    if labelled is not None:
+        trends = [_trend(kind, found.values(), now, before) for kind in kinds]
+        objections = tuple(
+            sorted(
+                (t for t in trends if t.kind != COMPETITOR and (t.calls_now or t.calls_before)),
+                key=lambda t: (-t.calls_now, -t.calls_before, kinds.index(t.kind)),
+            )
+        )
+        competitor = _trend(COMPETITOR, found.values(), now, before)
+
+    quiet = []
+    histories = _histories(calls)
+    for rep, history in histories.items():
+        deals = quiet_deals(history, names, today, snoozes.get(rep, {}))
+        if deals:
+            quiet.append(RepQuiet(rep, tuple(deals)))
+    quiet.sort(key=lambda r: (-len(r.deals), r.rep_id))
+
+    by_slug: dict[str, list[LoggedCall]] = defaultdict(list)
+    for call in calls:
+        by_slug[call.slug].append(call)
+    objections_of: dict[str, list[ObjectionCall]] = defaultdict(list)
+    for raised in found.values():
+        objections_of[raised.slug].append(raised)
+    won, lost = Counter[str](), Counter[str]()
+    by_kind: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    for slug, logged in by_slug.items():
+        last = max(logged, key=lambda c: c.call_date)
+        if last.outcome not in CLOSED or last.call_date < before.first:
+            continue
+        period = "now" if now.holds(last.call_date) else "before"
+        is_won = last.outcome == "closed_won"
+        (won if is_won else lost)[period] += 1
+        if labelled is None:
+            continue
+        last_kinds: list[str | None] = []
+        last_kinds += sorted(_last_objection(objections_of[slug], last.call_date))
+        for kind in last_kinds or [None]:
+            by_kind[kind][0 if is_won else 1] += 1
+    closes = tuple(
+        sorted(
+            (Closes(kind, w, lost_) for kind, (w, lost_) in by_kind.items()),
+            key=lambda c: (c.kind is None, -(c.won + c.lost), c.kind or ""),
+        )
+    )
+    return TeamView(
+        now=now,
+        before=before,
+        calls_now=sum(1 for c in calls if now.holds(c.call_date)),
+        calls_before=sum(1 for c in calls if before.holds(c.call_date)),
+        reps_now=len({c.rep_id for c in calls if now.holds(c.call_date)}),
+        objections=objections,
+        competitor=competitor,
+        trends_missing=None if labelled is not None else trends_missing,
+        quiet=tuple(quiet),
+        reps_checked=len(histories),
+        closes=closes,
+        won=(won["now"], won["before"]),
+        lost=(lost["now"], lost["before"]),
+        names_shown=names_shown,
+    )
+
+
+async def labelled_notes(
+    services: Services, workspace_id: str, since: date, kinds: list[str]
+) -> tuple[dict[str, list[RepNote]] | None, str | None]:
+    """The workspace's notes memory labelled with each kind of objection since `since`
+    (one listing per kind, a few at a time), or None and why not."""
+    try:
+        if not await services.memory.reasons():
+            return None, TEXT_ONLY
+        semaphore = asyncio.Semaphore(2)
+
+        async def listed(kind: str) -> list[RepNote]:
+            async with semaphore:
+                return await services.memory.labelled_notes(
+                    workspace_id, f"objection:{kind}", since
+                )
+
+        found = await asyncio.gather(*(listed(kind) for kind in kinds))
+    except MemoryUnavailable:
+        logger.warning("Memory unavailable: the team view has no objection trends", exc_info=True)
+        return None, MEMORY_DOWN
+    return dict(zip(kinds, found, strict=True)), None
+
+
+async def team_view(services: Services, workspace_id: str, today: date) -> TeamView:
+    """The workspace's team view on the manager's `today`."""
+    kinds = objection_kinds()
+    _, before = windows(today)
+    since = before.first - timedelta(days=CLOSE_LOOKBACK_DAYS)
+    labelled, missing = await labelled_notes(services, workspace_id, since, kinds)
+    calls = await services.index.workspace_calls(workspace_id)
+    known = await services.index.known_prospects(workspace_id)
+    snoozes = await services.index.snoozes_by_rep(workspace_id, today)
+    if labelled is not None:
+        # A prospect forgotten here since memory was listed is left out.
+        slugs = {p.slug for p in known}
+        labelled = {k: [n for n in notes if n.slug in slugs] for k, notes in labelled.items()}
+    return summarize(
+        calls,
+        labelled,
+        {p.slug: p.name for p in known},
+        snoozes,
+        today,
+        kinds,
+        missing,
+        names_shown=services.notes_visibility == "workspace",
+    )
+
+
+async def may_see_team(
+    client: AsyncWebClient, user_id: str, usergroup: str | None
+) -> tuple[bool, str | None]:
+    """Whether the user may open the team view: a workspace admin or owner, or a member of
+    the configured user group; when not, what Slack said if it could not tell."""
+    if await is_admin(client, user_id):
+        return True, None
+    if not usergroup:
+        return False, None
+    membership = await in_usergroup(client, user_id, usergroup)
+    return membership.member, membership.problem
