@@ -32,6 +32,8 @@ SHORTEST_RHYTHM = 7  # days
 LONGEST_RHYTHM = 45
 DEFAULT_RHYTHM = 14  # a deal with a single call
 ALERT_HOUR = 9  # the rep's local time, Monday to Friday
+# A DM Slack refused (or missed while the bot was down) is tried at the next hours too.
+LAST_ALERT_HOUR = 11
 MOST_DEALS_LISTED = 20
 CLOSED = ("closed_won", "closed_lost")
 
@@ -118,13 +120,14 @@ def build_alert(deals: list[QuietDeal]) -> tuple[str, list[dict[str, Any]]]:
 
 
 def alert_due(setting: DigestSetting, now: datetime) -> date | None:
-    """The rep's local date when `now` is their alert hour on a working day, else None."""
+    """The rep's local date when `now` is in their alert morning (09:00 to 11:59) on a
+    working day, else None; the day's claim keeps it to one DM."""
     try:
         zone = ZoneInfo(setting.tz)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     local = now.astimezone(zone)
-    if local.weekday() >= 5 or local.hour != ALERT_HOUR:
+    if local.weekday() >= 5 or not ALERT_HOUR <= local.hour <= LAST_ALERT_HOUR:
         return None
     return local.date()
 
@@ -132,7 +135,8 @@ def alert_due(setting: DigestSetting, now: datetime) -> date | None:
 async def send_quiet_alert(
     services: Services, client: AsyncWebClient, workspace_id: str, rep_id: str, day: date
 ) -> bool:
-    """The rep's alert for their local `day`, claimed first: True when a DM went out."""
+    """The rep's alert for their local `day`, claimed first: True when a DM went out. When
+    Slack refuses it, the claim is given back so the next hour's run tries again."""
     if not await services.index.alerts_enabled(workspace_id, rep_id):
         return False
     if not await services.index.claim_alert(workspace_id, rep_id, day):
@@ -147,6 +151,7 @@ async def send_quiet_alert(
     try:
         await client.chat_postMessage(channel=rep_id, text=text, blocks=blocks)
     except SlackApiError:
-        logger.exception("Could not send %s their quiet-deal alert", rep_id)
+        logger.exception("Could not send %s their quiet-deal alert; trying next hour", rep_id)
+        await services.index.release_alert(workspace_id, rep_id, day)
         return False
     return True

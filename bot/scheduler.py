@@ -136,6 +136,9 @@ class DigestScheduler:
             jobstore="memory",
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            self.tidy, "cron", minute=35, id="tidy", jobstore="memory", replace_existing=True
+        )
         # Quiet-deal alerts: every hour, for the reps whose alert hour it is (bot.quiet).
         self.scheduler.add_job(
             self.run_alerts,
@@ -145,6 +148,14 @@ class DigestScheduler:
             jobstore="memory",
             replace_existing=True,
         )
+
+    async def tidy(self, now: datetime | None = None) -> int:
+        """Hourly housekeeping: drafts kept past their two weeks are dropped even when no new
+        draft is made (their text is the prospect's). Returns how many went."""
+        dropped = await self.services.index.drop_old_drafts(now or self.clock())
+        if dropped:
+            logger.info("Dropped %d follow-up drafts older than two weeks", dropped)
+        return dropped
 
     async def run_alerts(self, now: datetime | None = None) -> int:
         """Send the quiet-deal alerts due now (each rep's 09:00 on a working day), a few at

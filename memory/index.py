@@ -805,6 +805,18 @@ class LocalIndex:
         return True
 
     @_offloaded("write")
+    def release_alert(self, workspace_id: str, rep_id: str, day: date) -> None:
+        """Give back the rep's claim for `day` (the DM did not go out): the next run tries."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(alert_runs).where(
+                    alert_runs.c.workspace_id == workspace_id,
+                    alert_runs.c.rep_id == rep_id,
+                    alert_runs.c.day == day,
+                )
+            )
+
+    @_offloaded("write")
     def set_alerts(self, workspace_id: str, rep_id: str, enabled: bool) -> None:
         with self._engine.begin() as conn:
             conn.execute(
@@ -941,7 +953,7 @@ class LocalIndex:
     def keep_draft(self, draft: KeptDraft) -> None:
         """Keep a shown draft for two weeks (older ones are dropped now)."""
         with self._engine.begin() as conn:
-            conn.execute(delete(drafts).where(drafts.c.created_at < draft.created_at - DRAFTS_KEPT))
+            _drop_old_drafts(conn, draft.created_at)
             conn.execute(
                 drafts.insert().values(
                     draft_id=draft.draft_id,
@@ -954,6 +966,13 @@ class LocalIndex:
                     created_at=draft.created_at,
                 )
             )
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def drop_old_drafts(self, now: datetime) -> int:
+        """Drop the drafts kept longer than two weeks (their text goes with them)."""
+        with self._engine.begin() as conn:
+            return _drop_old_drafts(conn, now)
 
     @_offloaded("read")
     def kept_draft(
@@ -1179,6 +1198,10 @@ class LocalIndex:
         with self._engine.connect() as conn:
             conn.execute(select(1))
         return True
+
+
+def _drop_old_drafts(conn: Connection, now: datetime) -> int:
+    return conn.execute(delete(drafts).where(drafts.c.created_at < now - DRAFTS_KEPT)).rowcount
 
 
 def _insert_call(conn: Connection, call: CallLog, confirmed: int) -> None:

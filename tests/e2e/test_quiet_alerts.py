@@ -76,6 +76,20 @@ async def test_one_batched_alert_per_rep_per_working_day_at_nine_their_time(
     assert "Tokyo Taro" in render(dms(fake_slack, TOKYO_REP)[0]["blocks"])
 
 
+async def test_an_alert_slack_refused_is_sent_at_the_next_hour_and_only_once(
+    scheduler: DigestScheduler, fake_slack: FakeSlack
+) -> None:
+    fake_slack.errors["chat.postMessage"] = "fatal_error"
+    assert await scheduler.run_alerts(MONDAY_0905_PARIS) == 0
+    assert len(dms(fake_slack, PARIS_REP)) == 1  # tried, refused
+    del fake_slack.errors["chat.postMessage"]
+    assert await scheduler.run_alerts(MONDAY_0905_PARIS + timedelta(hours=1)) == 1
+    assert "Weekly Wendy" in render(dms(fake_slack, PARIS_REP)[-1]["blocks"])
+    # Sent: the last hour of the morning sends nothing more, and noon is past the morning.
+    assert await scheduler.run_alerts(MONDAY_0905_PARIS + timedelta(hours=2)) == 0
+    assert len(dms(fake_slack, PARIS_REP)) == 2
+
+
 async def test_snoozed_deals_and_reps_who_turned_alerts_off_get_nothing(
     scheduler: DigestScheduler, services: Services, fake_slack: FakeSlack
 ) -> None:

@@ -16,7 +16,7 @@ from bot.calls import log_call
 from bot.digest_delivery import Delivery
 from bot.scheduler import DigestScheduler
 from bot.services import Services
-from memory.index import DigestSetting
+from memory.index import DigestSetting, KeptDraft
 from memory.store import ProspectMemory
 from tests.e2e.test_brief import call
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -228,3 +228,17 @@ async def test_a_new_time_zone_moves_the_reps_digest(
     await scheduler.sync()
     job = scheduler.scheduler.get_job(f"digest:{TEAM_ID}:{KOLKATA}")
     assert job is not None and "Europe/London" in repr(job.trigger)
+
+
+async def test_drafts_past_two_weeks_are_dropped_every_hour_without_a_new_draft(
+    scheduled: tuple[DigestScheduler, str], services: Services
+) -> None:
+    scheduler, _ = scheduled
+    assert "tidy" in {job.id for job in scheduler.scheduler.get_jobs(jobstore="memory")}
+    now = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    for n, age in enumerate((timedelta(days=15), timedelta(days=1))):
+        draft = KeptDraft(f"{n}" * 32, TEAM_ID, LA, "Marcus Webb", "Marcus", "Hi", "B", now - age)
+        await services.index.keep_draft(draft)
+    assert await scheduler.tidy(now) == 1
+    assert await scheduler.tidy(now) == 0
+    assert await services.index.kept_draft(TEAM_ID, LA, "1" * 32, now) is not None

@@ -57,11 +57,14 @@ def test_quiet_means_past_the_deals_own_rhythm_snoozed_and_closed_left_out() -> 
     assert [(d.slug, d.silence, d.rhythm) for d in quiet] == [("weekly", 22, 7)]
 
 
-def test_the_alert_hour_is_nine_on_a_working_day_in_the_reps_zone() -> None:
+def test_the_alert_morning_is_nine_to_noon_on_a_working_day_in_the_reps_zone() -> None:
     paris = DigestSetting("T1", "U1", "Europe/Paris")
     monday_nine = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)  # 09:05 in Paris
     assert alert_due(paris, monday_nine) == date(2026, 11, 23)
-    assert alert_due(paris, monday_nine + timedelta(hours=1)) is None
+    # 10:05 and 11:05 too (a refused DM is tried again; the day's claim keeps it to one).
+    assert alert_due(paris, monday_nine + timedelta(hours=2)) == date(2026, 11, 23)
+    assert alert_due(paris, monday_nine + timedelta(hours=3)) is None
+    assert alert_due(paris, monday_nine - timedelta(hours=1)) is None
     assert alert_due(paris, datetime(2026, 11, 21, 8, 5, tzinfo=UTC)) is None  # Saturday
     nowhere = DigestSetting("T1", "U1", "Not/AZone")
     assert alert_due(nowhere, datetime(2026, 11, 23, 9, 5, tzinfo=UTC)) == date(2026, 11, 23)
