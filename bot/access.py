@@ -17,21 +17,27 @@ USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 USERGROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]*$")
 
 
-async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
-    """Whether Slack says the user is a workspace admin or owner (False when it cannot say)."""
-    try:
-        info = await client.users_info(user=user_id)
-    except SlackApiError:
-        logger.warning("users.info failed for %s; not treated as an admin", user_id)
-        return False
-    user = info.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
-
-
 @dataclass(frozen=True)
 class Membership:
     member: bool
     problem: str | None = None  # why Slack could not say (an error code), for the refusal
+
+
+async def admin_status(client: AsyncWebClient, user_id: str) -> Membership:
+    """Whether Slack says the user is a workspace admin or owner; when it cannot say, not
+    one, with Slack's error code."""
+    try:
+        info = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "error")
+        logger.warning("users.info failed for %s (%s); not treated as an admin", user_id, code)
+        return Membership(False, code)
+    user = info.get("user") or {}
+    return Membership(bool(user.get("is_admin") or user.get("is_owner")))
+
+
+async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
+    return (await admin_status(client, user_id)).member
 
 
 async def in_usergroup(client: AsyncWebClient, user_id: str, usergroup: str) -> Membership:

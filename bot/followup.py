@@ -26,7 +26,7 @@ from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
 from memory.index import KeptDraft
 from memory.prospects import prospect_slug
-from memory.records import CallLog
+from memory.records import FOLLOW_UP_SENT, CallLog
 from prompts import load_schema, load_text
 
 logger = logging.getLogger(__name__)
@@ -341,7 +341,7 @@ async def log_sent(
         company=known.company if known else None,
         rep_id=rep_id,
         call_date=services.today(tz),
-        outcome="follow_up_sent",
+        outcome=FOLLOW_UP_SENT,
         note=note,
         transcript=rest,
         # The draft's own time: a second click is the same call, never an edit of it.

@@ -25,6 +25,7 @@ from bot.blocks.home import snooze_menu
 from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
 from bot.services import Services
 from memory.index import DigestSetting
+from memory.records import CLOSED, FOLLOW_UP_SENT
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ ALERT_HOUR = 9  # the rep's local time, Monday to Friday
 # A DM Slack refused (or missed while the bot was down) is tried at the next hours too.
 LAST_ALERT_HOUR = 11
 MOST_DEALS_LISTED = 20
-CLOSED = ("closed_won", "closed_lost")
 
 
 def rhythm(call_dates: list[date]) -> int:
@@ -47,11 +47,23 @@ def rhythm(call_dates: list[date]) -> int:
     return max(SHORTEST_RHYTHM, min(LONGEST_RHYTHM, round(statistics.median(gaps))))
 
 
+def standing(calls: list[tuple[date, str]]) -> tuple[date, str | None]:
+    """A deal's last contact (a follow-up email counts) and the outcome of its latest call
+    (a follow-up email is not a call; a close wins a tie on its day). None: no call yet."""
+    last_contact = max(day for day, _ in calls)
+    real = [(day, outcome) for day, outcome in calls if outcome != FOLLOW_UP_SENT]
+    if not real:
+        return last_contact, None
+    last_day = max(day for day, _ in real)
+    outcomes = sorted(outcome for day, outcome in real if day == last_day)
+    return last_contact, next((o for o in CLOSED if o in outcomes), outcomes[0])
+
+
 @dataclass(frozen=True)
 class QuietDeal:
     slug: str
     name: str
-    silence: int  # days since the last call
+    silence: int  # days since the last contact (a call or a follow-up email)
     rhythm: int
 
 
@@ -66,11 +78,11 @@ def quiet_deals(
     for slug, calls in history.items():
         if not calls or slug in snoozed:
             continue
-        last_day, last_outcome = max(calls)
-        if last_outcome in CLOSED:
+        last_contact, outcome = standing(calls)
+        if outcome in CLOSED:
             continue
-        usual = rhythm([day for day, _ in calls])
-        silence = (today - last_day).days
+        usual = rhythm([day for day, kind in calls if kind != FOLLOW_UP_SENT])
+        silence = (today - last_contact).days
         if silence > usual:
             quiet.append(QuietDeal(slug, names.get(slug, slug), silence, usual))
     return sorted(quiet, key=lambda d: (-(d.silence / d.rhythm), d.name.lower()))

@@ -21,13 +21,14 @@ from datetime import date, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import in_usergroup, is_admin
+from bot.access import admin_status, in_usergroup
 from bot.memory_setup import objection_kinds
-from bot.quiet import CLOSED, QuietDeal, quiet_deals
+from bot.quiet import QuietDeal, quiet_deals
 from bot.services import Services
 from memory.index import LoggedCall
+from memory.records import CLOSED, FOLLOW_UP_SENT
 from memory.rep_notes import RepNote
-from memory.store import MemoryUnavailable
+from memory.store import MemoryRejected, MemoryUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ COMPETITOR = "competitor"
 # How far back before a close its last objection is looked for.
 CLOSE_LOOKBACK_DAYS = 2 * WINDOW_DAYS
 # Why objection trends are missing.
-TEXT_ONLY, MEMORY_DOWN = "text_only", "memory_down"
+TEXT_ONLY, MEMORY_DOWN, REJECTED = "text_only", "memory_down", "rejected"
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class TeamView:
     reps_now: int
     objections: tuple[Trend, ...]  # most raised first; competitors are apart
     competitor: Trend | None  # None when trends are missing
-    trends_missing: str | None  # TEXT_ONLY, MEMORY_DOWN or None
+    trends_missing: str | None  # TEXT_ONLY, MEMORY_DOWN, REJECTED or None
     quiet: tuple[RepQuiet, ...]  # reps with a quiet deal, most first
     reps_checked: int
     closes: tuple[Closes, ...]  # by last objection (empty when trends are missing)
@@ -107,14 +108,26 @@ def windows(today: date) -> tuple[Window, Window]:
     return now, before
 
 
-def objection_calls(labelled: dict[str, list[RepNote]]) -> dict[str, ObjectionCall]:
-    """Per call id, the kinds of objection memory found in it (from one listing per kind)."""
+def _period(day: date, now: Window, before: Window) -> str | None:
+    """ "now", "before" or None. A date after `today` is now: a rep whose zone is ahead of
+    the manager's can log tomorrow's date."""
+    if day >= now.first:
+        return "now"
+    return "before" if before.holds(day) else None
+
+
+def objection_calls(
+    labelled: dict[str, list[RepNote]], call_ids: set[str]
+) -> dict[str, ObjectionCall]:
+    """Per call id, the kinds of objection memory found in it (from one listing per kind);
+    only the calls in `call_ids` (calls the index knows: not forgotten, not emails)."""
     kinds: dict[str, set[str]] = defaultdict(set)
     where: dict[str, tuple[str, date]] = {}
     for kind, notes in labelled.items():
         for note in notes:
-            kinds[note.entry.call_id].add(kind)
-            where[note.entry.call_id] = (note.slug, note.entry.call_date)
+            if note.entry.call_id in call_ids:
+                kinds[note.entry.call_id].add(kind)
+                where[note.entry.call_id] = (note.slug, note.entry.call_date)
     return {
         call_id: ObjectionCall(where[call_id][0], where[call_id][1], frozenset(found))
         for call_id, found in kinds.items()
@@ -123,7 +136,7 @@ def objection_calls(labelled: dict[str, list[RepNote]]) -> dict[str, ObjectionCa
 
 def _trend(kind: str, found: Iterable[ObjectionCall], now: Window, before: Window) -> Trend:
     raised = [call for call in found if kind in call.kinds]
-    in_now = [call for call in raised if now.holds(call.call_date)]
+    in_now = [call for call in raised if _period(call.call_date, now, before) == "now"]
     return Trend(
         kind,
         len(in_now),
@@ -133,7 +146,7 @@ def _trend(kind: str, found: Iterable[ObjectionCall], now: Window, before: Windo
 
 
 def _histories(calls: list[LoggedCall]) -> dict[str, dict[str, list[tuple[date, str]]]]:
-    """For each rep, every call (anyone's) on each prospect they logged: the alerts' view."""
+    """For each rep, every entry (anyone's) on each prospect they logged: the alerts' view."""
     by_slug: dict[str, list[tuple[date, str]]] = defaultdict(list)
     slugs_of: dict[str, set[str]] = defaultdict(set)
     for call in calls:
@@ -153,6 +166,24 @@ def _last_objection(found: list[ObjectionCall], closed_on: date) -> frozenset[st
     return frozenset().union(*(c.kinds for c in before_close if c.call_date == newest))
 
 
+def _closes(
+    calls: list[LoggedCall], now: Window, before: Window
+) -> dict[str, tuple[date, str, str]]:
+    """Per deal closed in the two windows: the day, the result and the window of its last
+    close (a deal lost, reopened and won counts once, as won; a close wins a tie)."""
+    closed: dict[str, tuple[date, str, str]] = {}
+    for call in calls:
+        period = _period(call.call_date, now, before)
+        if call.outcome not in CLOSED or period is None:
+            continue
+        seen = closed.get(call.slug)
+        later = seen is None or call.call_date > seen[0]
+        tie_won = seen is not None and call.call_date == seen[0] and call.outcome == CLOSED[0]
+        if later or tie_won:
+            closed[call.slug] = (call.call_date, call.outcome, period)
+    return closed
+
+
 def summarize(
     calls: list[LoggedCall],
     labelled: dict[str, list[RepNote]] | None,
@@ -165,9 +196,11 @@ def summarize(
 ) -> TeamView:
     """The team view from the workspace's calls, the notes memory labelled with each kind of
     objection (None when it could not say why: see `trends_missing`), the prospects' names
-    and each rep's snoozes, on the manager's `today`."""
+    and each rep's snoozes, on the manager's `today`. A follow-up email logged as sent is
+    contact for the quiet deals, but not a call: it is not counted, nor its objections."""
     now, before = windows(today)
-    found = objection_calls(labelled or {})
+    real = [call for call in calls if call.outcome != FOLLOW_UP_SENT]
+    found = objection_calls(labelled or {}, {call.call_id for call in real})
     objections: tuple[Trend, ...] = ()
     competitor = None
     if labelled is not None:
@@ -188,25 +221,18 @@ def summarize(
             quiet.append(RepQuiet(rep, tuple(deals)))
     quiet.sort(key=lambda r: (-len(r.deals), r.rep_id))
 
-    by_slug: dict[str, list[LoggedCall]] = defaultdict(list)
-    for call in calls:
-        by_slug[call.slug].append(call)
     objections_of: dict[str, list[ObjectionCall]] = defaultdict(list)
     for raised in found.values():
         objections_of[raised.slug].append(raised)
     won, lost = Counter[str](), Counter[str]()
     by_kind: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
-    for slug, logged in by_slug.items():
-        last = max(logged, key=lambda c: c.call_date)
-        if last.outcome not in CLOSED or last.call_date < before.first:
-            continue
-        period = "now" if now.holds(last.call_date) else "before"
-        is_won = last.outcome == "closed_won"
+    for slug, (closed_on, outcome, period) in _closes(real, now, before).items():
+        is_won = outcome == CLOSED[0]
         (won if is_won else lost)[period] += 1
         if labelled is None:
             continue
         last_kinds: list[str | None] = []
-        last_kinds += sorted(_last_objection(objections_of[slug], last.call_date))
+        last_kinds += sorted(_last_objection(objections_of[slug], closed_on))
         for kind in last_kinds or [None]:
             by_kind[kind][0 if is_won else 1] += 1
     closes = tuple(
@@ -215,12 +241,13 @@ def summarize(
             key=lambda c: (c.kind is None, -(c.won + c.lost), c.kind or ""),
         )
     )
+    periods = [(_period(call.call_date, now, before), call.rep_id) for call in real]
     return TeamView(
         now=now,
         before=before,
-        calls_now=sum(1 for c in calls if now.holds(c.call_date)),
-        calls_before=sum(1 for c in calls if before.holds(c.call_date)),
-        reps_now=len({c.rep_id for c in calls if now.holds(c.call_date)}),
+        calls_now=sum(1 for period, _ in periods if period == "now"),
+        calls_before=sum(1 for period, _ in periods if period == "before"),
+        reps_now=len({rep for period, rep in periods if period == "now"}),
         objections=objections,
         competitor=competitor,
         trends_missing=None if labelled is not None else trends_missing,
@@ -237,23 +264,31 @@ async def labelled_notes(
     services: Services, workspace_id: str, since: date, kinds: list[str]
 ) -> tuple[dict[str, list[RepNote]] | None, str | None]:
     """The workspace's notes memory labelled with each kind of objection since `since`
-    (one listing per kind, a few at a time), or None and why not."""
+    (one listing per kind, two at a time), or None and why not."""
     try:
         if not await services.memory.reasons():
             return None, TEXT_ONLY
-        semaphore = asyncio.Semaphore(2)
-
-        async def listed(kind: str) -> list[RepNote]:
-            async with semaphore:
-                return await services.memory.labelled_notes(
-                    workspace_id, f"objection:{kind}", since
-                )
-
-        found = await asyncio.gather(*(listed(kind) for kind in kinds))
     except MemoryUnavailable:
         logger.warning("Memory unavailable: the team view has no objection trends", exc_info=True)
         return None, MEMORY_DOWN
-    return dict(zip(kinds, found, strict=True)), None
+    semaphore = asyncio.Semaphore(2)
+
+    async def listed(kind: str) -> list[RepNote]:
+        async with semaphore:
+            return await services.memory.labelled_notes(workspace_id, f"objection:{kind}", since)
+
+    missing = None
+    try:
+        # The first failure cancels the other listings.
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(listed(kind)) for kind in kinds]
+    except* MemoryUnavailable as failures:
+        refused = any(isinstance(e, MemoryRejected) for e in failures.exceptions)
+        missing = REJECTED if refused else MEMORY_DOWN
+        logger.warning("The team view has no objection trends (%s)", missing, exc_info=True)
+    if missing is not None:
+        return None, missing
+    return {kind: task.result() for kind, task in zip(kinds, tasks, strict=True)}, None
 
 
 async def team_view(services: Services, workspace_id: str, today: date) -> TeamView:
@@ -262,13 +297,11 @@ async def team_view(services: Services, workspace_id: str, today: date) -> TeamV
     _, before = windows(today)
     since = before.first - timedelta(days=CLOSE_LOOKBACK_DAYS)
     labelled, missing = await labelled_notes(services, workspace_id, since, kinds)
+    # Read after memory: a prospect forgotten meanwhile has left the index, and its notes
+    # still listed are left out (only the index's call ids count).
     calls = await services.index.workspace_calls(workspace_id)
     known = await services.index.known_prospects(workspace_id)
     snoozes = await services.index.snoozes_by_rep(workspace_id, today)
-    if labelled is not None:
-        # A prospect forgotten here since memory was listed is left out.
-        slugs = {p.slug for p in known}
-        labelled = {k: [n for n in notes if n.slug in slugs] for k, notes in labelled.items()}
     return summarize(
         calls,
         labelled,
@@ -283,12 +316,17 @@ async def team_view(services: Services, workspace_id: str, today: date) -> TeamV
 
 async def may_see_team(
     client: AsyncWebClient, user_id: str, usergroup: str | None
-) -> tuple[bool, str | None]:
-    """Whether the user may open the team view: a workspace admin or owner, or a member of
-    the configured user group; when not, what Slack said if it could not tell."""
-    if await is_admin(client, user_id):
-        return True, None
-    if not usergroup:
-        return False, None
-    membership = await in_usergroup(client, user_id, usergroup)
-    return membership.member, membership.problem
+) -> tuple[bool, list[str]]:
+    """Whether the user may open the team view (a workspace admin or owner, or a member of
+    the configured user group); when not, what Slack answered if it could not tell."""
+    admin = await admin_status(client, user_id)
+    if admin.member:
+        return True, []
+    problems = [f"`users.info` answered `{admin.problem}`"] if admin.problem else []
+    if usergroup:
+        membership = await in_usergroup(client, user_id, usergroup)
+        if membership.member:
+            return True, []
+        if membership.problem:
+            problems.append(f"the user group's listing answered `{membership.problem}`")
+    return False, problems

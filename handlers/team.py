@@ -25,10 +25,10 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack(response_type="ephemeral", text="👥 Counting the team's last 8 weeks…")
         workspace_id, user_id = workspace_of(context), user_of(context)
-        allowed, problem = await may_see_team(client, user_id, services.team_usergroup)
+        allowed, problems = await may_see_team(client, user_id, services.team_usergroup)
         if not allowed:
             await respond(
-                text=team_refusal(services.team_usergroup, problem),
+                text=team_refusal(services.team_usergroup, problems),
                 response_type="ephemeral",
                 replace_original=True,
             )

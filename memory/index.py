@@ -54,6 +54,7 @@ T = TypeVar("T")
 class LoggedCall(NamedTuple):
     """One logged call's metadata (no note text)."""
 
+    call_id: str
     rep_id: str
     slug: str
     call_date: date
@@ -878,7 +879,9 @@ class LocalIndex:
         """Every call logged in the workspace (who, which prospect, when, how it went), oldest
         first: metadata only, for the team view's aggregates."""
         query = (
-            select(calls.c.rep_id, calls.c.slug, calls.c.call_date, calls.c.outcome)
+            select(
+                calls.c.call_id, calls.c.rep_id, calls.c.slug, calls.c.call_date, calls.c.outcome
+            )
             .where(calls.c.workspace_id == workspace_id)
             .order_by(calls.c.call_date, calls.c.call_id)
         )

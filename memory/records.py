@@ -23,6 +23,9 @@ OUTCOMES: dict[str, str] = {
     "follow_up_sent": "Follow-up email sent",
 }
 
+FOLLOW_UP_SENT = "follow_up_sent"  # an entry that is an email sent, not a call
+CLOSED = ("closed_won", "closed_lost")
+
 CALL_LOG_TYPE = "call_log"
 TRANSCRIPT_TYPE = "transcript"
 _NOTE_MARKER = "\nNote:\n"

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.blocks.brief import label_name
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, escape_mrkdwn, mrkdwn, plain
-from bot.team import MEMORY_DOWN, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
+from bot.team import MEMORY_DOWN, REJECTED, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
 
 MOST_REPS_LISTED = 20
 NAMES_PER_REP = 3
@@ -23,6 +23,11 @@ TREND_MISSING = {
         "note says (`objection:pricing`). This memory server stores notes as text only, so "
         "below are what the calls themselves tell: quiet deals and closes._"
     ),
+    REJECTED: (
+        "_This memory server refused to list labelled facts by date, so objection and "
+        "competitor trends are missing (the bot's log has its answer); quiet deals and closes "
+        "below come from the calls logged here._"
+    ),
     MEMORY_DOWN: (
         "_Memory is not answering, so objection and competitor trends are missing for now; "
         "quiet deals and closes below come from the calls logged here. Try again in a few "
@@ -31,19 +36,21 @@ TREND_MISSING = {
 }
 
 
-def team_refusal(usergroup: str | None, problem: str | None) -> str:
-    """Why this user may not open the team view, and what an admin can do."""
+def team_refusal(usergroup: str | None, problems: list[str]) -> str:
+    """Why this user may not open the team view, and what Slack said if it could not tell."""
     group = ""
     if usergroup:
         shown = usergroup if usergroup.startswith(("S", "@")) else f"@{usergroup}"
         group = f" and members of the user group {escape_mrkdwn(shown)}"
     text = TEAM_REFUSED.format(group=group)
-    if problem:
-        text += (
-            f" (Slack would not list that group's members: `{escape_mrkdwn(problem)}`. An admin "
-            "may need to reinstall the app with the `usergroups:read` scope, or check "
-            "TEAM_VIEW_USERGROUP.)"
-        )
+    if problems:
+        text += f" (Slack could not tell: {'; '.join(problems)}. Try again in a minute"
+        if usergroup:
+            text += (
+                "; if it persists, an admin may need to reinstall the app with the "
+                "`usergroups:read` scope, or check TEAM_VIEW_USERGROUP"
+            )
+        text += ".)"
     return text
 
 
@@ -124,7 +131,7 @@ def build_team_blocks(view: TeamView) -> tuple[str, list[dict[str, Any]]]:
     else:
         lines = [_trend_line(label_name(t.kind), t) for t in view.objections]
         blocks += _sections(
-            "Objections raised, most frequent first",
+            "Objections in the notes, most frequent first",
             lines or ["_Memory found no objection in these 8 weeks of notes._"],
         )
         if view.competitor is not None:
@@ -158,9 +165,11 @@ def build_team_blocks(view: TeamView) -> tuple[str, list[dict[str, Any]]]:
             "type": "context",
             "elements": [
                 mrkdwn(
-                    "Counts only: no rep's notes are shown here. Quiet means silent for longer "
-                    "than the deal's own rhythm; snoozed and closed deals are left out. A call "
-                    "counts once per kind of objection it raised."
+                    "Counts only: no rep's notes are shown here. A call counts once per kind "
+                    "of objection its note mentions, raised or resolved; a close counts under "
+                    "each kind its last objection call mentioned; a follow-up email is not a "
+                    "call. Quiet means silent for longer than the deal's own rhythm; snoozed "
+                    "and closed deals are left out."
                 )
             ],
         }

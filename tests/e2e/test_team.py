@@ -12,7 +12,7 @@ import pytest
 
 from bot.services import Services
 from memory.index import LocalIndex
-from memory.records import CallLog
+from memory.records import FOLLOW_UP_SENT, CallLog
 from memory.store import ProspectMemory
 from tests.conftest import NOW
 from tests.e2e.conftest import RunningBot, start_bot
@@ -27,6 +27,8 @@ NOTES = [
     (REP_A, "Priya Sharma", date(2026, 10, 5), "objection", "The price is too high for them."),
     (REP_A, "Priya Sharma", date(2026, 11, 3), "objection", "She asked for a discount again."),
     (REP_A, "Priya Sharma", date(2026, 11, 10), "closed_won", "Signed after the pilot."),
+    # An email logged as sent: contact, not a call; its pricing is not counted.
+    (REP_A, "Priya Sharma", date(2026, 11, 12), FOLLOW_UP_SENT, "Thanks; the price is agreed."),
     (REP_B, "James Okafor", date(2026, 11, 2), "objection", "Pricing is steep, he said."),
     (REP_B, "James Okafor", date(2026, 11, 9), "objection", "They lean to Stripe instead."),
     (REP_B, "James Okafor", date(2026, 11, 12), "closed_lost", "Went with the other vendor."),
@@ -92,6 +94,13 @@ async def test_an_admin_sees_trends_from_labelled_facts_quiet_deals_and_closes(
     assert "• *Competitor* — won 0 · lost 1" in shown
     assert_no_note_text(shown)
 
+    # Memory lists labelled facts by the call's date: the window is applied by the server.
+    services = reasoning_bot.services
+    since = await services.memory.labelled_notes(TEAM_ID, "objection:pricing", date(2026, 10, 6))
+    assert sorted(n.entry.call_id for n in since) == ["c1", "c3", "c4"]  # not c0 of 5 Oct
+    older = await services.memory.labelled_notes(TEAM_ID, "objection:pricing", date(2026, 10, 1))
+    assert "c0" in {n.entry.call_id for n in older}
+
 
 async def test_a_rep_who_is_not_an_admin_is_refused_and_shown_nothing(
     reasoning_bot: RunningBot,
@@ -123,6 +132,23 @@ async def test_members_of_the_user_group_see_it_and_memory_without_labels_says_w
 
     refused = await team(bot_on_chunks, user=REP_B)
     assert "admins and owners and members of the user group @sales-managers" in refused
+
+
+async def test_a_user_group_named_by_id_is_read_without_a_lookup_and_slack_errors_are_said(
+    fake_slack: FakeSlack, services: Services
+) -> None:
+    fake_slack.usergroups["S0MGRS"] = ("sales-managers", {MANAGER})
+    server, bot = await start_bot(fake_slack, replace(services, team_usergroup="S0MGRS"))
+    try:
+        assert "Team view" in await team(bot)
+        assert fake_slack.called("usergroups.list") == []
+        fake_slack.errors["users.info"] = "ratelimited"
+        fake_slack.errors["usergroups.users.list"] = "no_such_subteam"
+        refused = await team(bot)
+    finally:
+        await server.close()
+    assert "`users.info` answered `ratelimited`" in refused
+    assert "the user group's listing answered `no_such_subteam`" in refused
 
 
 async def test_a_user_group_slack_will_not_list_is_explained(

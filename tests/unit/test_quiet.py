@@ -14,6 +14,7 @@ from bot.quiet import (
     rhythm,
 )
 from memory.index import DigestSetting
+from memory.records import FOLLOW_UP_SENT
 from tests.support.blocks import render
 
 START = date(2026, 9, 1)
@@ -80,3 +81,25 @@ def test_the_alert_lists_every_quiet_deal_in_one_message_within_limits() -> None
     shown = render(blocks)
     assert "<@U0>" not in " ".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert "…and 10 more in Home." in shown
+
+
+def test_a_follow_up_email_is_contact_but_not_a_call_and_a_close_wins_its_day() -> None:
+    today = date(2026, 11, 20)
+    history = {
+        "won": [(date(2026, 9, 1), "closed_won"), (date(2026, 9, 3), FOLLOW_UP_SENT)],
+        "tie": [(date(2026, 9, 1), "positive"), (date(2026, 9, 1), "closed_lost")],
+        "emailed": [
+            (date(2026, 10, 1), "positive"),
+            (date(2026, 10, 8), "positive"),
+            (date(2026, 11, 16), FOLLOW_UP_SENT),
+        ],
+        "slow": [
+            (date(2026, 10, 1), "positive"),
+            (date(2026, 10, 21), "positive"),
+            (date(2026, 10, 23), FOLLOW_UP_SENT),
+        ],
+    }
+    names = {slug: slug.title() for slug in history}
+    quiet = quiet_deals(history, names, today, {})
+    # Only "slow": 28 days since the email, against the 20 days between its calls.
+    assert [(d.slug, d.silence, d.rhythm) for d in quiet] == [("slow", 28, 20)]

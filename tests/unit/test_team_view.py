@@ -9,7 +9,7 @@ from bot.blocks.team import TREND_MISSING, build_team_blocks, team_refusal
 from bot.memory_setup import objection_kinds
 from bot.team import MEMORY_DOWN, TEXT_ONLY, Closes, summarize, windows
 from memory.index import LoggedCall
-from memory.records import TimelineEntry
+from memory.records import FOLLOW_UP_SENT, TimelineEntry
 from memory.rep_notes import RepNote
 from tests.support.blocks import render
 
@@ -28,6 +28,12 @@ def labelled(*notes: tuple[str, str, date, str]) -> dict[str, list[RepNote]]:
     for call_id, slug, day, kind in notes:
         found[kind].append(note(call_id, slug, day, kind))
     return found
+
+
+def calls_of(found: dict[str, list[RepNote]], outcome: str = "objection") -> list[LoggedCall]:
+    """The index's rows for the labelled notes' calls (one per call)."""
+    notes = {n.entry.call_id: n for kind in found.values() for n in kind}
+    return [LoggedCall(i, "U1", n.slug, n.entry.call_date, outcome) for i, n in notes.items()]
 
 
 def test_windows_are_the_last_four_weeks_and_the_four_before() -> None:
@@ -49,7 +55,8 @@ def test_objections_are_counted_per_call_and_deal_in_each_window_with_competitor
         ("c9", "delta", date(2026, 11, 1), "legal"),  # one call, two facts: counted once
         ("c0", "omega", BEFORE.first - timedelta(days=1), "timing"),  # older: not counted
     )
-    view = summarize([], found, {}, {}, TODAY, KINDS)
+    calls = calls_of(found)
+    view = summarize(calls, found, {}, {}, TODAY, KINDS)
     shown = {t.kind: (t.calls_now, t.deals_now, t.calls_before) for t in view.objections}
     assert shown == {
         "pricing": (3, 2, 1),
@@ -69,47 +76,62 @@ def test_objections_are_counted_per_call_and_deal_in_each_window_with_competitor
 
 
 def test_closes_count_by_the_last_objection_raised_before_them() -> None:
-    calls = [
-        LoggedCall("U1", "acme", date(2026, 10, 1), "objection"),
-        LoggedCall("U1", "acme", date(2026, 11, 1), "objection"),
-        LoggedCall("U1", "acme", date(2026, 11, 10), "closed_won"),
-        LoggedCall("U2", "beta", date(2026, 11, 14), "objection"),
-        LoggedCall("U2", "beta", date(2026, 11, 15), "closed_lost"),
-        LoggedCall("U2", "gamma", date(2026, 10, 1), "closed_lost"),  # the 4 weeks before
-        LoggedCall("U2", "old", BEFORE.first - timedelta(days=1), "closed_won"),  # too old
-        LoggedCall("U1", "again", date(2026, 11, 1), "closed_lost"),
-        LoggedCall("U1", "again", date(2026, 11, 12), "positive"),  # reopened: not closed
+    rows = [
+        ("a1", "U1", "acme", date(2026, 10, 1), "objection"),
+        ("a2", "U1", "acme", date(2026, 11, 1), "objection"),
+        ("a3", "U1", "acme", date(2026, 11, 10), "closed_won"),
+        ("a4", "U1", "acme", date(2026, 11, 12), FOLLOW_UP_SENT),  # an email after: still won
+        ("b1", "U2", "beta", date(2026, 11, 14), "objection"),
+        ("b2", "U2", "beta", date(2026, 11, 15), "closed_lost"),
+        ("b3", "U2", "beta", date(2026, 11, 18), FOLLOW_UP_SENT),
+        ("g1", "U2", "gamma", date(2026, 10, 1), "closed_lost"),  # the 4 weeks before
+        ("o1", "U2", "old", BEFORE.first - timedelta(days=1), "closed_won"),  # too old
+        ("r1", "U1", "again", date(2026, 10, 20), "closed_lost"),  # lost, reopened, won
+        ("r2", "U1", "again", date(2026, 11, 2), "positive"),
+        ("r3", "U1", "again", date(2026, 11, 19), "closed_won"),
+        ("t1", "U1", "tie", date(2026, 11, 5), "positive"),  # same day: the close wins
+        ("t2", "U1", "tie", date(2026, 11, 5), "closed_won"),
+        ("z1", "U3", "zone", TODAY + timedelta(days=1), "closed_lost"),  # a zone ahead: now
     ]
+    calls = [LoggedCall(*row) for row in rows]
     found = labelled(
         ("a1", "acme", date(2026, 10, 1), "security_compliance"),
         ("a2", "acme", date(2026, 11, 1), "pricing"),  # acme's last objection
         ("b1", "beta", date(2026, 11, 14), "legal"),
         ("b1", "beta", date(2026, 11, 14), "competitor"),
-        ("b2", "beta", date(2026, 11, 18), "pricing"),  # after the close: not its reason
+        ("b3", "beta", date(2026, 11, 18), "pricing"),  # an email: not a call, not counted
+        ("x1", "forgotten", date(2026, 11, 3), "pricing"),  # not in the index: not counted
     )
     view = summarize(calls, found, {}, {}, TODAY, KINDS)
-    assert view.won == (1, 0) and view.lost == (1, 1)
+    assert view.won == (3, 0) and view.lost == (2, 1)
     assert view.closes == (
         Closes("competitor", 0, 1),
         Closes("legal", 0, 1),
         Closes("pricing", 1, 0),
-        Closes(None, 0, 1),  # gamma: no objection recorded
+        Closes(None, 2, 2),  # again, tie / gamma, zone: no objection recorded
     )
+    assert [(t.kind, t.calls_now) for t in view.objections] == [
+        ("pricing", 1),
+        ("legal", 1),
+        ("security_compliance", 0),
+    ]
+    assert (view.calls_now, view.calls_before) == (9, 3)  # the emails are not calls
+    assert view.quiet == ()  # closed deals, an email after a close included, are not quiet
     rendered = render(build_team_blocks(view)[1])
-    assert "Won 1 ↑ from 0 · lost 1 → from 1" in rendered
+    assert "Won 3 ↑ from 0 · lost 2 ↑ from 1" in rendered
     assert "• *Pricing* — won 1 · lost 0" in rendered
-    assert "• *No objection recorded* — won 0 · lost 1" in rendered
+    assert "• *No objection recorded* — won 2 · lost 2" in rendered
 
 
 def test_quiet_deals_are_counted_per_rep_against_each_deals_rhythm() -> None:
     weekly = [date(2026, 10, 1) + timedelta(days=7 * n) for n in range(5)]  # last 29 Oct
-    calls = [LoggedCall("U1", "wendy", day, "positive") for day in weekly]
+    calls = [LoggedCall(f"w{n}", "U1", "wendy", day, "positive") for n, day in enumerate(weekly)]
     calls += [
-        LoggedCall("U1", "sally", date(2026, 10, 1), "positive"),
-        LoggedCall("U1", "snoozy", date(2026, 9, 1), "positive"),
-        LoggedCall("U1", "won", date(2026, 9, 1), "closed_won"),
-        LoggedCall("U2", "fresh", date(2026, 11, 19), "positive"),
-        LoggedCall("U3", "sally", date(2026, 9, 20), "positive"),  # shared with U1
+        LoggedCall("s1", "U1", "sally", date(2026, 10, 1), "positive"),
+        LoggedCall("z1", "U1", "snoozy", date(2026, 9, 1), "positive"),
+        LoggedCall("c1", "U1", "won", date(2026, 9, 1), "closed_won"),
+        LoggedCall("f1", "U2", "fresh", date(2026, 11, 19), "positive"),
+        LoggedCall("s2", "U3", "sally", date(2026, 9, 20), "positive"),  # shared with U1
     ]
     names = {"wendy": "Weekly Wendy", "sally": "Slow Sally", "snoozy": "Snoozy", "won": "Won"}
     snoozes = {"U1": {"snoozy": date(2026, 12, 1)}}
@@ -135,7 +157,7 @@ def test_quiet_deals_are_counted_per_rep_against_each_deals_rhythm() -> None:
 
 def test_a_large_team_fits_one_message() -> None:
     calls = [
-        LoggedCall(f"U{rep:03}", f"deal-{rep}-{n}", date(2026, 8, 1), "positive")
+        LoggedCall(f"c{rep}-{n}", f"U{rep:03}", f"deal-{rep}-{n}", date(2026, 8, 1), "positive")
         for rep in range(200)
         for n in range(30)
     ]
@@ -161,7 +183,10 @@ def test_nothing_to_show_says_so() -> None:
 
 
 def test_the_refusal_names_who_may_and_what_slack_said() -> None:
-    assert "admins and owners." in team_refusal(None, None)
-    said = team_refusal("@sales-managers", "missing_scope")
+    assert "admins and owners." in team_refusal(None, [])
+    said = team_refusal("@sales-managers", ["the user group's listing answered `missing_scope`"])
     assert "members of the user group @sales-managers" in said
     assert "`missing_scope`" in said and "usergroups:read" in said
+    said = team_refusal(None, ["`users.info` answered `ratelimited`"])
+    assert "Slack could not tell: `users.info` answered `ratelimited`. Try again" in said
+    assert "usergroups:read" not in said
