@@ -2,7 +2,8 @@
 
 Where a rep's zone comes from, cheapest first: this process's cache, the zone stored when the
 rep was enrolled for digests (the local index), and only then Slack's `users.info`. A zone is
-kept for a day, so a rep who moves is followed within a day.
+kept for a day; Slack's `user_change` event tells of a move at once (`moved`), and the stored
+zone, which times the digest and the alerts, follows it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -65,6 +67,20 @@ class RepTimezones:
         zone = found if isinstance(found, str) and found else None
         self._keep_zone((workspace_id, rep_id), zone or _UNKNOWN)
         return zone
+
+    async def moved(self, workspace_id: str, rep_id: str, zone: str) -> bool:
+        """Slack says the rep's zone is now `zone`: keep it, and store it when the rep is
+        enrolled and it changed (their digest and alerts move with it). True when stored."""
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("Slack gave %s an unknown time zone %r; ignored", rep_id, zone)
+            return False
+        self._keep_zone((workspace_id, rep_id), zone)
+        if not await self._index.move_rep(workspace_id, rep_id, zone):
+            return False
+        logger.info("%s moved to %s: their digest and alerts follow", rep_id, zone)
+        return True
 
     def _keep_zone(self, key: tuple[str, str], zone: str) -> None:
         self._zones[key] = (zone, time.monotonic() + self._keep)

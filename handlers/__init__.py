@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import brief, digest, followup, forget, home, log, stats, team, timeline
+from handlers import brief, digest, followup, forget, home, log, people, stats, team, timeline
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -19,3 +19,4 @@ def register(app: AsyncApp, services: Services) -> None:
     followup.register(app, services)
     forget.register(app, services)
     team.register(app, services)
+    people.register(app, services)

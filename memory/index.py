@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from memory.database import BUSY_TIMEOUT_SECONDS, create_database_engine, is_conflict
@@ -1076,6 +1076,23 @@ class LocalIndex:
     def digest_settings(self) -> list[DigestSetting]:
         with self._engine.connect() as conn:
             return [_setting(row) for row in conn.execute(select(digest_settings))]
+
+    @_offloaded("write")
+    @_retry_on_conflict
+    def move_rep(self, workspace_id: str, rep_id: str, tz: str) -> bool:
+        """Store the enrolled rep's new time zone, touching nothing else of their setting;
+        False when they are not enrolled or were there already."""
+        with self._engine.begin() as conn:
+            moved = conn.execute(
+                update(digest_settings)
+                .where(
+                    digest_settings.c.workspace_id == workspace_id,
+                    digest_settings.c.rep_id == rep_id,
+                    digest_settings.c.tz != tz,
+                )
+                .values(tz=tz)
+            )
+            return bool(moved.rowcount)
 
     @_offloaded("write")
     @_retry_on_conflict

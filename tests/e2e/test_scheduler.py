@@ -18,6 +18,7 @@ from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting, KeptDraft
 from memory.store import ProspectMemory
+from tests.e2e.conftest import start_bot
 from tests.e2e.test_brief import call
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -228,6 +229,40 @@ async def test_a_new_time_zone_moves_the_reps_digest(
     await scheduler.sync()
     job = scheduler.scheduler.get_job(f"digest:{TEAM_ID}:{KOLKATA}")
     assert job is not None and "Europe/London" in repr(job.trigger)
+
+
+async def test_slack_telling_of_a_move_moves_the_digest_and_nothing_else_of_the_setting(
+    scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
+) -> None:
+    scheduler, _ = scheduled
+    await services.index.save_digest_setting(
+        DigestSetting(TEAM_ID, LA, "America/Los_Angeles", day="tue", hour=9)
+    )
+    server, bot = await start_bot(fake_slack, services)
+    try:
+        moved = {"type": "user_change", "user": {"id": LA, "tz": "Europe/Berlin"}}
+        status, _ = await bot.send.event(moved)
+        assert status == 200
+        for _ in range(100):
+            setting = await services.index.digest_setting(TEAM_ID, LA)
+            if setting is not None and setting.tz == "Europe/Berlin":
+                break
+            await asyncio.sleep(0.05)
+        assert setting == DigestSetting(TEAM_ID, LA, "Europe/Berlin", day="tue", hour=9)
+        assert await services.timezones.known(TEAM_ID, LA) == (True, "Europe/Berlin")
+        # Someone not enrolled, or a zone Slack never has: nothing is stored.
+        for user in ({"id": "U0NEW", "tz": "Asia/Tokyo"}, {"id": KOLKATA, "tz": "Mars/Base"}):
+            status, _ = await bot.send.event({"type": "user_change", "user": user})
+            assert status == 200
+        await asyncio.sleep(0.3)
+    finally:
+        await server.close()
+    assert await services.index.digest_setting(TEAM_ID, "U0NEW") is None
+    kolkata = await services.index.digest_setting(TEAM_ID, KOLKATA)
+    assert kolkata is not None and kolkata.tz == "Asia/Kolkata"
+    await scheduler.sync()
+    job = scheduler.scheduler.get_job(f"digest:{TEAM_ID}:{LA}")
+    assert job is not None and "Europe/Berlin" in repr(job.trigger)
 
 
 async def test_drafts_past_two_weeks_are_dropped_every_hour_without_a_new_draft(

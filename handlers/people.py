@@ -1,0 +1,26 @@
+"""Slack's `user_change` event: a rep who moves gets their digest and alerts in their new zone
+at once, not after a day (the rep's zone is all that is read from it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.services import Services
+from handlers.slack_io import explained, workspace_of
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.event("user_change")
+    @explained
+    async def handle_user_change(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        user = event.get("user")
+        if not isinstance(user, dict):
+            return
+        rep_id, zone = user.get("id"), user.get("tz")
+        if isinstance(rep_id, str) and rep_id and isinstance(zone, str) and zone:
+            await services.timezones.moved(workspace_of(context), rep_id, zone)
