@@ -302,7 +302,10 @@ async def team_view(services: Services, workspace_id: str, today: date) -> TeamV
     calls = await services.index.workspace_calls(workspace_id)
     known = await services.index.known_prospects(workspace_id)
     snoozes = await services.index.snoozes_by_rep(workspace_id, today)
-    return summarize(
+    # A large workspace's calls take a second of counting: off the event loop, so the acks
+    # of other requests are not held meanwhile.
+    return await asyncio.to_thread(
+        summarize,
         calls,
         labelled,
         {p.slug: p.name for p in known},
