@@ -25,8 +25,6 @@ from bot.log_form import MAX_NOTE
 from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
 from memory.index import KeptDraft
-from memory.prospects import prospect_slug
-from memory.records import FOLLOW_UP_SENT, CallLog
 from prompts import load_schema, load_text
 
 logger = logging.getLogger(__name__)
@@ -310,7 +308,10 @@ async def _keep(
     return kept.draft_id
 
 
-SENT_LOGGED, SENT_BEFORE, SENT_GONE = "logged", "before", "gone"
+def sent_entry_id(draft_id: str) -> str:
+    """The history entry a draft becomes when logged as sent: one per draft, so logging it
+    twice never makes two."""
+    return f"followup-{draft_id}"
 
 
 def sent_note(draft: KeptDraft) -> tuple[str, str | None]:
@@ -322,30 +323,3 @@ def sent_note(draft: KeptDraft) -> tuple[str, str | None]:
     cut = text.rfind("\n", 0, MAX_NOTE)
     cut = cut if cut > MAX_NOTE // 2 else MAX_NOTE
     return text[:cut].rstrip(), text[cut:].strip()
-
-
-async def log_sent(
-    services: Services, workspace_id: str, rep_id: str, draft_id: str, tz: str | None
-) -> tuple[str, KeptDraft | None]:
-    """Log the rep's shown draft as a follow-up sent today, once; SENT_GONE when the draft is
-    not theirs or older than two weeks."""
-    draft = await services.index.kept_draft(workspace_id, rep_id, draft_id, services.clock())
-    if draft is None:
-        return SENT_GONE, None
-    known = await services.index.prospect(workspace_id, prospect_slug(draft.prospect))
-    note, rest = sent_note(draft)
-    call = CallLog(
-        call_id=f"followup-{draft.draft_id}",
-        workspace_id=workspace_id,
-        prospect=draft.prospect,
-        company=known.company if known else None,
-        rep_id=rep_id,
-        call_date=services.today(tz),
-        outcome=FOLLOW_UP_SENT,
-        note=note,
-        transcript=rest,
-        # The draft's own time: a second click is the same call, never an edit of it.
-        logged_at=draft.created_at,
-    )
-    new = await services.outbox.submit(call)
-    return (SENT_LOGGED if new else SENT_BEFORE), draft

@@ -13,8 +13,9 @@ from bot.blocks import ids
 from bot.blocks.followup import build_followup_blocks
 from bot.blocks.limits import quote_input
 from bot.blocks.messages import FOLLOWUP_USAGE, SENT_DRAFT_GONE, STALE_BUTTON
-from bot.followup import SENT_BEFORE, SENT_GONE, STYLES, log_sent, make_followup
+from bot.followup import STYLES, make_followup, sent_entry_id, sent_note
 from bot.services import Services
+from handlers.log import Prefill, open_log_modal
 from handlers.slack_io import (
     Rendered,
     button_json,
@@ -24,6 +25,7 @@ from handlers.slack_io import (
     workspace_of,
 )
 from memory.prospects import prospect_slug
+from memory.records import FOLLOW_UP_SENT
 
 # The draft's own buttons replace it; those on a brief or a confirmation add a new message.
 _REPLACING = ("_shorter", "_formal", "_again", "_retry")
@@ -127,25 +129,47 @@ def register(app: AsyncApp, services: Services) -> None:
     async def handle_log_followup_sent(
         ack: AsyncAck,
         action: dict[str, Any],
+        body: dict[str, Any],
         context: AsyncBoltContext,
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
+        """Open the call log with the email as drafted, as a "Follow-up email sent" entry:
+        the rep makes it what they really sent, then saves it (once per draft)."""
         await ack()
         draft_id = action.get("value")
         workspace_id, rep_id = workspace_of(context), user_of(context)
         if not isinstance(draft_id, str) or not re.fullmatch(r"[0-9a-f]{32}", draft_id):
             await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
-        tz = await services.timezones.zone(client, workspace_id, rep_id)
-        outcome, draft = await log_sent(services, workspace_id, rep_id, draft_id, tz)
-        if outcome == SENT_GONE or draft is None:
-            text = SENT_DRAFT_GONE
-        elif outcome == SENT_BEFORE:
-            text = f"That follow-up to {quote_input(draft.recipient)} is already logged as sent."
-        else:
-            text = (
-                f"📨 Logged as sent: the follow-up to {quote_input(draft.recipient)} is in "
-                f"{quote_input(draft.prospect)}'s history, so the next brief knows."
+        # Only local reads before views.open: the trigger expires in 3 s.
+        draft = await services.index.kept_draft(workspace_id, rep_id, draft_id, services.clock())
+        entry_id = sent_entry_id(draft_id)
+        if draft is None or await services.index.call_logged(entry_id):
+            said = SENT_DRAFT_GONE
+            if draft is not None:
+                said = (
+                    f"That follow-up to {quote_input(draft.recipient)} is already logged as sent."
+                )
+            await respond(text=said, response_type="ephemeral", replace_original=False)
+            return
+        note, rest = sent_note(draft)
+        prefill = Prefill(
+            note=note,
+            transcript=rest or "",
+            notice=(
+                "The follow-up as drafted. If what you sent differs, make it match before "
+                "you save: the next brief reads this."
+            ),
+            outcome=FOLLOW_UP_SENT,
+            entry_id=entry_id,
+        )
+        trigger_id = str(body.get("trigger_id") or "")
+        if not await open_log_modal(
+            services, client, trigger_id, rep_id, workspace_id, draft.prospect, prefill
+        ):
+            await respond(
+                text="I couldn't open the form just now. Please press Log as sent again.",
+                response_type="ephemeral",
+                replace_original=False,
             )
-        await respond(text=text, response_type="ephemeral", replace_original=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -46,13 +47,20 @@ NOT_SAVED = (
 
 @dataclass(frozen=True)
 class Prefill:
-    """What a Slack message puts in the form ("Log as call note"), and where it came from."""
+    """What the form opens with: a Slack message's text ("Log as call note") and where it
+    came from, or a follow-up email ("Log as sent") and the entry it becomes."""
 
     note: str
     transcript: str
     notice: str
-    channel_id: str
-    message_ts: str
+    channel_id: str = ""
+    message_ts: str = ""
+    outcome: str = ""
+    entry_id: str = ""  # the entry's id (one per draft), instead of one per form
+
+
+# An entry id a form may carry: a follow-up draft's (bot.followup.sent_entry_id).
+_ENTRY_ID = re.compile(r"followup-[0-9a-f]{32}")
 
 
 async def open_log_modal(
@@ -75,7 +83,10 @@ async def open_log_modal(
     # the rep's zone comes from what is known already, or is learnt once the form is open,
     # and so is a message's link.
     known, tz = await services.timezones.known(workspace_id, user_id)
-    form = _Form(prospect, {"tz": tz}, prefill, services.notes_visibility == "workspace")
+    metadata: dict[str, Any] = {"tz": tz}
+    if prefill is not None and prefill.entry_id:
+        metadata["entry"] = prefill.entry_id
+    form = _Form(prospect, metadata, prefill, services.notes_visibility == "workspace")
     try:
         opened = await client.views_open(trigger_id=trigger_id, view=form.view(services.today(tz)))
     except SlackApiError:
@@ -86,7 +97,7 @@ async def open_log_modal(
         tz = await services.timezones.zone(client, workspace_id, user_id)
         form.metadata["tz"] = tz
         changed = tz is not None
-    if prefill is not None:
+    if prefill is not None and prefill.channel_id:
         link = await _permalink(client, prefill.channel_id, prefill.message_ts)
         form.metadata["source"] = link
         changed = changed or link is not None
@@ -112,6 +123,7 @@ class _Form:
             transcript=fill.transcript if fill else "",
             notice=fill.notice if fill else "",
             team_memory=self.team_memory,
+            outcome=fill.outcome if fill else "",
         )
 
 
@@ -139,18 +151,19 @@ async def _update(client: AsyncWebClient, view: dict[str, Any], updated: dict[st
         logger.info("Could not bring the log form up to date", exc_info=True)
 
 
-def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(time zone, message link) the open form carries."""
+def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(time zone, message link, entry id) the open form carries."""
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         metadata = None
     if not isinstance(metadata, dict):
-        return None, None
-    tz, source = metadata.get("tz"), metadata.get("source")
+        return None, None, None
+    tz, source, entry = metadata.get("tz"), metadata.get("source"), metadata.get("entry")
     return (
         tz if isinstance(tz, str) else None,
         source if isinstance(source, str) and source.startswith("https://") else None,
+        entry if isinstance(entry, str) and _ENTRY_ID.fullmatch(entry) else None,
     )
 
 
@@ -301,7 +314,7 @@ def register(app: AsyncApp, services: Services) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        tz, source = _form_metadata(view)
+        tz, source, entry = _form_metadata(view)
         form, errors = validate_log_form(
             read_log_modal((view.get("state") or {}).get("values") or {}), services.today(tz)
         )
@@ -313,7 +326,7 @@ def register(app: AsyncApp, services: Services) -> None:
         call = call_from_form(
             services,
             form,
-            f"call-{view['id']}",
+            entry or f"call-{view['id']}",
             workspace_id,
             user_id,
             source[:500] if source else None,

@@ -143,6 +143,12 @@ class LocalIndex(PipelineIndex, DigestIndex):
             self._check_deadline(deadline)
             return True
 
+    @offloaded("read")
+    def call_logged(self, call_id: str) -> bool:
+        """Whether a call with this id is in the index (delivered or waiting)."""
+        with self._engine.connect() as conn:
+            return self._call_exists(conn, call_id)
+
     def _bound_waits(self, conn: Connection, deadline: float | None) -> None:
         """Make this transaction wait for locks no longer than `deadline` allows."""
         self._check_deadline(deadline)

@@ -35,9 +35,11 @@ def build_log_modal(
     transcript: str = "",
     notice: str = "",
     team_memory: bool = True,
+    outcome: str = "",
 ) -> dict[str, Any]:
     """The modal a rep fills after a call; `prospect` pre-selects a name (known or new);
-    `note` and `transcript` pre-fill those fields, and `notice` says why above them."""
+    `note` and `transcript` pre-fill those fields, and `notice` says why above them;
+    `outcome` pre-selects one."""
     note_input: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ids.NOTE_ACTION,
@@ -98,6 +100,11 @@ def build_log_modal(
                     "action_id": ids.OUTCOME_ACTION,
                     "placeholder": plain("How did it go?"),
                     "options": [_option(label, key) for key, label in OUTCOMES.items()],
+                    **(
+                        {"initial_option": _option(OUTCOMES[outcome], outcome)}
+                        if outcome in OUTCOMES
+                        else {}
+                    ),
                 },
             },
             {

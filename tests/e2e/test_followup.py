@@ -261,7 +261,7 @@ async def test_a_forged_draft_button_gets_a_short_message(followup_bot: RunningB
     assert "out of date" in shown["text"]
 
 
-async def test_log_as_sent_puts_the_email_in_the_history_once(
+async def test_log_as_sent_opens_the_email_as_drafted_and_logs_what_the_rep_sent_once(
     followup_bot: RunningBot, groq: FakeGroq
 ) -> None:
     groq.default = answering()
@@ -269,30 +269,47 @@ async def test_log_as_sent_puts_the_email_in_the_history_once(
     sent = next(b for b in buttons(shown["blocks"]) if b["text"]["text"] == "Log as sent")
 
     # Only the rep it was drafted for can log it.
+    forms = len(followup_bot.slack.called("views.open"))
     await followup_bot.send.block_action(sent["action_id"], sent["value"], user="U0OTHER")
     other = (await followup_bot.slack.wait_for("respond", 2))[-1]
     assert "older than two weeks or was made for someone else" in other["text"]
+    assert len(followup_bot.slack.called("views.open")) == forms
 
+    # The call log opens with the email as drafted, as a "Follow-up email sent" entry.
     await followup_bot.send.block_action(sent["action_id"], sent["value"])
-    logged = (await followup_bot.slack.wait_for("respond", 3))[-1]
-    assert logged["replace_original"] is False  # the draft stays on screen
-    assert "Logged as sent" in logged["text"] and "Sarah Chen" in logged["text"]
-    await followup_bot.send.block_action(sent["action_id"], sent["value"])
-    again = (await followup_bot.slack.wait_for("respond", 4))[-1]
-    assert "already logged as sent" in again["text"]
+    form = (await followup_bot.slack.wait_for("views.open", forms + 1))[-1]["view"]
+    element = {b.get("block_id"): b.get("element", {}) for b in form["blocks"]}
+    drafted = element[ids.NOTE_BLOCK]["initial_value"]
+    assert drafted.startswith("Follow-up email sent to Sarah Chen. Subject: ")
+    assert element[ids.OUTCOME_BLOCK]["initial_option"]["value"] == "follow_up_sent"
+    assert element[ids.PROSPECT_BLOCK]["initial_option"]["value"] == PROSPECT
+    assert "If what you sent differs" in render(form["blocks"])
 
+    # The rep makes it what they really sent; a bad date keeps the form open with it all.
+    edited = drafted.replace("Hi Sarah", "Dear Sarah") + "\n\nPS: see you in Berlin."
+    fields = {"prospect": PROSPECT, "outcome": "follow_up_sent", "note": edited}
+    refused = await submit(followup_bot, form, "V-SENT", call_date="2027-01-01", **fields)
+    assert refused["response_action"] == "errors"
+    assert await submit(followup_bot, form, "V-SENT", call_date="2026-11-20", **fields) == {}
+    # Once per draft: a second click says so, and a second form saved makes no second entry.
     await followup_bot.slack.wait_for("chat.postMessage", len(CALLS) + 1, timeout=60)
+    await followup_bot.send.block_action(sent["action_id"], sent["value"])
+    again = (await followup_bot.slack.wait_for("respond", 3))[-1]
+    assert "already logged as sent" in again["text"]
+    assert await submit(followup_bot, form, "V-SENT-2", call_date="2026-11-20", **fields) == {}
+
     await followup_bot.send.command("/timeline", PROSPECT)
-    timeline = render((await followup_bot.slack.wait_for("respond", 5))[-1]["blocks"])
+    timeline = render((await followup_bot.slack.wait_for("respond", 4))[-1]["blocks"])
     assert timeline.count("Follow-up email sent to Sarah Chen.") == 1
+    assert "PS: see you in Berlin." in timeline and "Dear Sarah" in timeline
     assert "Subject: The EU data residency guarantee" in timeline
 
-    # The next brief is told, with the rest of the history.
+    # The next brief is told what was sent, with the rest of the history.
     groq.default = lambda body: ("status", 503)
     before = len(groq.requests)
     await followup_bot.send.command("/brief", PROSPECT)
-    await followup_bot.slack.wait_for("respond", 6, timeout=60)
-    assert "Follow-up email sent to Sarah Chen" in groq.user_prompt(before)
+    await followup_bot.slack.wait_for("respond", 5, timeout=60)
+    assert "PS: see you in Berlin." in groq.user_prompt(before)
     assert '"outcome": "Follow-up email sent"' in groq.user_prompt(before)
 
 
