@@ -112,6 +112,14 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         prospect, style = wanted
         replace = str(action.get("action_id", "")).endswith(_REPLACING)
+        if not replace:
+            # From a brief or a confirmation the draft comes as a new message, in a few
+            # seconds: say it is coming rather than leave the click unanswered.
+            await respond(
+                text=f"✍️ Drafting a follow-up for {quote_input(prospect)} from every call logged…",
+                response_type="ephemeral",
+                replace_original=False,
+            )
         await show_followup(
             services,
             client,

@@ -241,14 +241,16 @@ async def test_the_confirmations_button_drafts_and_shorter_redrafts_in_place(
         brief_button["action_id"], brief_button["value"]
     )
     assert status == 200
-    shown = (await followup_bot.slack.wait_for("respond"))[-1]
-    assert shown["replace_original"] is False  # the confirmation stays
+    progress, shown = await followup_bot.slack.wait_for("respond", 2)
+    # Said at once, then the draft below it; the confirmation stays.
+    assert progress["text"].startswith("✍️ Drafting a follow-up for Mike Reynolds")
+    assert progress["replace_original"] is False and shown["replace_original"] is False
     assert "*To:* Sarah Chen" in render(shown["blocks"])
 
     shorter = next(b for b in buttons(shown["blocks"]) if b["text"]["text"] == "Shorter")
     before = len(groq.requests)
     await followup_bot.send.block_action(shorter["action_id"], shorter["value"])
-    redrafted = (await followup_bot.slack.wait_for("respond", 2))[-1]
+    redrafted = (await followup_bot.slack.wait_for("respond", 3))[-1]
     assert redrafted["replace_original"] is True
     assert "under 90 words" in groq.user_prompt(before + 1)
 
