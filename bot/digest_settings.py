@@ -63,11 +63,13 @@ async def enroll_rep(index: LocalIndex, workspace_id: str, rep_id: str, tz: str 
 async def change_digest_setting(
     index: LocalIndex, workspace_id: str, rep_id: str, tz: str | None, **change: Any
 ) -> DigestSetting:
-    """The rep's setting (Monday 08:00 when they have none) with `change` applied and saved."""
+    """The rep's setting (Monday 08:00 in `tz` when they have none) with `change` applied and
+    saved. A stored zone is kept: it follows the rep through Slack's `user_change` event, and
+    a process's cached zone may be older than it."""
     current = await index.digest_setting(workspace_id, rep_id) or DigestSetting(
         workspace_id, rep_id, tz or "UTC"
     )
-    updated = replace(current, tz=tz or current.tz, **change)
+    updated = replace(current, **change)
     if change:
         await index.save_digest_setting(updated)
     return updated

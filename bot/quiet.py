@@ -9,6 +9,7 @@ and closed deals are left out; a rep can turn alerts off in App Home.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import statistics
@@ -148,22 +149,33 @@ async def send_quiet_alert(
     services: Services, client: AsyncWebClient, workspace_id: str, rep_id: str, day: date
 ) -> bool:
     """The rep's alert for their local `day`, claimed first: True when a DM went out. When
-    Slack refuses it, the claim is given back so the next hour's run tries again."""
+    the work after the claim fails, or Slack refuses the DM, the claim is given back so the
+    next hour's run tries again; a DM whose fate is unknown (no answer) is not sent again."""
     if not await services.index.alerts_enabled(workspace_id, rep_id):
         return False
     if not await services.index.claim_alert(workspace_id, rep_id, day):
         return False
-    history = await services.index.call_history(workspace_id, rep_id)
-    names = {p.slug: p.name for p in await services.index.known_prospects(workspace_id, rep_id)}
-    snoozed = await services.index.snoozed(workspace_id, rep_id, day)
-    deals = quiet_deals(history, names, day, snoozed)
+
+    async def give_back() -> None:
+        with contextlib.suppress(Exception):
+            await services.index.release_alert(workspace_id, rep_id, day)
+
+    try:
+        history = await services.index.call_history(workspace_id, rep_id)
+        known = await services.index.known_prospects(workspace_id, rep_id)
+        snoozed = await services.index.snoozed(workspace_id, rep_id, day)
+    except Exception:
+        logger.exception("No quiet-deal alert for %s this hour; trying next hour", rep_id)
+        await give_back()
+        return False
+    deals = quiet_deals(history, {p.slug: p.name for p in known}, day, snoozed)
     if not deals:
         return False
     text, blocks = build_alert(deals)
     try:
         await client.chat_postMessage(channel=rep_id, text=text, blocks=blocks)
     except SlackApiError:
-        logger.exception("Could not send %s their quiet-deal alert; trying next hour", rep_id)
-        await services.index.release_alert(workspace_id, rep_id, day)
+        logger.exception("Slack refused %s's quiet-deal alert; trying next hour", rep_id)
+        await give_back()
         return False
     return True

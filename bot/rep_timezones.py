@@ -76,11 +76,19 @@ class RepTimezones:
         except (ZoneInfoNotFoundError, ValueError):
             logger.warning("Slack gave %s an unknown time zone %r; ignored", rep_id, zone)
             return False
-        self._keep_zone((workspace_id, rep_id), zone)
-        if not await self._index.move_rep(workspace_id, rep_id, zone):
+        key = (workspace_id, rep_id)
+        # Slack sends this for every member's every profile change: a read first, and a
+        # write only for an enrolled rep whose zone changed.
+        setting = await self._index.digest_setting(workspace_id, rep_id)
+        if setting is None or setting.tz == zone:
+            if setting is not None or key in self._zones:
+                self._keep_zone(key, zone)
             return False
-        logger.info("%s moved to %s: their digest and alerts follow", rep_id, zone)
-        return True
+        moved = await self._index.move_rep(workspace_id, rep_id, zone)
+        self._keep_zone(key, zone)
+        if moved:
+            logger.info("%s moved to %s: their digest and alerts follow", rep_id, zone)
+        return moved
 
     def _keep_zone(self, key: tuple[str, str], zone: str) -> None:
         self._zones[key] = (zone, time.monotonic() + self._keep)

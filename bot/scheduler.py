@@ -158,9 +158,9 @@ class DigestScheduler:
         return dropped
 
     async def run_alerts(self, now: datetime | None = None) -> int:
-        """Send the quiet-deal alerts due now (each rep's 09:00 on a working day), a few at
-        a time; each rep's is claimed in the database, so at most one a day. Returns how many
-        DMs went out."""
+        """Send the quiet-deal alerts due now (each rep's morning, 09:00 to 11:59, on a
+        working day), a few at a time; each rep's is claimed in the database, so at most one a
+        day. Returns how many DMs went out."""
         now = now or self.clock()
         due = [
             (s, day)

@@ -44,6 +44,11 @@ NOT_SAVED = (
     "here: press Save again in a moment."
 )
 
+ALREADY_LOGGED = (
+    "This follow-up is already logged as sent (from another form), so nothing here was "
+    "saved. To keep these changes, copy them and log them with /log."
+)
+
 
 @dataclass(frozen=True)
 class Prefill:
@@ -323,6 +328,11 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=modal_errors(errors))
             return
         user_id, workspace_id = user_of(context), workspace_of(context)
+        if entry is not None and await services.index.call_logged(entry):
+            # Another form for the same draft was saved first: this one must not overwrite it
+            # unseen. It stays open with what the rep typed.
+            await ack(response_action="errors", errors=modal_errors({"note": ALREADY_LOGGED}))
+            return
         call = call_from_form(
             services,
             form,

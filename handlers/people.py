@@ -9,18 +9,23 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.services import Services
-from handlers.slack_io import explained, workspace_of
+from handlers.slack_io import workspace_of
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("user_change")
-    @explained
     async def handle_user_change(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # No one to tell about a failure here (the member changed their profile, not asked
+        # us anything): it is logged, and the day-old cache catches up anyway.
         user = event.get("user")
         if not isinstance(user, dict):
             return
         rep_id, zone = user.get("id"), user.get("tz")
-        if isinstance(rep_id, str) and rep_id and isinstance(zone, str) and zone:
+        if not (isinstance(rep_id, str) and rep_id and isinstance(zone, str) and zone):
+            return
+        try:
             await services.timezones.moved(workspace_of(context), rep_id, zone)
+        except Exception:
+            logger.exception("Could not follow %s's new time zone", rep_id)

@@ -571,13 +571,6 @@ class LocalIndex(PipelineIndex, DigestIndex):
             ).scalar()
         return requested is not None and aware(requested) >= logged_at
 
-    @offloaded("read")
-    def ping(self) -> bool:
-        """Whether the database answers (for readiness)."""
-        with self._engine.connect() as conn:
-            conn.execute(select(1))
-        return True
-
 
 def _insert_call(conn: Connection, call: CallLog, confirmed: int) -> None:
     conn.execute(

@@ -298,12 +298,17 @@ async def test_log_as_sent_opens_the_email_as_drafted_and_logs_what_the_rep_sent
     await followup_bot.send.block_action(sent["action_id"], sent["value"])
     again = (await followup_bot.slack.wait_for("respond", 3))[-1]
     assert "already logged as sent" in again["text"]
-    assert await submit(followup_bot, form, "V-SENT-2", call_date="2026-11-20", **fields) == {}
+    # A second form left open for the same draft: its edits are refused in the form, not lost.
+    changed = {**fields, "note": edited + " Also attached the DPA."}
+    second = await submit(followup_bot, form, "V-SENT-2", call_date="2026-11-20", **changed)
+    assert second["response_action"] == "errors"
+    assert "already logged as sent" in second["errors"][ids.NOTE_BLOCK]
 
     await followup_bot.send.command("/timeline", PROSPECT)
     timeline = render((await followup_bot.slack.wait_for("respond", 4))[-1]["blocks"])
     assert timeline.count("Follow-up email sent to Sarah Chen.") == 1
     assert "PS: see you in Berlin." in timeline and "Dear Sarah" in timeline
+    assert "Also attached the DPA." not in timeline
     assert "Subject: The EU data residency guarantee" in timeline
 
     # The next brief is told what was sent, with the rest of the history.

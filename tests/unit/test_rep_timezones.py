@@ -68,3 +68,21 @@ async def test_when_slack_fails_the_rep_gets_utc_now_and_slack_is_asked_again_la
     del fake.errors["users.info"]
     fake.timezones["U1"] = "America/Los_Angeles"
     assert await zones.zone(client, "T1", "U1") == "America/Los_Angeles"
+
+
+async def test_a_move_is_stored_for_an_enrolled_rep_only_and_never_for_an_unknown_zone(
+    index: LocalIndex,
+) -> None:
+    zones = RepTimezones(index)
+    await index.save_digest_setting(DigestSetting("T1", "U1", "Asia/Kolkata", day="fri", hour=7))
+    assert await zones.moved("T1", "U1", "Asia/Kolkata") is False  # no change, no write
+    assert await zones.moved("T1", "U1", "Europe/Berlin") is True
+    assert await index.digest_setting("T1", "U1") == DigestSetting(
+        "T1", "U1", "Europe/Berlin", day="fri", hour=7
+    )
+    assert await zones.moved("T1", "U1", "Not/AZone") is False
+    assert await zones.known("T1", "U1") == (True, "Europe/Berlin")
+    # Someone never enrolled or asked about: nothing stored, nothing cached.
+    assert await zones.moved("T1", "U9", "Asia/Tokyo") is False
+    assert await zones.known("T1", "U9") == (False, None)
+    assert await index.digest_setting("T1", "U9") is None
