@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -57,3 +59,47 @@ async def in_usergroup(client: AsyncWebClient, user_id: str, usergroup: str) -> 
         logger.warning("Could not read the members of user group %s: %s", usergroup, code)
         return Membership(False, code)
     return Membership(user_id in (members.get("users") or []))
+
+
+async def may_see_team(
+    client: AsyncWebClient, user_id: str, usergroup: str | None
+) -> tuple[bool, list[str]]:
+    """Whether the user may open the team view (a workspace admin or owner, or a member of
+    the configured user group); when not, what Slack answered if it could not tell."""
+    admin = await admin_status(client, user_id)
+    if admin.member:
+        return True, []
+    problems = [f"`users.info` answered `{admin.problem}`"] if admin.problem else []
+    if usergroup:
+        membership = await in_usergroup(client, user_id, usergroup)
+        if membership.member:
+            return True, []
+        if membership.problem:
+            problems.append(f"the user group's listing answered `{membership.problem}`")
+    return False, problems
+
+
+class TeamAccess:
+    """Who may see the team view, kept for an hour per user: App Home shows its button, and
+    a Home published after every logged call must not ask Slack each time. `/team` and the
+    button itself always ask afresh."""
+
+    def __init__(self, keep_seconds: float = 3600.0, max_users: int = 10_000) -> None:
+        self._keep = keep_seconds
+        self._max = max_users
+        self._seen: OrderedDict[tuple[str, str, str], tuple[bool, float]] = OrderedDict()
+
+    async def allowed(
+        self, client: AsyncWebClient, workspace_id: str, user_id: str, usergroup: str | None
+    ) -> bool:
+        key = (workspace_id, user_id, usergroup or "")
+        kept = self._seen.get(key)
+        if kept is not None and kept[1] > time.monotonic():
+            return kept[0]
+        allowed, problems = await may_see_team(client, user_id, usergroup)
+        if not problems:  # Slack could not tell: ask again next time
+            self._seen[key] = (allowed, time.monotonic() + self._keep)
+            self._seen.move_to_end(key)
+            while len(self._seen) > self._max:
+                self._seen.popitem(last=False)
+        return allowed

@@ -29,7 +29,8 @@ async def home_state(
     snoozed = await services.index.snoozed(workspace_id, rep_id, today)
     rows = [PipelineRow(p, health.get(p.slug), snoozed.get(p.slug)) for p in prospects]
     alerts_on = await services.index.alerts_enabled(workspace_id, rep_id)
-    return HomeState(rows, today, setting, last, page, alerts_on)
+    team = await services.team_access.allowed(client, workspace_id, rep_id, services.team_usergroup)
+    return HomeState(rows, today, setting, last, page, alerts_on, team)
 
 
 async def publish_home(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.access import TeamAccess
 from bot.llm import LlmClient
 from bot.outbox import Outbox
 from bot.rep_timezones import RepTimezones
@@ -38,6 +39,7 @@ class Services:
     notes_visibility: str = "workspace"
     # Who besides admins and owners may open the team view: a user group (TEAM_VIEW_USERGROUP).
     team_usergroup: str | None = None
+    team_access: TeamAccess = field(default_factory=TeamAccess)
     # App Home refreshes after a logged call: two at a time, one pending per rep at most.
     home_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     home_pending: set[tuple[str, str]] = field(default_factory=set)

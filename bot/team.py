@@ -19,9 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.access import admin_status, in_usergroup
 from bot.memory_setup import objection_kinds
 from bot.quiet import QuietDeal, quiet_deals
 from bot.services import Services
@@ -315,21 +312,3 @@ async def team_view(services: Services, workspace_id: str, today: date) -> TeamV
         missing,
         names_shown=services.notes_visibility == "workspace",
     )
-
-
-async def may_see_team(
-    client: AsyncWebClient, user_id: str, usergroup: str | None
-) -> tuple[bool, list[str]]:
-    """Whether the user may open the team view (a workspace admin or owner, or a member of
-    the configured user group); when not, what Slack answered if it could not tell."""
-    admin = await admin_status(client, user_id)
-    if admin.member:
-        return True, []
-    problems = [f"`users.info` answered `{admin.problem}`"] if admin.problem else []
-    if usergroup:
-        membership = await in_usergroup(client, user_id, usergroup)
-        if membership.member:
-            return True, []
-        if membership.problem:
-            problems.append(f"the user group's listing answered `{membership.problem}`")
-    return False, problems

@@ -65,6 +65,18 @@ class HomeState:
     last_digest: datetime | None
     page: int = 0
     alerts_on: bool = True
+    team_view: bool = False  # an admin, owner or member of TEAM_VIEW_USERGROUP
+
+
+# Shown to those who may open the team view; it answers in their DM (Home has no thread).
+TEAM_BLOCK: dict[str, Any] = {
+    "type": "section",
+    "text": mrkdwn(
+        "👥 *Team view*: objection and competitor trends, deals gone quiet per rep, and closes "
+        "across the workspace, the last 4 weeks against the 4 before. Counts only."
+    ),
+    "accessory": button("Open", ids.HOME_TEAM_ACTION, "team"),
+}
 
 
 def health_bar(score: int) -> str:
@@ -213,6 +225,7 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
         {"type": "header", "text": plain("Your pipeline", HEADER_TEXT)},
         *_digest_blocks(state.setting, state.last_digest),
         _alerts_block(state.alerts_on),
+        *([TEAM_BLOCK] if state.team_view else []),
         {"type": "divider"},
     ]
     if not rows:

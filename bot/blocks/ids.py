@@ -30,6 +30,7 @@ HOME_DIGEST_HOUR_ACTION = "home_digest_hour"
 HOME_DIGEST_TOGGLE_ACTION = "home_digest_toggle"
 HOME_DIGEST_NOW_ACTION = "home_digest_now"
 HOME_ALERTS_TOGGLE_ACTION = "home_alerts_toggle"
+HOME_TEAM_ACTION = "home_team"
 # Snoozing a prospect from Home: the menu, and the modal that asks for a date.
 HOME_SNOOZE_ACTION = "home_snooze"
 SNOOZE_MODAL_CALLBACK = "snooze_until"

@@ -165,3 +165,26 @@ async def test_a_forged_snooze_changes_nothing(home_bot: RunningBot) -> None:
     said = (await home_bot.slack.wait_for("chat.postMessage"))[-1]
     assert "out of date" in said["text"]
     assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {}
+
+
+async def test_admins_home_offers_the_team_view_and_its_button_dms_it(
+    home_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    assert "Team view" not in render((await opened_home(home_bot))["blocks"])
+    # Admin status is kept an hour per user: a new process (a restart) sees the change.
+    fake_slack.admins.add(REP)
+    home_bot.services.team_access = type(home_bot.services.team_access)()
+    home = (await opened_home(home_bot))["blocks"]
+    [team] = [b for b in home if b.get("accessory", {}).get("action_id") == ids.HOME_TEAM_ACTION]
+
+    before = len(fake_slack.called("chat.postMessage"))
+    await home_bot.send.home_action(team["accessory"])
+    dm = (await fake_slack.wait_for("chat.postMessage", before + 1))[-1]
+    assert dm["channel"] == REP and "Team view" in dm["text"]
+    assert "Deals gone quiet, per rep" in render(dm["blocks"])
+
+    # The button asks Slack afresh: someone no longer an admin is refused, in the DM.
+    fake_slack.admins.discard(REP)
+    await home_bot.send.home_action(team["accessory"])
+    refused = (await fake_slack.wait_for("chat.postMessage", before + 2))[-1]
+    assert "The team view is for workspace admins and owners" in refused["text"]

@@ -39,14 +39,20 @@ def row(name: str, last: date | None = date(2026, 11, 10), **health: object) -> 
     return PipelineRow(prospect, DealHealth(**values))  # type: ignore[arg-type]
 
 
-def state(rows: list[PipelineRow], page: int = 0) -> HomeState:
-    return HomeState(rows, TODAY, SETTING, datetime(2026, 11, 17, 8, tzinfo=UTC), page)
+def state(rows: list[PipelineRow], page: int = 0, team: bool = False) -> HomeState:
+    last = datetime(2026, 11, 17, 8, tzinfo=UTC)
+    return HomeState(rows, TODAY, SETTING, last, page, team_view=team)
 
 
+@pytest.mark.parametrize("team", [False, True])
 @pytest.mark.parametrize("count", [0, 1, 60, 200])
-def test_home_stays_within_block_kit_limits(count: int) -> None:
+def test_home_stays_within_block_kit_limits(count: int, team: bool) -> None:
     rows = [row(f"Prospect {n:03d}", score=n % 100) for n in range(count)]
-    view = build_home_view(state(rows))
+    view = build_home_view(state(rows, team=team))
+    # The team view's button for those who may see it, and the paging always fit.
+    assert ("Team view" in render(view["blocks"])) is team
+    if count > PAGE_SIZE:
+        assert view["blocks"][-1]["block_id"] == "home_pages"
     assert len(view["blocks"]) <= HOME_BLOCKS
     assert all(len(json.dumps(b)) < 4000 for b in view["blocks"])
     for block in view["blocks"]:
