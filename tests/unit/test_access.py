@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import TeamAccess
 from tests.support.fake_slack import FakeSlack
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[tuple[FakeSlack, AsyncWebClient]]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake, AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
-    await fake.close()
 
 
 async def test_an_answer_is_kept_for_an_hour_and_a_failed_one_is_asked_again(

@@ -1,6 +1,6 @@
 """A rep's time zone is asked of Slack once, then kept; a failed answer is not kept."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +16,6 @@ def index(tmp_path: Path) -> Iterator[LocalIndex]:
     opened = LocalIndex.open(f"sqlite:///{tmp_path}/i.db")
     yield opened
     opened.close()
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[tuple[FakeSlack, AsyncWebClient]]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake, AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
-    await fake.close()
 
 
 async def test_slack_is_asked_once_per_rep_and_an_enrolled_rep_not_at_all(
