@@ -8,6 +8,7 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -82,24 +83,50 @@ async def may_see_team(
 class TeamAccess:
     """Who may see the team view, kept for an hour per user: App Home shows its button, and
     a Home published after every logged call must not ask Slack each time. `/team` and the
-    button itself always ask afresh."""
+    button itself always ask afresh. An answer Slack could not give is not kept."""
 
     def __init__(self, keep_seconds: float = 3600.0, max_users: int = 10_000) -> None:
         self._keep = keep_seconds
         self._max = max_users
-        self._seen: OrderedDict[tuple[str, str, str], tuple[bool, float]] = OrderedDict()
+        self._admins: OrderedDict[tuple[str, str], tuple[bool, float]] = OrderedDict()
+        self._members: OrderedDict[tuple[str, str, str], tuple[bool, float]] = OrderedDict()
+
+    def learn(self, workspace_id: str, user_id: str, user: dict[str, Any]) -> None:
+        """What a `users.info` answer asked for another reason says (the rep's time zone)."""
+        self._keep_answer(
+            self._admins,
+            (workspace_id, user_id),
+            bool(user.get("is_admin") or user.get("is_owner")),
+        )
 
     async def allowed(
         self, client: AsyncWebClient, workspace_id: str, user_id: str, usergroup: str | None
     ) -> bool:
-        key = (workspace_id, user_id, usergroup or "")
-        kept = self._seen.get(key)
-        if kept is not None and kept[1] > time.monotonic():
-            return kept[0]
-        allowed, problems = await may_see_team(client, user_id, usergroup)
-        if not problems:  # Slack could not tell: ask again next time
-            self._seen[key] = (allowed, time.monotonic() + self._keep)
-            self._seen.move_to_end(key)
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
-        return allowed
+        admin = self._kept(self._admins, (workspace_id, user_id))
+        if admin is None:
+            status = await admin_status(client, user_id)
+            if status.problem is None:
+                self._keep_answer(self._admins, (workspace_id, user_id), status.member)
+            admin = status.member
+        if admin or not usergroup:
+            return admin
+        key = (workspace_id, user_id, usergroup)
+        member = self._kept(self._members, key)
+        if member is None:
+            membership = await in_usergroup(client, user_id, usergroup)
+            if membership.problem is None:
+                self._keep_answer(self._members, key, membership.member)
+            member = membership.member
+        return member
+
+    def _kept(self, answers: OrderedDict[Any, tuple[bool, float]], key: Any) -> bool | None:
+        kept = answers.get(key)
+        return kept[0] if kept is not None and kept[1] > time.monotonic() else None
+
+    def _keep_answer(
+        self, answers: OrderedDict[Any, tuple[bool, float]], key: Any, answer: bool
+    ) -> None:
+        answers[key] = (answer, time.monotonic() + self._keep)
+        answers.move_to_end(key)
+        while len(answers) > self._max:
+            answers.popitem(last=False)

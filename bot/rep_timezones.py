@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
@@ -27,9 +29,16 @@ _UNKNOWN = ""  # Slack would not say: kept too, so a failing users.info is not a
 
 class RepTimezones:
     def __init__(
-        self, index: LocalIndex, keep_seconds: float = KEEP_SECONDS, max_reps: int = MAX_REPS
+        self,
+        index: LocalIndex,
+        keep_seconds: float = KEEP_SECONDS,
+        max_reps: int = MAX_REPS,
+        on_user: Callable[[str, str, dict[str, Any]], None] | None = None,
     ) -> None:
+        """`on_user` hears each `users.info` answer asked here (App Home's team button uses
+        the admin flag it carries rather than asking Slack again)."""
         self._index = index
+        self._on_user = on_user
         self._keep = keep_seconds
         self._max = max_reps
         self._zones: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
@@ -63,6 +72,8 @@ class RepTimezones:
             logger.exception("users.info failed for %s; using UTC", rep_id)
             return None
         user = response.get("user") or {}
+        if self._on_user is not None:
+            self._on_user(workspace_id, rep_id, user)
         found = user.get("tz")
         zone = found if isinstance(found, str) and found else None
         self._keep_zone((workspace_id, rep_id), zone or _UNKNOWN)

@@ -50,7 +50,7 @@ class Services:
         if self.outbox is None:
             self.outbox = Outbox(self.index, self.memory)
         if self.timezones is None:
-            self.timezones = RepTimezones(self.index)
+            self.timezones = RepTimezones(self.index, on_user=self.team_access.learn)
 
     def seen_by(self, rep_id: str | None) -> str | None:
         """The rep whose own prospects alone they may see (None: they see the workspace's)."""

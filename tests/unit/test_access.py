@@ -33,3 +33,15 @@ async def test_an_answer_is_kept_for_an_hour_and_a_failed_one_is_asked_again(
     assert await expired.allowed(client, "T1", "U0ADMIN", None) is True
     fake.admins.discard("U0ADMIN")
     assert await expired.allowed(client, "T1", "U0ADMIN", None) is False
+
+
+async def test_a_users_info_answer_asked_for_the_time_zone_is_not_asked_again(
+    slack: tuple[FakeSlack, AsyncWebClient],
+) -> None:
+    fake, client = slack
+    access = TeamAccess()
+    access.learn("T1", "U0BOSS", {"id": "U0BOSS", "is_owner": True})
+    access.learn("T1", "U0REP", {"id": "U0REP", "is_admin": False})
+    assert await access.allowed(client, "T1", "U0BOSS", None) is True
+    assert await access.allowed(client, "T1", "U0REP", None) is False
+    assert fake.called("users.info") == []
