@@ -92,7 +92,10 @@ class TeamAccess:
         self._members: OrderedDict[tuple[str, str, str], tuple[bool, float]] = OrderedDict()
 
     def learn(self, workspace_id: str, user_id: str, user: dict[str, Any]) -> None:
-        """What a `users.info` answer asked for another reason says (the rep's time zone)."""
+        """What a user object Slack sent for another reason says (a `users.info` asked for
+        the rep's time zone, a `user_change` event); one without the admin flags says nothing."""
+        if "is_admin" not in user and "is_owner" not in user:
+            return
         self._keep_answer(
             self._admins,
             (workspace_id, user_id),

@@ -29,7 +29,14 @@ async def home_state(
     snoozed = await services.index.snoozed(workspace_id, rep_id, today)
     rows = [PipelineRow(p, health.get(p.slug), snoozed.get(p.slug)) for p in prospects]
     alerts_on = await services.index.alerts_enabled(workspace_id, rep_id)
-    team = await services.team_access.allowed(client, workspace_id, rep_id, services.team_usergroup)
+    try:
+        team = await services.team_access.allowed(
+            client, workspace_id, rep_id, services.team_usergroup
+        )
+    except Exception:
+        # Only the team view's button depends on it: the rep's pipeline is shown anyway.
+        logger.warning("Could not tell whether %s may see the team view", rep_id, exc_info=True)
+        team = False
     return HomeState(rows, today, setting, last, page, alerts_on, team)
 
 

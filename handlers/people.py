@@ -1,5 +1,6 @@
 """Slack's `user_change` event: a rep who moves gets their digest and alerts in their new zone
-at once, not after a day (the rep's zone is all that is read from it)."""
+at once, not after a day; a member made an admin gets App Home's team button. Only the zone
+and the admin flags are read from it."""
 
 from __future__ import annotations
 
@@ -23,9 +24,13 @@ def register(app: AsyncApp, services: Services) -> None:
         if not isinstance(user, dict):
             return
         rep_id, zone = user.get("id"), user.get("tz")
-        if not (isinstance(rep_id, str) and rep_id and isinstance(zone, str) and zone):
+        if not (isinstance(rep_id, str) and rep_id):
             return
         try:
-            await services.timezones.moved(workspace_of(context), rep_id, zone)
+            workspace_id = workspace_of(context)
+            # The event carries the member's admin flag too: App Home's team button follows.
+            services.team_access.learn(workspace_id, rep_id, user)
+            if isinstance(zone, str) and zone:
+                await services.timezones.moved(workspace_id, rep_id, zone)
         except Exception:
-            logger.exception("Could not follow %s's new time zone", rep_id)
+            logger.exception("Could not follow %s's profile change", rep_id)

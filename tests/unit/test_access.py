@@ -42,6 +42,9 @@ async def test_a_users_info_answer_asked_for_the_time_zone_is_not_asked_again(
     access = TeamAccess()
     access.learn("T1", "U0BOSS", {"id": "U0BOSS", "is_owner": True})
     access.learn("T1", "U0REP", {"id": "U0REP", "is_admin": False})
+    access.learn("T1", "U0ODD", {"id": "U0ODD"})  # no flags: nothing learnt
     assert await access.allowed(client, "T1", "U0BOSS", None) is True
     assert await access.allowed(client, "T1", "U0REP", None) is False
     assert fake.called("users.info") == []
+    fake.admins.add("U0ODD")
+    assert await access.allowed(client, "T1", "U0ODD", None) is True
