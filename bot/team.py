@@ -192,9 +192,10 @@ def summarize(
     names_shown: bool = True,
 ) -> TeamView:
     """The team view from the workspace's calls, the notes memory labelled with each kind of
-    objection (None when it could not say why: see `trends_missing`), the prospects' names
-    and each rep's snoozes, on the manager's `today`. A follow-up email logged as sent is
-    contact for the quiet deals, but not a call: it is not counted, nor its objections."""
+    objection (None when memory could not give them; `trends_missing` says why), the
+    prospects' names and each rep's snoozes, on the manager's `today`. A follow-up email
+    logged as sent is contact for the quiet deals, but not a call: it is not counted, nor
+    its objections."""
     now, before = windows(today)
     real = [call for call in calls if call.outcome != FOLLOW_UP_SENT]
     found = objection_calls(labelled or {}, {call.call_id for call in real})
