@@ -62,28 +62,11 @@ async def in_usergroup(client: AsyncWebClient, user_id: str, usergroup: str) -> 
     return Membership(user_id in (members.get("users") or []))
 
 
-async def may_see_team(
-    client: AsyncWebClient, user_id: str, usergroup: str | None
-) -> tuple[bool, list[str]]:
-    """Whether the user may open the team view (a workspace admin or owner, or a member of
-    the configured user group); when not, what Slack answered if it could not tell."""
-    admin = await admin_status(client, user_id)
-    if admin.member:
-        return True, []
-    problems = [f"`users.info` answered `{admin.problem}`"] if admin.problem else []
-    if usergroup:
-        membership = await in_usergroup(client, user_id, usergroup)
-        if membership.member:
-            return True, []
-        if membership.problem:
-            problems.append(f"the user group's listing answered `{membership.problem}`")
-    return False, problems
-
-
 class TeamAccess:
-    """Who may see the team view, kept for an hour per user: App Home shows its button, and
-    a Home published after every logged call must not ask Slack each time. `/team` and the
-    button itself always ask afresh. An answer Slack could not give is not kept."""
+    """Who may see the team view: admins and owners (users.info) and the members of the
+    configured user group. Answers are kept an hour per user for App Home's button (a Home
+    published after every logged call must not ask Slack each time); `/team` and the button
+    itself ask afresh. An answer Slack could not give is not kept."""
 
     def __init__(self, keep_seconds: float = 3600.0, max_users: int = 10_000) -> None:
         self._keep = keep_seconds
@@ -105,22 +88,43 @@ class TeamAccess:
     async def allowed(
         self, client: AsyncWebClient, workspace_id: str, user_id: str, usergroup: str | None
     ) -> bool:
-        admin = self._kept(self._admins, (workspace_id, user_id))
+        """For App Home's button: from what is kept when it can be."""
+        return (await self.check(client, workspace_id, user_id, usergroup))[0]
+
+    async def check(
+        self,
+        client: AsyncWebClient,
+        workspace_id: str,
+        user_id: str,
+        usergroup: str | None,
+        fresh: bool = False,
+    ) -> tuple[bool, list[str]]:
+        """Whether the user may open the team view (a workspace admin or owner, or a member of
+        the user group), asked of Slack when `fresh` or not kept; when not, what Slack
+        answered if it could not tell. Slack's answers are kept for App Home."""
+        problems = []
+        admin = None if fresh else self._kept(self._admins, (workspace_id, user_id))
         if admin is None:
             status = await admin_status(client, user_id)
             if status.problem is None:
                 self._keep_answer(self._admins, (workspace_id, user_id), status.member)
+            else:
+                problems.append(f"`users.info` answered `{status.problem}`")
             admin = status.member
-        if admin or not usergroup:
-            return admin
+        if admin:
+            return True, []
+        if not usergroup:
+            return False, problems
         key = (workspace_id, user_id, usergroup)
-        member = self._kept(self._members, key)
+        member = None if fresh else self._kept(self._members, key)
         if member is None:
             membership = await in_usergroup(client, user_id, usergroup)
             if membership.problem is None:
                 self._keep_answer(self._members, key, membership.member)
+            else:
+                problems.append(f"the user group's listing answered `{membership.problem}`")
             member = membership.member
-        return member
+        return (True, []) if member else (False, problems)
 
     def _kept(self, answers: OrderedDict[Any, tuple[bool, float]], key: Any) -> bool | None:
         kept = answers.get(key)

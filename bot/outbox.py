@@ -64,10 +64,13 @@ class Outbox:
         self._backoff = 0.0
         self._paused_until = 0.0  # loop time before which nothing is sent (busy/down)
 
-    async def submit(self, call: CallLog, deadline: float | None = None) -> bool:
+    async def submit(
+        self, call: CallLog, deadline: float | None = None, replace: bool = True
+    ) -> bool:
         """Write the call ahead of everything else (committed before `deadline`, a
-        `time.monotonic()` instant, or not at all); False when it was submitted before."""
-        new = await self.index.write_ahead(call, self.clock(), deadline)
+        `time.monotonic()` instant, or not at all); False when it was submitted before
+        (with `replace` False, in any form: the first one stands)."""
+        new = await self.index.write_ahead(call, self.clock(), deadline, replace)
         self.kick()
         return new
 
@@ -195,7 +198,7 @@ class Outbox:
         ):
             # Forgotten while this note was on its way: it does not come back.
             try:
-                await self.memory.forget_call(call.workspace_id, call.slug, call.call_id)
+                await self.memory.forget_call(call.workspace_id, call.call_id)
                 logger.info("Call %s came after its prospect was forgotten: deleted", call.call_id)
             except Exception:
                 logger.exception("Call %s came after a forget; the forget runs again", call.call_id)

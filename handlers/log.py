@@ -328,11 +328,6 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=modal_errors(errors))
             return
         user_id, workspace_id = user_of(context), workspace_of(context)
-        if entry is not None and await services.index.call_logged(entry):
-            # Another form for the same draft was saved first: this one must not overwrite it
-            # unseen. It stays open with what the rep typed.
-            await ack(response_action="errors", errors=modal_errors({"note": ALREADY_LOGGED}))
-            return
         call = call_from_form(
             services,
             form,
@@ -346,12 +341,19 @@ def register(app: AsyncApp, services: Services) -> None:
             # gives up at the deadline, so "press Save again" is only said of a save that did
             # not happen; the outer bound only guards against a database that hangs outright.
             deadline = time.monotonic() + WRITE_AHEAD_SECONDS
-            await asyncio.wait_for(
-                services.outbox.submit(call, deadline), WRITE_AHEAD_SECONDS + 0.7
+            # An entry (one per follow-up draft) is never replaced by a second form.
+            new = await asyncio.wait_for(
+                services.outbox.submit(call, deadline, replace=entry is None),
+                WRITE_AHEAD_SECONDS + 0.7,
             )
         except Exception:
             logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
             await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))
+            return
+        if entry is not None and not new:
+            # Another form for the same draft was saved first: this one stays open with what
+            # the rep typed, and says so.
+            await ack(response_action="errors", errors=modal_errors({"note": ALREADY_LOGGED}))
             return
         await ack()
         try:

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import may_see_team
 from bot.blocks import ids
 from bot.blocks.team import build_team_blocks, team_refusal
 from bot.services import Services
@@ -33,7 +32,9 @@ async def show_team(
     replace: bool,
 ) -> None:
     """The team view to a user who may see it; a plain refusal to anyone else."""
-    allowed, problems = await may_see_team(client, user_id, services.team_usergroup)
+    allowed, problems = await services.team_access.check(
+        client, workspace_id, user_id, services.team_usergroup, fresh=True
+    )
     if not allowed:
         await reply(
             text=team_refusal(services.team_usergroup, problems),

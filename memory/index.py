@@ -99,14 +99,19 @@ class LocalIndex(PipelineIndex, DigestIndex):
     @offloaded("save")
     @retry_on_conflict
     def write_ahead(
-        self, call: CallLog, now: datetime | None = None, deadline: float | None = None
+        self,
+        call: CallLog,
+        now: datetime | None = None,
+        deadline: float | None = None,
+        replace: bool = True,
     ) -> bool:
         """Keep a submitted call, note and all, until Hindsight has it; one transaction.
 
         With `deadline` (a `time.monotonic()` instant) the write either commits before it or
         raises: a save the rep is told failed never lands later. False when this call was
         submitted before with the same content; a waiting call submitted again with other
-        content (the rep fixed something) is replaced.
+        content (the rep fixed something) is replaced, unless `replace` is False (then any
+        call already there wins and this one gives False).
         """
         with self._engine.begin() as conn:
             self._bound_waits(conn, deadline)
@@ -114,7 +119,7 @@ class LocalIndex(PipelineIndex, DigestIndex):
                 select(outbox.c.payload).where(outbox.c.call_id == call.call_id)
             ).scalar()
             if self._call_exists(conn, call.call_id):
-                if waiting is None or waiting == call.to_json():
+                if not replace or waiting is None or waiting == call.to_json():
                     return False
                 self._upsert_prospect(conn, call)
                 conn.execute(

@@ -500,29 +500,26 @@ class ProspectMemory:
         """Delete every document about a prospect (right to be forgotten); returns how many."""
         bank = self.bank_id(workspace_id)
         documents = await self._list_documents(bank, [prospect_tag(slug)])
-        for doc in documents:
-            await self._call(
-                "delete document",
-                partial(self._client.documents.delete_document, bank, doc.id),
-                missing=_GONE,
-            )
-        return len(documents)
+        return await self._delete_documents(bank, [doc.id for doc in documents])
 
-    async def forget_call(self, workspace_id: str, slug: str, call_id: str) -> int:
-        """Delete one call's documents (its note and transcript); returns how many."""
-        bank = self.bank_id(workspace_id)
-        documents = [
-            doc
-            for doc in await self._list_documents(bank, [prospect_tag(slug)])
-            if doc.id in (call_id, f"{call_id}-transcript")
-        ]
-        for doc in documents:
-            await self._call(
+    async def forget_call(self, workspace_id: str, call_id: str) -> int:
+        """Delete one call's documents (its note and transcript); returns how many were there."""
+        return await self._delete_documents(
+            self.bank_id(workspace_id), [call_id, f"{call_id}-transcript"]
+        )
+
+    async def _delete_documents(self, bank: str, document_ids: list[str]) -> int:
+        """Delete these documents (and what memory drew from them); one already gone is not
+        counted."""
+        deleted = 0
+        for document_id in document_ids:
+            answer = await self._call(
                 "delete document",
-                partial(self._client.documents.delete_document, bank, doc.id),
+                partial(self._client.documents.delete_document, bank, document_id),
                 missing=_GONE,
             )
-        return len(documents)
+            deleted += answer is not _GONE
+        return deleted
 
     async def _summaries(self, workspace_id: str, tags: list[str]) -> list[ProspectSummary]:
         documents = await self._list_documents(

@@ -31,6 +31,17 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalIndex
     opened.close()
 
 
+async def test_a_call_that_must_not_be_replaced_keeps_the_first_version(
+    index: LocalIndex,
+) -> None:
+    assert await index.write_ahead(CALL, replace=False) is True
+    other = replace(CALL, note="A different note about the same follow-up.")
+    assert await index.write_ahead(other, replace=False) is False
+    assert [c.note for c in await index.waiting()] == [CALL.note]
+    assert await index.write_ahead(other) is True  # the default: a fixed note replaces
+    assert [c.note for c in await index.waiting()] == [other.note]
+
+
 async def test_write_ahead_is_true_once_then_false_for_the_same_call_id(index: LocalIndex) -> None:
     assert await index.write_ahead(CALL) is True
     assert await index.write_ahead(CALL) is False
