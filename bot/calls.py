@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.log_form import LogForm
 from bot.services import Services
-from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED
+from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, PostedMessage
 from memory.records import CallLog
 
 logger = logging.getLogger(__name__)
@@ -20,8 +19,9 @@ CONFIRM_WAIT_SECONDS = 3.0
 # What a confirmation says: the call is in memory; saved but waiting; waiting, now in memory.
 STORED, WAITING, NOW_STORED = "stored", "waiting", "now_stored"
 
-# Sends the rep a confirmation of one of the kinds above.
-Confirm = Callable[[CallLog, str], Awaitable[Any]]
+# Sends the rep a confirmation of one of the kinds above; gives back the message it posted
+# (None when Slack refused it), so an erasure of the call can delete it too.
+Confirm = Callable[[CallLog, str], Awaitable[PostedMessage | None]]
 
 
 def call_from_form(
@@ -55,7 +55,7 @@ async def confirm_when_delivered(
     if await services.outbox.wait_delivered(call.call_id, wait):
         return
     if await services.index.claim_confirmation(call.call_id, TOLD_WAITING) is not None:
-        await confirm(call, WAITING)
+        await _confirm(services, confirm, call, WAITING)
 
 
 def confirm_on_delivery(services: Services, confirm: Confirm) -> None:
@@ -64,11 +64,17 @@ def confirm_on_delivery(services: Services, confirm: Confirm) -> None:
     async def delivered(call: CallLog) -> None:
         before = await services.index.claim_confirmation(call.call_id, TOLD_STORED)
         if before == UNCONFIRMED:
-            await confirm(call, STORED)
+            await _confirm(services, confirm, call, STORED)
         elif before == TOLD_WAITING:
-            await confirm(call, NOW_STORED)
+            await _confirm(services, confirm, call, NOW_STORED)
 
     services.outbox.on_delivered = delivered
+
+
+async def _confirm(services: Services, confirm: Confirm, call: CallLog, kind: str) -> None:
+    posted = await confirm(call, kind)
+    if posted is not None:
+        await services.index.record_confirmation(call.call_id, posted)
 
 
 def start_delivery(services: Services, confirm: Confirm, stop: asyncio.Event) -> asyncio.Task[None]:

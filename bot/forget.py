@@ -1,11 +1,17 @@
-"""Forgetting a prospect: every trace in memory and here, with a receipt and an audit line.
+"""Erasure: exactly the calls a rep may erase, as they were when the rep confirmed, and
+nothing of them left behind.
 
-Who may: a rep who logged a call with the prospect, or a workspace admin or owner. The local
-rows go first, in one transaction (a note still waiting for memory never reaches it); then
-memory deletes every document about the prospect, and with them the facts, observations and
-mental models built on them. When memory is down the request is kept and finished when it is
-back; the receipt says when. A note delivered while the prospect was being forgotten is
-deleted again on arrival (bot.outbox).
+Who may erase what: any rep the calls they logged; every rep's calls on a prospect, a
+workspace admin or owner, or a rep when every call on it is theirs. An admin finds any
+prospect under either visibility. Every step (command, review, confirmation) asks again who
+is acting; nothing a payload carries is trusted.
+
+The confirmation counts from the local index, so it opens while memory is down or hung. On
+confirmation the calls are recorded by id and their local rows go in one transaction; then
+memory deletes exactly those documents (and what it drew from them), within a bound. When
+memory does not answer in time the rep is told at once, and the rest finishes when memory is
+back (checked every 30 s); a call logged meanwhile is never taken. A note that was on its way
+to memory during the erasure is deleted on arrival (bot.outbox).
 """
 
 from __future__ import annotations
@@ -14,128 +20,191 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import is_admin
+from bot.blocks import forget as view
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
-from memory.index import ForgetRequest
+from memory.index import Erasure
+from memory.index_forgets import Scope
 from memory.store import MemoryUnavailable
 
 logger = logging.getLogger(__name__)
+# Who erased, when and how much: an opaque id and counts, never a name or note text.
 audit = logging.getLogger("salesmemory.audit")
 
 RESUME_EVERY_SECONDS = 30.0
+# How long the rep's confirmation waits for memory's part before saying it comes later.
+ANSWER_WITHIN_SECONDS = 10.0
+# Memory's part of one erasure in the background: bounded too, so a hung server never holds
+# the resuming loop (the next round tries again).
+BACKGROUND_BOUND_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
 class ForgetPlan:
-    """What forgetting a prospect would delete, for the confirmation."""
+    """What an erasure would take, for the confirmation (counted from the local index)."""
 
     slug: str
     name: str
-    notes: int
-    transcripts: int
+    scope: Scope
+    calls: int  # calls that would go
+    waiting: int  # of which have not reached memory yet
+    teammates: int = 0  # calls by others that stay (scope "mine")
 
 
 async def plan_forget(
     services: Services, client: AsyncWebClient, workspace_id: str, rep_id: str, typed: str
 ) -> ForgetPlan | str:
-    """What would be deleted, or why nothing will be (a message for the rep)."""
-    match = await find_prospect(services.index, workspace_id, typed, services.seen_by(rep_id))
+    """What this rep may erase of the prospect they named, or why nothing (a message)."""
+    seen_by = services.seen_by(rep_id)
+    match = await find_prospect(services.index, workspace_id, typed, seen_by)
+    admin: bool | None = None
+    if not match.known and seen_by is not None:
+        # Under NOTES_VISIBILITY=own an admin still finds every prospect (an erasure a
+        # customer asked for must be possible).
+        admin = await is_admin(client, rep_id)
+        if admin:
+            match = await find_prospect(services.index, workspace_id, typed)
     if not match.known:
-        suggestions = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-        return f"I don't know a prospect called that here, so nothing was deleted.{suggestions}"
-    allowed = await services.index.has_logged(workspace_id, rep_id, match.slug)
-    if not allowed and not await is_admin(client, rep_id):
-        return (
-            f"Only a rep who logged a call with {match.name}, or a workspace admin, can forget "
-            "them. Nothing was deleted."
-        )
-    try:
-        listed = await services.memory.listed_calls(workspace_id, match.slug)
-        transcripts = sum(1 for call in listed if call.has_transcript)
-        notes = len(listed)
-    except MemoryUnavailable:
-        known = await services.index.prospect(workspace_id, match.slug)
-        notes, transcripts = (known.interactions if known else 0), -1
-    waiting = await services.index.waiting(workspace_id, match.slug)
-    return ForgetPlan(match.slug, match.name, notes + len(waiting), transcripts)
-
-
-async def forget(
-    services: Services, client: AsyncWebClient, workspace_id: str, plan: ForgetPlan, by: str
-) -> ForgetRequest:
-    """Delete the local rows now and memory's documents now or when memory is back."""
-    request = await services.index.start_forget(
-        workspace_id, plan.slug, plan.name, by, services.clock()
+        return view.unknown_prospect(match.suggestions)
+    counts = await services.index.call_counts(workspace_id, match.slug, rep_id)
+    if counts.total == 0:
+        return view.unknown_prospect([])
+    if counts.mine == counts.total:
+        return ForgetPlan(match.slug, match.name, "prospect", counts.total, counts.waiting_total)
+    if admin is None:
+        admin = await is_admin(client, rep_id)
+    if admin:
+        return ForgetPlan(match.slug, match.name, "prospect", counts.total, counts.waiting_total)
+    if counts.mine == 0:
+        return view.not_yours(match.name)
+    return ForgetPlan(
+        match.slug,
+        match.name,
+        "mine",
+        counts.mine,
+        counts.waiting_mine,
+        teammates=counts.total - counts.mine,
     )
+
+
+async def confirm_forget(
+    services: Services,
+    client: AsyncWebClient,
+    workspace_id: str,
+    rep_id: str,
+    name: str,
+    scope: str,
+) -> str | None:
+    """The rep confirmed erasing `scope` of `name`: check again, as of now, and erase.
+
+    Returns what to tell the rep at once (a refusal, or that memory's part comes later);
+    None when it all went and the receipt is on its way."""
+    plan = await plan_forget(services, client, workspace_id, rep_id, name)
+    if isinstance(plan, str):
+        return plan
+    if plan.scope != scope:
+        return view.changed_meanwhile(plan.name)
+    request = await forget(services, workspace_id, plan, rep_id)
+    try:
+        done = await asyncio.wait_for(finish(services, client, request), ANSWER_WITHIN_SECONDS)
+    except TimeoutError:
+        done = False
+    return None if done else view.memory_later(plan.name)
+
+
+async def forget(services: Services, workspace_id: str, plan: ForgetPlan, by: str) -> Erasure:
+    """Record what goes (the calls as they are now) and erase the local rows at once."""
+    request = await services.index.start_erasure(
+        workspace_id, plan.slug, plan.name, plan.scope, by, services.clock()
+    )
+    await services.index.scrub_files()
     audit.info(
-        "forget requested workspace=%s prospect=%s by=%s at=%s",
+        "erasure requested id=%s workspace=%s by=%s scope=%s calls=%d waiting=%d at=%s",
+        request.request_id,
         workspace_id,
-        plan.slug,
         by,
+        request.scope,
+        request.notes,
+        request.waiting,
         request.requested_at.isoformat(),
     )
-    await finish(services, client, request)
     return request
 
 
-async def finish(services: Services, client: AsyncWebClient, request: ForgetRequest) -> bool:
-    """Memory's part of a forget; the receipt goes out once. False when memory is down."""
+async def finish(services: Services, client: AsyncWebClient, request: Erasure) -> bool:
+    """Memory's part of an erasure, then the bot's own messages about those calls; the
+    receipt goes out once. False when memory could not be reached."""
     try:
-        documents = await services.memory.forget_prospect(request.workspace_id, request.slug)
+        if request.legacy_slug is not None:
+            documents = await services.memory.forget_prospect(
+                request.workspace_id, request.legacy_slug
+            )
+        else:
+            documents = await services.memory.forget_calls(request.workspace_id, request.call_ids)
     except MemoryUnavailable:
-        logger.warning("Memory is unreachable: forgetting %s resumes when it is back", request.slug)
-        return False
-    done_at = services.clock()
-    if await services.index.finish_forget(request, documents, done_at):
-        audit.info(
-            "forget done workspace=%s prospect=%s by=%s at=%s documents=%d",
-            request.workspace_id,
-            request.slug,
-            request.requested_by,
-            done_at.isoformat(),
-            documents,
+        logger.warning(
+            "Memory is unreachable: erasure %s resumes when it is back", request.request_id
         )
-        await _receipt(client, request, documents, done_at)
+        return False
+    deleted = await _delete_confirmations(services, client, request)
+    done_at = services.clock()
+    if await services.index.finish_erasure(request, documents, done_at):
+        await services.index.scrub_files()
+        audit.info(
+            "erasure done id=%s workspace=%s by=%s documents=%d messages=%d at=%s",
+            request.request_id,
+            request.workspace_id,
+            request.requested_by,
+            documents,
+            deleted,
+            done_at.isoformat(),
+        )
+        try:
+            await client.chat_postMessage(
+                channel=request.requested_by,
+                text=view.receipt(request, documents, deleted, done_at),
+            )
+        except SlackApiError:
+            logger.exception("Could not send the receipt of erasure %s", request.request_id)
     return True
 
 
-async def _receipt(
-    client: AsyncWebClient, request: ForgetRequest, documents: int, done_at: datetime
-) -> None:
-    late = (
-        " Memory was unreachable when you asked, so it finished once memory was back."
-        if (done_at - request.requested_at).total_seconds() > 60
-        else ""
-    )
-    text = (
-        f"🗑️ *{request.name}* is forgotten, as of {done_at:%d %b %Y %H:%M} UTC: "
-        f"{documents} document{'s' if documents != 1 else ''} in memory (notes and transcripts, "
-        "with every fact and observation memory drew from them), "
-        f"{request.notes} call record{'s' if request.notes != 1 else ''} here"
-        + (
-            f" and {request.waiting} note(s) that had not reached memory yet"
-            if request.waiting
-            else ""
-        )
-        + f".{late} This cannot be undone."
-    )
-    try:
-        await client.chat_postMessage(channel=request.requested_by, text=text)
-    except SlackApiError:
-        logger.exception("Could not send the forget receipt to %s", request.requested_by)
+async def _delete_confirmations(
+    services: Services, client: AsyncWebClient, request: Erasure
+) -> int:
+    """Delete the DMs the bot sent about the erased calls; returns how many went (one Slack
+    will not delete, or already gone, is left as it is)."""
+    deleted = 0
+    for message in await services.index.confirmations_of(request.call_ids):
+        try:
+            await client.chat_delete(channel=message.channel, ts=message.ts)
+            deleted += 1
+        except SlackApiError as error:
+            logger.info(
+                "Slack kept a confirmation of erasure %s (%s)",
+                request.request_id,
+                error.response.get("error"),
+            )
+    return deleted
 
 
 async def resume_forgets(services: Services, client: AsyncWebClient) -> int:
-    """Finish the forgets memory was down for; returns how many finished now."""
+    """Finish the erasures memory was away for; returns how many finished now."""
     finished = 0
-    for request in await services.index.unfinished_forgets():
-        finished += await finish(services, client, request)
+    for request in await services.index.unfinished_erasures():
+        try:
+            done = await asyncio.wait_for(
+                finish(services, client, request), BACKGROUND_BOUND_SECONDS
+            )
+        except TimeoutError:
+            logger.warning("Memory did not answer for erasure %s; trying again", request.request_id)
+            done = False
+        finished += done
     return finished
 
 
@@ -147,6 +216,6 @@ async def resume_in_background(
         try:
             await resume_forgets(services, client)
         except Exception:
-            logger.exception("Resuming forgets failed; trying again shortly")
+            logger.exception("Resuming erasures failed; trying again shortly")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RESUME_EVERY_SECONDS)

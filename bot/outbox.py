@@ -193,16 +193,16 @@ class Outbox:
             return False
         self._backoff = 0.0
         known = await self.index.mark_delivered(call.call_id)
-        if known is None and await self.index.forgotten_after(
-            call.workspace_id, call.slug, call.logged_at
-        ):
-            # Forgotten while this note was on its way: it does not come back.
+        if known is None and await self.index.is_erased(call.call_id):
+            # Erased while this note was on its way: it does not come back.
             try:
                 await self.memory.forget_call(call.workspace_id, call.call_id)
-                logger.info("Call %s came after its prospect was forgotten: deleted", call.call_id)
+                logger.info("Call %s came after its erasure: deleted", call.call_id)
             except Exception:
-                logger.exception("Call %s came after a forget; the forget runs again", call.call_id)
-                await self.index.reopen_forget(call.workspace_id, call.slug)
+                logger.exception(
+                    "Call %s came after its erasure; the erasure runs again", call.call_id
+                )
+                await self.index.reopen_erasure_of(call.call_id)
             return True
         if attempts:
             logger.info("Delivered kept call %s after %d attempt(s)", call.call_id, attempts)

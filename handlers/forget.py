@@ -1,4 +1,4 @@
-"""`/forget <prospect>`: a confirmation that says exactly what goes, then every trace goes."""
+"""`/forget <prospect>`: a confirmation that says exactly what goes, then exactly that goes."""
 
 from __future__ import annotations
 
@@ -9,52 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks import forget as forget_view
 from bot.blocks import ids
-from bot.blocks.limits import escape_mrkdwn, mrkdwn, plain
-from bot.forget import ForgetPlan, forget, plan_forget
+from bot.forget import confirm_forget, plan_forget
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
-
-FORGET_USAGE = (
-    "Usage: `/forget <prospect name>` deletes everything about that prospect: every note, "
-    "transcript and what memory drew from them. You are asked to confirm first."
-)
-
-
-def build_forget_modal(plan: ForgetPlan) -> dict[str, Any]:
-    transcripts = (
-        f"{plan.transcripts} transcript{'s' if plan.transcripts != 1 else ''}"
-        if plan.transcripts >= 0
-        else "their transcripts"
-    )
-    text = (
-        f"This deletes everything about *{escape_mrkdwn(plan.name)}*:\n"
-        f"• {plan.notes} note{'s' if plan.notes != 1 else ''} and {transcripts}\n"
-        "• every fact, observation and mental model memory drew from them\n"
-        "• what SalesMemory keeps here: its index rows, notes not yet in memory, health, "
-        "snoozes and drafts\n\n"
-        "*It cannot be undone.* You get a receipt in your DM."
-    )
-    return {
-        "type": "modal",
-        "callback_id": ids.FORGET_MODAL_CALLBACK,
-        "title": plain("Forget a prospect"),
-        "submit": plain("Forget for good"),
-        "close": plain("Cancel"),
-        "private_metadata": json.dumps({"slug": plan.slug, "name": plan.name}),
-        "blocks": [{"type": "section", "text": mrkdwn(text)}],
-    }
-
-
-def notice_modal(text: str) -> dict[str, Any]:
-    """The forget modal with only something to say (nothing to confirm)."""
-    return {
-        "type": "modal",
-        "callback_id": ids.FORGET_MODAL_CALLBACK,
-        "title": plain("Forget a prospect"),
-        "close": plain("Close"),
-        "blocks": [{"type": "section", "text": mrkdwn(escape_mrkdwn(text))}],
-    }
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -69,7 +28,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         typed = command.get("text", "").strip()
         if not typed:
-            await ack(text=FORGET_USAGE)
+            await ack(text=forget_view.FORGET_USAGE)
             return
         await ack()
         workspace_id, rep_id = workspace_of(context), user_of(context)
@@ -77,33 +36,10 @@ def register(app: AsyncApp, services: Services) -> None:
         if isinstance(plan, str):
             await respond(text=plan, response_type="ephemeral")
             return
-        # The trigger has expired by now (memory was asked): the confirmation is a modal
-        # opened from a button, so it comes from a fresh trigger.
-        await respond(
-            text=f"Forget {plan.name}?",
-            response_type="ephemeral",
-            blocks=[
-                {
-                    "type": "section",
-                    "text": mrkdwn(
-                        f"Forget *{escape_mrkdwn(plan.name)}*? You will see exactly what is "
-                        "deleted before anything is."
-                    ),
-                },
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "text": plain("Review and forget…"),
-                            "style": "danger",
-                            "action_id": ids.FORGET_REVIEW_ACTION,
-                            "value": plan.name,
-                        }
-                    ],
-                },
-            ],
-        )
+        # The confirmation is a modal opened from a button, so it has a fresh trigger (this
+        # command's may have expired while Slack was asked who is an admin).
+        text, blocks = forget_view.forget_offer(plan)
+        await respond(text=text, response_type="ephemeral", blocks=blocks)
 
     @app.action(re.compile(f"^{ids.FORGET_REVIEW_ACTION}"))
     @explained
@@ -120,13 +56,16 @@ def register(app: AsyncApp, services: Services) -> None:
         typed = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
         # The modal opens at once (the trigger expires in 3 s); what would go is counted after.
         opened = await client.views_open(
-            trigger_id=str(body.get("trigger_id") or ""),
-            view=notice_modal("Counting what would go…"),
+            trigger_id=str(body.get("trigger_id") or ""), view=forget_view.counting_modal()
         )
-        view = opened.get("view") or {}
+        shown = opened.get("view") or {}
         plan = await plan_forget(services, client, workspace_id, rep_id, typed)
-        shown = notice_modal(plan) if isinstance(plan, str) else build_forget_modal(plan)
-        await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=shown)
+        modal = (
+            forget_view.notice_modal(plan)
+            if isinstance(plan, str)
+            else forget_view.build_forget_modal(plan)
+        )
+        await client.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=modal)
 
     @app.view(ids.FORGET_MODAL_CALLBACK)
     @explained
@@ -139,11 +78,17 @@ def register(app: AsyncApp, services: Services) -> None:
             wanted = json.loads(view.get("private_metadata") or "{}")
         except json.JSONDecodeError:
             wanted = {}
-        name = str(wanted.get("name") or "") if isinstance(wanted, dict) else ""
-        # Asked again: whether they may, and what there is, as of now.
-        plan = await plan_forget(services, client, workspace_id, rep_id, name)
-        if isinstance(plan, str):
-            await tell_rep(client, rep_id, plan)
-            return
+        if not isinstance(wanted, dict):
+            wanted = {}
+        # Asked again, as of now: who is acting, what they may erase, what there is.
         async with services.busy_slots:
-            await forget(services, client, workspace_id, plan, rep_id)
+            said = await confirm_forget(
+                services,
+                client,
+                workspace_id,
+                rep_id,
+                str(wanted.get("name") or ""),
+                str(wanted.get("scope") or ""),
+            )
+        if said is not None:
+            await tell_rep(client, rep_id, said)

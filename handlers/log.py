@@ -24,7 +24,7 @@ from bot.blocks.log_modal import (
     read_log_modal,
 )
 from bot.blocks.messages import build_log_confirmation
-from bot.calls import Confirm, call_from_form, confirm_when_delivered
+from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
 from bot.digest_settings import enroll_rep
 from bot.home import refresh_home_later
 from bot.log_form import validate_log_form
@@ -175,12 +175,15 @@ def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None, str | 
 def confirmer(client: AsyncWebClient) -> Confirm:
     """How the rep hears about a logged call: a DM naming the prospect and outcome."""
 
-    async def confirm(call: CallLog, kind: str) -> None:
+    async def confirm(call: CallLog, kind: str) -> PostedMessage | None:
         text, blocks = build_log_confirmation(call, kind)
         try:
-            await client.chat_postMessage(channel=call.rep_id, text=text, blocks=blocks)
+            posted = await client.chat_postMessage(channel=call.rep_id, text=text, blocks=blocks)
         except SlackApiError:
             logger.exception("Could not confirm logged call %s", call.call_id)
+            return None
+        channel, ts = posted.get("channel"), posted.get("ts")
+        return PostedMessage(str(channel), str(ts)) if channel and ts else None
 
     return confirm
 

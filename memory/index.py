@@ -6,9 +6,10 @@ several replicas share it (memory/database.py holds what differs between the two
 
 Every public method is a coroutine that runs its query on a small pool of its own threads:
 a locked or slow database delays only the request that needs it, never the event loop.
-This module holds the calls, the outbox, the prospects and forgetting; the digest's settings
-and runs are in memory/index_digests.py, the per-rep extras (briefs seen, health, snoozes,
-alerts, drafts, the model's usage, the team view) in memory/index_pipeline.py.
+This module holds the calls, the outbox and the prospects; erasure is in
+memory/index_forgets.py, the digest's settings and runs in memory/index_digests.py, the
+per-rep extras (briefs seen, health, snoozes, alerts, drafts, the model's usage, the team
+view) in memory/index_pipeline.py.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select
 
-from memory.index_base import aware, offloaded, retry_on_conflict
+from memory.index_base import offloaded, retry_on_conflict
 from memory.index_digests import DigestIndex, DigestSetting
+from memory.index_forgets import CallCounts, Erasure, ErasureIndex, PostedMessage
 from memory.index_pipeline import (
     BriefView,
     DealHealth,
@@ -34,15 +36,10 @@ from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
     UNCONFIRMED,
-    brief_views,
     calls,
-    deal_health,
-    drafts,
-    forgets,
     outbox,
     prospects,
     refiled,
-    snoozes,
 )
 from memory.prospects import prospect_slug
 from memory.records import CallLog
@@ -55,21 +52,6 @@ class KnownProspect:
     company: str
     last_contact: date | None
     interactions: int
-
-
-@dataclass(frozen=True)
-class ForgetRequest:
-    """A prospect being forgotten: who asked, when, and what has been deleted so far."""
-
-    workspace_id: str
-    slug: str
-    name: str
-    requested_by: str
-    requested_at: datetime
-    notes: int
-    waiting: int
-    documents: int | None = None
-    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +73,7 @@ class WaitingCall:
     last_error: str | None
 
 
-class LocalIndex(PipelineIndex, DigestIndex):
+class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex):
     """The whole local index (see the module's docstring for where each part lives)."""
 
     # -- calls and the write-ahead outbox -------------------------------------------------
@@ -407,19 +389,6 @@ class LocalIndex(PipelineIndex, DigestIndex):
             found = _known_prospects(conn, workspace_id, rep_id, slug=slug)
         return found[0] if found else None
 
-    @offloaded("write")
-    def forget_prospect(self, workspace_id: str, slug: str) -> None:
-        with self._engine.begin() as conn:
-            for table in (calls, outbox, brief_views):
-                conn.execute(
-                    delete(table).where(table.c.workspace_id == workspace_id, table.c.slug == slug)
-                )
-            conn.execute(
-                delete(prospects).where(
-                    prospects.c.workspace_id == workspace_id, prospects.c.slug == slug
-                )
-            )
-
     # -- re-filing text-only notes once memory reasons -------------------------------------
 
     @offloaded("read")
@@ -453,128 +422,6 @@ class LocalIndex(PipelineIndex, DigestIndex):
                         refiled_at=datetime.now(UTC),
                     )
                 )
-
-    # -- forgetting a prospect --------------------------------------------------------------
-
-    @offloaded("read")
-    def has_logged(self, workspace_id: str, rep_id: str, slug: str) -> bool:
-        """Whether the rep logged any call with the prospect."""
-        with self._engine.connect() as conn:
-            return (
-                conn.execute(
-                    select(calls.c.call_id).where(
-                        calls.c.workspace_id == workspace_id,
-                        calls.c.slug == slug,
-                        calls.c.rep_id == rep_id,
-                    )
-                ).first()
-                is not None
-            )
-
-    @offloaded("write")
-    def start_forget(
-        self, workspace_id: str, slug: str, name: str, requested_by: str, now: datetime
-    ) -> ForgetRequest:
-        """Record the request and delete every local row about the prospect, in one
-        transaction: index, notes still waiting for memory (they never reach it now), health,
-        snoozes, brief views and drafts. Memory's part follows (`finish_forget`)."""
-        about = [prospects.c.workspace_id == workspace_id, prospects.c.slug == slug]
-        with self._engine.begin() as conn:
-            notes = conn.execute(
-                delete(calls).where(calls.c.workspace_id == workspace_id, calls.c.slug == slug)
-            ).rowcount
-            waiting = conn.execute(
-                delete(outbox).where(outbox.c.workspace_id == workspace_id, outbox.c.slug == slug)
-            ).rowcount
-            conn.execute(delete(prospects).where(*about))
-            for table in (deal_health, snoozes, brief_views):
-                conn.execute(
-                    delete(table).where(table.c.workspace_id == workspace_id, table.c.slug == slug)
-                )
-            shown = conn.execute(
-                select(drafts.c.draft_id, drafts.c.prospect).where(
-                    drafts.c.workspace_id == workspace_id
-                )
-            ).all()
-            gone = [row.draft_id for row in shown if prospect_slug(row.prospect) == slug]
-            if gone:
-                conn.execute(delete(drafts).where(drafts.c.draft_id.in_(gone)))
-            conn.execute(
-                delete(forgets).where(
-                    forgets.c.workspace_id == workspace_id, forgets.c.slug == slug
-                )
-            )
-            request = ForgetRequest(workspace_id, slug, name, requested_by, now, notes, waiting)
-            conn.execute(
-                forgets.insert().values(
-                    workspace_id=workspace_id,
-                    slug=slug,
-                    name=name,
-                    requested_by=requested_by,
-                    requested_at=now,
-                    notes=notes,
-                    waiting=waiting,
-                )
-            )
-        return request
-
-    @offloaded("write")
-    def finish_forget(self, request: ForgetRequest, documents: int, now: datetime) -> bool:
-        """Mark the request done; True only the first time it is done (the receipt is due):
-        False when another process finished it first, or for a forget run again."""
-        key = [forgets.c.workspace_id == request.workspace_id, forgets.c.slug == request.slug]
-        with self._engine.begin() as conn:
-            before = conn.execute(select(forgets.c.documents).where(*key)).first()
-            if before is not None and before.documents is not None:
-                documents += before.documents
-            moved = conn.execute(
-                forgets.update()
-                .where(
-                    forgets.c.workspace_id == request.workspace_id,
-                    forgets.c.slug == request.slug,
-                    forgets.c.finished_at.is_(None),
-                )
-                .values(documents=documents, finished_at=now)
-            ).rowcount
-        return moved == 1 and before is not None and before.documents is None
-
-    @offloaded("write")
-    def reopen_forget(self, workspace_id: str, slug: str) -> None:
-        """Memory got a note about the prospect after it was forgotten: forget it again."""
-        with self._engine.begin() as conn:
-            conn.execute(
-                forgets.update()
-                .where(forgets.c.workspace_id == workspace_id, forgets.c.slug == slug)
-                .values(finished_at=None)
-            )
-
-    @offloaded("read")
-    def unfinished_forgets(self) -> list[ForgetRequest]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(forgets).where(forgets.c.finished_at.is_(None))).all()
-        return [
-            ForgetRequest(
-                r.workspace_id,
-                r.slug,
-                r.name,
-                r.requested_by,
-                aware(r.requested_at),
-                r.notes,
-                r.waiting,
-            )
-            for r in rows
-        ]
-
-    @offloaded("read")
-    def forgotten_after(self, workspace_id: str, slug: str, logged_at: datetime) -> bool:
-        """Whether the prospect was forgotten after a call about it was logged."""
-        with self._engine.connect() as conn:
-            requested = conn.execute(
-                select(forgets.c.requested_at).where(
-                    forgets.c.workspace_id == workspace_id, forgets.c.slug == slug
-                )
-            ).scalar()
-        return requested is not None and aware(requested) >= logged_at
 
 
 def _insert_call(conn: Connection, call: CallLog, confirmed: int) -> None:
@@ -667,14 +514,16 @@ __all__ = [
     "TOLD_WAITING",
     "UNCONFIRMED",
     "BriefView",
+    "CallCounts",
     "Claimed",
     "DealHealth",
     "DigestSetting",
-    "ForgetRequest",
+    "Erasure",
     "KeptDraft",
     "KnownProspect",
     "LocalIndex",
     "LoggedCall",
+    "PostedMessage",
     "TaskUsage",
     "WaitingCall",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -124,20 +126,43 @@ digest_runs = Table(
 )
 
 
-# Prospects being (or that were) forgotten: the request survives a memory outage or a restart
-# until memory has deleted everything, and a note delivered meanwhile is deleted again.
-forgets = Table(
-    "forgets",
+# Erasures: one row per confirmed request, kept across a memory outage or a restart until
+# memory has deleted everything. It keeps an opaque id and counts, never the prospect's name
+# (the name waits here only until the receipt that names it is sent, then it is wiped).
+erasures = Table(
+    "erasures",
     metadata,
-    Column("workspace_id", String(32), primary_key=True),
-    Column("slug", String(128), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("request_id", String(32), primary_key=True),
+    Column("workspace_id", String(32), nullable=False),
     Column("requested_by", String(32), nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("notes", Integer, nullable=False),  # local records of calls deleted
-    Column("waiting", Integer, nullable=False),  # notes deleted before they reached memory
+    Column("scope", String(16), nullable=False),  # "prospect" (every rep's calls) or "mine"
+    Column("receipt_name", String(200), nullable=True),  # wiped when the receipt is sent
+    Column("notes", Integer, nullable=False),  # calls erased
+    Column("waiting", Integer, nullable=False),  # of which had not reached memory yet
     Column("documents", Integer, nullable=True),  # memory documents deleted (None: not yet)
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # Only for a request made by an older version, which erased by the prospect's tag.
+    Column("legacy_slug", String(128), nullable=True),
+    Index("erasures_unfinished", "finished_at"),
+)
+
+# The calls an erasure takes, recorded when it was confirmed: memory deletes exactly these
+# (never a call logged afterwards), and one that reaches memory later is deleted on arrival.
+erased_calls = Table(
+    "erased_calls",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("request_id", String(32), nullable=False, index=True),
+)
+
+# The bot's own DMs about a call (its confirmations), so an erasure can delete them too.
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("ts", String(32), primary_key=True),
+    Column("channel", String(32), nullable=False),
 )
 
 # One row per rep and local day a quiet-deal alert was claimed: never two DMs a day.
@@ -258,6 +283,8 @@ def create_and_upgrade(engine: Engine) -> None:
             conn.execute(
                 text("ALTER TABLE outbox ADD COLUMN failed_operations INTEGER NOT NULL DEFAULT 0")
             )
+        if "forgets" in names:
+            _move_forgets(conn)
         if "pending_calls" in names:
             moved = conn.execute(
                 text(
@@ -268,3 +295,30 @@ def create_and_upgrade(engine: Engine) -> None:
             ).rowcount
             conn.execute(text("DROP TABLE pending_calls"))
             logger.info("Moved %d kept call(s) into the delivery outbox", moved)
+
+
+def _move_forgets(conn: Connection) -> None:
+    """Databases of older versions kept forgets by the prospect's name: an unfinished one
+    becomes an erasure of that prospect's tag (as it was asked), and the names go."""
+    rows = conn.execute(
+        text(
+            "SELECT workspace_id, slug, name, requested_by, requested_at, notes, waiting "
+            "FROM forgets WHERE finished_at IS NULL"
+        )
+    ).all()
+    for row in rows:
+        conn.execute(
+            erasures.insert().values(
+                request_id=uuid.uuid4().hex,
+                workspace_id=row.workspace_id,
+                requested_by=row.requested_by,
+                requested_at=row.requested_at,
+                scope="prospect",
+                receipt_name=row.name,
+                notes=row.notes,
+                waiting=row.waiting,
+                legacy_slug=row.slug,
+            )
+        )
+    conn.execute(text("DROP TABLE forgets"))
+    logger.info("Moved %d unfinished forget(s) to erasures", len(rows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -497,16 +497,21 @@ class ProspectMemory:
         return await self._summaries(workspace_id, [])
 
     async def forget_prospect(self, workspace_id: str, slug: str) -> int:
-        """Delete every document about a prospect (right to be forgotten); returns how many."""
+        """Delete every document tagged with a prospect; returns how many. Only for erasures
+        asked by an older version, which took the prospect's tag (bot.forget)."""
         bank = self.bank_id(workspace_id)
         documents = await self._list_documents(bank, [prospect_tag(slug)])
         return await self._delete_documents(bank, [doc.id for doc in documents])
 
+    async def forget_calls(self, workspace_id: str, call_ids: Iterable[str]) -> int:
+        """Delete these calls' documents (note and transcript), and with them every fact,
+        observation and mental model memory drew from them; returns how many were there."""
+        documents = [d for call_id in call_ids for d in (call_id, f"{call_id}-transcript")]
+        return await self._delete_documents(self.bank_id(workspace_id), documents)
+
     async def forget_call(self, workspace_id: str, call_id: str) -> int:
         """Delete one call's documents (its note and transcript); returns how many were there."""
-        return await self._delete_documents(
-            self.bank_id(workspace_id), [call_id, f"{call_id}-transcript"]
-        )
+        return await self.forget_calls(workspace_id, [call_id])
 
     async def _delete_documents(self, bank: str, document_ids: list[str]) -> int:
         """Delete these documents (and what memory drew from them); one already gone is not

@@ -44,6 +44,8 @@ class FakeSlack:
     _ws: web.WebSocketResponse | None = None
     _server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # (channel, ts) of every message posted and not deleted, for chat.delete.
+    posted: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def api_url(self) -> str:
@@ -143,7 +145,20 @@ class FakeSlack:
                 "permalink": f"https://test.slack.com/archives/{args.get('channel')}/p{ts}",
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": args.get("channel"), "ts": f"1.{next(self._ids)}"}
+            # As Slack does, a message to a user goes to the bot's DM with them (D…).
+            channel = str(args.get("channel", ""))
+            if channel[:1] in ("U", "W"):
+                channel = f"D{channel}"
+            ts = f"1.{next(self._ids)}"
+            if method == "chat.postMessage":
+                self.posted.add((channel, ts))
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.delete":
+            message = (str(args.get("channel", "")), str(args.get("ts", "")))
+            if message not in self.posted:
+                return {"ok": False, "error": "message_not_found"}
+            self.posted.discard(message)
+            return {"ok": True, "channel": message[0], "ts": message[1]}
         return {"ok": True}
 
     async def send_envelope(self, envelope: dict[str, Any], timeout: float = 20.0) -> None:

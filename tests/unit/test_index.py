@@ -112,14 +112,32 @@ async def test_search_prospects_matches_a_slug_substring(index: LocalIndex) -> N
     assert await index.search_prospects("T1", "y") == ["Priya Sharma"]
 
 
-async def test_forget_prospect_removes_calls_waiting_and_the_prospect(index: LocalIndex) -> None:
+async def test_an_erasure_takes_only_the_calls_there_when_confirmed(index: LocalIndex) -> None:
     kept = replace(CALL, call_id="v2", prospect="Priya Sharma")
-    for call in (CALL, kept):
+    theirs = replace(CALL, call_id="v3", rep_id="U2")
+    for call in (CALL, kept, theirs):
         await index.write_ahead(call)
-    await index.forget_prospect("T1", "james-okafor")
+    counts = await index.call_counts("T1", "james-okafor", CALL.rep_id)
+    assert (counts.total, counts.mine, counts.waiting_mine) == (2, 1, 1)
+
+    mine = await index.start_erasure("T1", "james-okafor", "James Okafor", "mine", "U1", NOW)
+    assert mine.call_ids == (CALL.call_id,) and mine.waiting == 1
+    assert await index.is_erased(CALL.call_id) and not await index.is_erased("v3")
+    # The teammate's call keeps the prospect; a call logged afterwards is not taken.
+    assert {p.slug for p in await index.known_prospects("T1")} == {"james-okafor", "priya-sharma"}
+    assert await index.waiting("T1", "james-okafor") == [theirs]
+    later = replace(CALL, call_id="v4")
+    await index.write_ahead(later)
+
+    every = await index.start_erasure("T1", "james-okafor", "James Okafor", "prospect", "U9", NOW)
+    assert set(every.call_ids) == {"v3", "v4"}
     assert [p.slug for p in await index.known_prospects("T1")] == ["priya-sharma"]
     assert await index.waiting("T1") == [kept]
-    assert await index.write_ahead(CALL) is True
+    [first, second] = sorted(await index.unfinished_erasures(), key=lambda e: e.notes)
+    assert first.call_ids == (CALL.call_id,) and first.receipt_name == "James Okafor"
+    assert await index.finish_erasure(first, 2, NOW) is True
+    assert await index.finish_erasure(first, 2, NOW) is False  # the receipt goes once
+    assert [e.request_id for e in await index.unfinished_erasures()] == [second.request_id]
 
 
 async def test_a_digest_period_is_claimed_once_and_a_failed_one_again(index: LocalIndex) -> None:

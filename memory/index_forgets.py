@@ -1,0 +1,302 @@
+"""The local index's part of erasure: what a confirmed erasure takes, recorded when it is
+confirmed, and the local rows it removes at once (memory's part follows, in bot.forget).
+
+An erasure takes exactly the calls that exist when it is confirmed, by id: a call logged
+afterwards is never taken, however long memory stays away. Its record keeps an opaque id and
+counts; the prospect's name waits only until the receipt that names it is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Column, ColumnElement, Connection, Row, Table, delete, func, select, text
+
+from memory.index_base import IndexBase, aware, offloaded, retry_on_conflict
+from memory.index_tables import (
+    brief_views,
+    calls,
+    confirmations,
+    deal_health,
+    drafts,
+    erased_calls,
+    erasures,
+    outbox,
+    prospects,
+    snoozes,
+)
+from memory.prospects import prospect_slug
+
+# Every rep's calls on the prospect, or only the asking rep's own.
+Scope = Literal["prospect", "mine"]
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    """A prospect's calls as the local index knows them (waiting ones included)."""
+
+    total: int
+    mine: int
+    waiting_mine: int
+    waiting_total: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """A confirmed erasure: who asked, when, what it takes, and how far it has got."""
+
+    request_id: str
+    workspace_id: str
+    requested_by: str
+    requested_at: datetime
+    scope: str
+    receipt_name: str | None
+    notes: int
+    waiting: int
+    call_ids: tuple[str, ...] = ()
+    legacy_slug: str | None = None  # a request of an older version: erase by the tag
+    documents: int | None = None
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """One of the bot's own messages (a call's confirmation DM)."""
+
+    channel: str
+    ts: str
+
+
+class ErasureIndex(IndexBase):
+    """Counting, recording and carrying out erasures in the local index."""
+
+    @offloaded("read")
+    def call_counts(self, workspace_id: str, slug: str, rep_id: str) -> CallCounts:
+        """How many calls the prospect has, how many are the rep's, and how many of each
+        are still waiting for memory."""
+        about = [calls.c.workspace_id == workspace_id, calls.c.slug == slug]
+        mine = calls.c.rep_id == rep_id
+        waiting = calls.c.call_id.in_(select(outbox.c.call_id))
+        with self._engine.connect() as conn:
+
+            def count(*where: ColumnElement[bool]) -> int:
+                query = select(func.count()).select_from(calls).where(*about, *where)
+                return int(conn.execute(query).scalar() or 0)
+
+            return CallCounts(count(), count(mine), count(mine, waiting), count(waiting))
+
+    @offloaded("write")
+    @retry_on_conflict
+    def start_erasure(
+        self,
+        workspace_id: str,
+        slug: str,
+        name: str,
+        scope: Scope,
+        requested_by: str,
+        now: datetime,
+    ) -> Erasure:
+        """Record the calls the erasure takes (every rep's, or the asking rep's) and delete
+        their local rows in one transaction: index rows, notes still waiting for memory (they
+        never reach it now), and what was made from them here. When no call of the prospect is
+        left, the prospect goes too, with its health, snoozes, brief views and drafts."""
+        about = [calls.c.workspace_id == workspace_id, calls.c.slug == slug]
+        if scope == "mine":
+            about.append(calls.c.rep_id == requested_by)
+        with self._engine.begin() as conn:
+            taken = [row[0] for row in conn.execute(select(calls.c.call_id).where(*about))]
+            waiting = _delete_in(conn, outbox, outbox.c.call_id, taken)
+            _delete_in(conn, calls, calls.c.call_id, taken)
+            request = Erasure(
+                uuid.uuid4().hex,
+                workspace_id,
+                requested_by,
+                now,
+                scope,
+                name,
+                len(taken),
+                waiting,
+                tuple(taken),
+            )
+            conn.execute(
+                erasures.insert().values(
+                    request_id=request.request_id,
+                    workspace_id=workspace_id,
+                    requested_by=requested_by,
+                    requested_at=now,
+                    scope=scope,
+                    receipt_name=name,
+                    notes=len(taken),
+                    waiting=waiting,
+                )
+            )
+            if taken:
+                conn.execute(
+                    erased_calls.insert(),
+                    [{"call_id": c, "request_id": request.request_id} for c in taken],
+                )
+            _tidy_prospect(conn, workspace_id, slug, requested_by, scope)
+        return request
+
+    @offloaded("read")
+    def unfinished_erasures(self) -> list[Erasure]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(erasures).where(erasures.c.finished_at.is_(None))).all()
+            return [_erasure(conn, row) for row in rows]
+
+    @offloaded("read")
+    def confirmations_of(self, call_ids: tuple[str, ...]) -> list[PostedMessage]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(confirmations.c.channel, confirmations.c.ts).where(
+                    confirmations.c.call_id.in_(call_ids)
+                )
+            ).all()
+        return [PostedMessage(row.channel, row.ts) for row in rows]
+
+    @offloaded("write")
+    @retry_on_conflict
+    def record_confirmation(self, call_id: str, message: PostedMessage) -> None:
+        """Remember the bot's DM about a call, so an erasure of the call can delete it."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                confirmations.insert().values(
+                    call_id=call_id, ts=message.ts, channel=message.channel
+                )
+            )
+
+    @offloaded("write")
+    def finish_erasure(self, request: Erasure, documents: int, now: datetime) -> bool:
+        """Mark the erasure done and wipe the name its receipt needed; True only the first
+        time (the receipt is due), False when another process finished it first."""
+        with self._engine.begin() as conn:
+            before = conn.execute(
+                select(erasures.c.documents).where(erasures.c.request_id == request.request_id)
+            ).first()
+            if before is None:
+                return False
+            first = before.documents is None
+            moved = conn.execute(
+                erasures.update()
+                .where(
+                    erasures.c.request_id == request.request_id, erasures.c.finished_at.is_(None)
+                )
+                .values(
+                    documents=documents + (before.documents or 0),
+                    finished_at=now,
+                    receipt_name=None,
+                )
+            ).rowcount
+            _delete_in(conn, confirmations, confirmations.c.call_id, list(request.call_ids))
+        return moved == 1 and first
+
+    @offloaded("write")
+    def reopen_erasure_of(self, call_id: str) -> None:
+        """A call arrived in memory after its erasure finished and could not be deleted
+        then: the erasure runs again (its receipt is not sent twice)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                erasures.update()
+                .where(
+                    erasures.c.request_id
+                    == select(erased_calls.c.request_id)
+                    .where(erased_calls.c.call_id == call_id)
+                    .scalar_subquery()
+                )
+                .values(finished_at=None)
+            )
+
+    @offloaded("read")
+    def is_erased(self, call_id: str) -> bool:
+        """Whether the call was taken by an erasure (so memory must not keep it)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(erased_calls.c.call_id).where(erased_calls.c.call_id == call_id)
+            ).first()
+        return found is not None
+
+    @offloaded("write")
+    def scrub_files(self) -> None:
+        """After an erasure: SQLite overwrites deleted rows as it goes (secure_delete, set
+        on every connection), and here its write-ahead log, which still holds the pages as
+        they were, is folded into the database and emptied. PostgreSQL reclaims dead rows
+        with VACUUM (autovacuum), see the README."""
+        if self._engine.dialect.name != "sqlite":
+            return
+        with self._engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+def _delete_in(conn: Connection, table: Table, column: Column[Any], values: list[str]) -> int:
+    """Delete the rows whose `column` is one of `values`, in chunks (SQLite binds ≤ 999)."""
+    deleted = 0
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        deleted += conn.execute(delete(table).where(column.in_(chunk))).rowcount
+    return deleted
+
+
+def _tidy_prospect(
+    conn: Connection, workspace_id: str, slug: str, rep_id: str, scope: Scope
+) -> None:
+    """What was made here from the erased calls: the rep's own extras, and the whole
+    prospect once none of its calls is left."""
+    left = conn.execute(
+        select(func.count())
+        .select_from(calls)
+        .where(calls.c.workspace_id == workspace_id, calls.c.slug == slug)
+    ).scalar()
+    everyone = scope == "prospect" or not left
+    for table in (snoozes, brief_views):
+        where = [table.c.workspace_id == workspace_id, table.c.slug == slug]
+        if not everyone:
+            where.append(table.c.rep_id == rep_id)
+        conn.execute(delete(table).where(*where))
+    # Health was judged from the erased notes too; the next brief judges it again.
+    conn.execute(
+        delete(deal_health).where(
+            deal_health.c.workspace_id == workspace_id, deal_health.c.slug == slug
+        )
+    )
+    shown = conn.execute(
+        select(drafts.c.draft_id, drafts.c.prospect, drafts.c.rep_id).where(
+            drafts.c.workspace_id == workspace_id
+        )
+    ).all()
+    gone = [
+        row.draft_id
+        for row in shown
+        if prospect_slug(row.prospect) == slug and (everyone or row.rep_id == rep_id)
+    ]
+    _delete_in(conn, drafts, drafts.c.draft_id, gone)
+    about = [prospects.c.workspace_id == workspace_id, prospects.c.slug == slug]
+    if not left:
+        conn.execute(delete(prospects).where(*about))
+        return
+    latest = conn.execute(
+        select(func.max(calls.c.call_date)).where(
+            calls.c.workspace_id == workspace_id, calls.c.slug == slug
+        )
+    ).scalar()
+    conn.execute(prospects.update().where(*about).values(last_contact=latest))
+
+
+def _erasure(conn: Connection, row: Row[Any]) -> Erasure:
+    taken = conn.execute(
+        select(erased_calls.c.call_id).where(erased_calls.c.request_id == row.request_id)
+    ).all()
+    return Erasure(
+        row.request_id,
+        row.workspace_id,
+        row.requested_by,
+        aware(row.requested_at),
+        row.scope,
+        row.receipt_name,
+        row.notes,
+        row.waiting,
+        tuple(r[0] for r in taken),
+        row.legacy_slug,
+        row.documents,
+    )
