@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     inspect,
+    select,
     text,
 )
 
@@ -300,12 +301,8 @@ def create_and_upgrade(engine: Engine) -> None:
 def _move_forgets(conn: Connection) -> None:
     """Databases of older versions kept forgets by the prospect's name: an unfinished one
     becomes an erasure of that prospect's tag (as it was asked), and the names go."""
-    rows = conn.execute(
-        text(
-            "SELECT workspace_id, slug, name, requested_by, requested_at, notes, waiting "
-            "FROM forgets WHERE finished_at IS NULL"
-        )
-    ).all()
+    old = Table("forgets", MetaData(), autoload_with=conn)  # typed: dates come back as dates
+    rows = conn.execute(select(old).where(old.c.finished_at.is_(None))).all()
     for row in rows:
         conn.execute(
             erasures.insert().values(
