@@ -110,10 +110,7 @@ async def confirm_forget(
     if plan.scope != scope:
         return view.changed_meanwhile(plan.name)
     request = await forget(services, workspace_id, plan, rep_id)
-    try:
-        done = await asyncio.wait_for(finish(services, client, request), ANSWER_WITHIN_SECONDS)
-    except TimeoutError:
-        done = False
+    done = await finish(services, client, request, ANSWER_WITHIN_SECONDS)
     return None if done else view.memory_later(plan.name)
 
 
@@ -136,20 +133,18 @@ async def forget(services: Services, workspace_id: str, plan: ForgetPlan, by: st
     return request
 
 
-async def finish(services: Services, client: AsyncWebClient, request: Erasure) -> bool:
-    """Memory's part of an erasure, then the bot's own messages about those calls; the
-    receipt goes out once. False when memory could not be reached."""
+async def finish(
+    services: Services,
+    client: AsyncWebClient,
+    request: Erasure,
+    bound: float = BACKGROUND_BOUND_SECONDS,
+) -> bool:
+    """Memory's part of an erasure (within `bound` seconds), then the bot's own messages
+    about those calls; the receipt goes out once. False when memory did not answer."""
     try:
-        if request.legacy_slug is not None:
-            documents = await services.memory.forget_prospect(
-                request.workspace_id, request.legacy_slug
-            )
-        else:
-            documents = await services.memory.forget_calls(request.workspace_id, request.call_ids)
-    except MemoryUnavailable:
-        logger.warning(
-            "Memory is unreachable: erasure %s resumes when it is back", request.request_id
-        )
+        documents = await asyncio.wait_for(_erase_in_memory(services, request), bound)
+    except (MemoryUnavailable, TimeoutError):
+        logger.warning("Memory did not answer: erasure %s resumes later", request.request_id)
         return False
     deleted = await _delete_confirmations(services, client, request)
     done_at = services.clock()
@@ -172,6 +167,12 @@ async def finish(services: Services, client: AsyncWebClient, request: Erasure) -
         except SlackApiError:
             logger.exception("Could not send the receipt of erasure %s", request.request_id)
     return True
+
+
+async def _erase_in_memory(services: Services, request: Erasure) -> int:
+    if request.legacy_slug is not None:
+        return await services.memory.forget_prospect(request.workspace_id, request.legacy_slug)
+    return await services.memory.forget_calls(request.workspace_id, request.call_ids)
 
 
 async def _delete_confirmations(
@@ -197,14 +198,7 @@ async def resume_forgets(services: Services, client: AsyncWebClient) -> int:
     """Finish the erasures memory was away for; returns how many finished now."""
     finished = 0
     for request in await services.index.unfinished_erasures():
-        try:
-            done = await asyncio.wait_for(
-                finish(services, client, request), BACKGROUND_BOUND_SECONDS
-            )
-        except TimeoutError:
-            logger.warning("Memory did not answer for erasure %s; trying again", request.request_id)
-            done = False
-        finished += done
+        finished += await finish(services, client, request)
     return finished
 
 
