@@ -33,6 +33,7 @@ from memory.embedded_postgres import (
     start_postgres,
 )
 from memory.embedding_model import EmbeddingModelMissing, embedding_env
+from memory.home_secrets import home_secret, read_secret
 from memory.ownership import HomeLock, ServerState, Status, read_state, write_state
 
 __all__ = ["EmbeddedHindsight", "EmbeddedMemoryError", "free_port"]
@@ -47,6 +48,35 @@ _STABLE_SECONDS = 60.0
 # A live hindsight-api that has not answered /health for this long is restarted.
 _UNHEALTHY_SECONDS = 30.0
 _WATCHDOG_SECONDS = 1.0
+# What the server's processes may inherit from ours (all else, Slack tokens and database URLs
+# included, stays here): where programs and libraries are, the locale and time zone, temporary
+# files, proxies and certificates for reaching the LLM, CPU thread settings for onnxruntime.
+_INHERITED = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TMPDIR",
+        "LD_LIBRARY_PATH",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    }
+)
+_INHERITED_PREFIXES = ("LC_", "OMP_", "ORT_", "MKL_", "OPENBLAS_")
+# Operation payloads (the note as sent) are kept this many days after they finish, then
+# pruned; an erasure removes its own at once (ProspectMemory.purge_erased).
+OPERATION_RETENTION_DAYS = "1"
 
 
 def free_port() -> int:
@@ -92,6 +122,27 @@ class EmbeddedHindsight:
         # when garbage-collected, and the watchdog would read that as "owner died".
         self._watchdog_pipe: int | None = None
         self._unhealthy_since: float | None = None
+
+    @property
+    def api_key(self) -> str:
+        """The key every request to this home's server must carry (made on first use)."""
+        return home_secret(self.home / "api-key")
+
+    @property
+    def _password_file(self) -> Path:
+        return self.home / "postgres-password"
+
+    def database_url(self) -> str | None:
+        """The server's PostgreSQL (postgresql://…), for what its API cannot do (see
+        ProspectMemory.purge_erased); None while no server of this home is running. Asked
+        each time: a restarted PostgreSQL listens on a new port."""
+        if self.owner:
+            return self._postgres.uri if self._postgres is not None else None
+        state = read_state(self.home)
+        password = read_secret(self._password_file)
+        if state is None or state.postgres_port is None or password is None:
+            return None
+        return f"postgresql://hindsight:{password}@127.0.0.1:{state.postgres_port}/hindsight"
 
     @property
     def owner(self) -> bool:
@@ -143,7 +194,9 @@ class EmbeddedHindsight:
                 self._publish("starting")
                 self._start_watchdog()
                 self._pg = pg_runner(self.home / "pg", self.pg_user)
-                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+                self._postgres = start_postgres(
+                    self._pg, free_port(), self._password_file, self._stopping
+                )
                 self._port = port or free_port()
                 self.url = f"http://127.0.0.1:{self._port}"
                 self._launch_api()
@@ -175,7 +228,7 @@ class EmbeddedHindsight:
     def _start_watchdog(self) -> None:
         path = os.environ.get("PYTHONPATH")
         env = {
-            **os.environ,
+            **inherited_env(),
             "PYTHONPATH": os.pathsep.join([str(_PACKAGE_ROOT), *([path] if path else [])]),
         }
         with open(self.home / "watchdog.log", "ab") as log:
@@ -211,7 +264,7 @@ class EmbeddedHindsight:
             guard.write_text("# Keeps hindsight-api from reading a .env further up.\n")
         self._api = subprocess.Popen(
             reaper.api_command(self.home),
-            env=_hindsight_env(self._postgres.uri, self._port, self.llm),
+            env=_hindsight_env(self._postgres.uri, self._port, self.api_key, self.llm),
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -228,6 +281,7 @@ class EmbeddedHindsight:
                 url=self.url,
                 api_pid=self._api.pid if self._api else None,
                 postgres_pid=self._postgres.pid if self._postgres else None,
+                postgres_port=self._postgres.port if self._postgres else None,
                 watchdog_pid=self._watchdog.pid if self._watchdog else None,
             ),
         )
@@ -405,7 +459,9 @@ class EmbeddedHindsight:
                 reaper.stop_processes(
                     {p: r for p, r in leftovers.items() if r in ("postgres", "pg0")}
                 )
-                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+                self._postgres = start_postgres(
+                    self._pg, free_port(), self._password_file, self._stopping
+                )
             self._launch_api()
             self._publish("restarting")
             self._wait_until_healthy()
@@ -454,11 +510,39 @@ def groq_openai_base(groq_base_url: str | None) -> str | None:
     return groq_base_url.rstrip("/") + "/openai/v1"
 
 
-def _hindsight_env(database_url: str, port: int, llm: HindsightLlm | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HINDSIGHT_API_")}
+# What the server keeps beside memories, bounded so an erasure leaves nothing for long; the
+# same values are in compose.yaml. LLM request traces hold the note as sent for extraction:
+# not written at all. The audit log (off by default) would keep request bodies forever.
+RESIDUE_LIMITS = {
+    "HINDSIGHT_API_OPERATION_RETENTION_DAYS": OPERATION_RETENTION_DAYS,
+    "HINDSIGHT_API_LLM_TRACE_ENABLED": "false",
+    "HINDSIGHT_API_AUDIT_LOG_ENABLED": "false",
+}
+
+
+def inherited_env() -> dict[str, str]:
+    """The part of our environment the server's processes get (see _INHERITED)."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key in _INHERITED or key.startswith(_INHERITED_PREFIXES)
+    }
+
+
+def _hindsight_env(
+    database_url: str, port: int, api_key: str, llm: HindsightLlm | None = None
+) -> dict[str, str]:
+    env = inherited_env()
     env.update(
         {
             "HINDSIGHT_API_DATABASE_URL": database_url,
+            # Every request but /health and /version must carry this home's key: any local
+            # user can reach 127.0.0.1.
+            "HINDSIGHT_API_TENANT_EXTENSION": (
+                "hindsight_api.extensions.builtin.tenant:ApiKeyTenantExtension"
+            ),
+            "HINDSIGHT_API_TENANT_API_KEY": api_key,
+            **RESIDUE_LIMITS,
             # The default cross-encoder and embedding models would be fetched from a hub:
             # all-MiniLM-L6-v2 as ONNX from installed packages instead (no torch).
             "HINDSIGHT_API_RERANKER_PROVIDER": "rrf",
