@@ -38,6 +38,11 @@ WHERE entity.bank_id = $1
 _PURGE_TRACES = "DELETE FROM llm_requests WHERE bank_id = $1"
 
 
+class PurgeFailed(Exception):
+    """The server's database could not be reached or refused the purge (nothing of the rows
+    is in the message)."""
+
+
 async def purge_residue(
     database_url: str, bank_id: str, document_ids: list[str], timeout: float
 ) -> None:
@@ -55,4 +60,12 @@ async def purge_residue(
         finally:
             await conn.close(timeout=timeout)
 
-    await asyncio.wait_for(purge(), timeout)
+    try:
+        await asyncio.wait_for(purge(), timeout)
+    except TimeoutError as exc:
+        raise PurgeFailed(f"no answer within {timeout:.0f}s") from exc
+    except OSError as exc:
+        raise PurgeFailed(f"unreachable ({type(exc).__name__})") from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # Only the error's kind: PostgreSQL's own text may quote a row.
+        raise PurgeFailed(f"refused ({type(exc).__name__})") from exc

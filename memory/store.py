@@ -39,7 +39,7 @@ from memory.records import (
     type_tag,
 )
 from memory.rep_notes import RepNote, notes_from_units
-from memory.server_residue import purge_residue
+from memory.server_residue import PurgeFailed, purge_residue
 
 logger = logging.getLogger(__name__)
 
@@ -597,13 +597,8 @@ class ProspectMemory:
             return
         try:
             await purge_residue(url, self.bank_id(workspace_id), document_ids, _PURGE_SECONDS)
-        except (TimeoutError, OSError) as exc:
-            raise MemoryUnavailable(f"Memory's database unreachable during purge: {exc!r}") from exc
-        except Exception as exc:
-            # asyncpg's errors share no base class with the above; their text may quote rows.
-            raise MemoryUnavailable(
-                f"Memory's database refused the purge ({type(exc).__name__})"
-            ) from exc
+        except PurgeFailed as exc:
+            raise MemoryUnavailable(f"Memory's database during purge: {exc}") from exc
 
 
 def _listed_call(doc: DocumentListItem) -> ListedCall:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from memory.embedded import EmbeddedHindsight
-from memory.store import ProspectMemory
+import pytest
+
+from memory.embedded import EmbeddedHindsight, free_port
+from memory.store import MemoryUnavailable, ProspectMemory
 from tests.memory.test_memory_contract import WORKSPACE, call
 from tests.memory.test_reasoning_memory import consolidated
 from tests.support.memory_residue import residue
@@ -47,3 +49,15 @@ async def test_purging_an_erased_call_leaves_no_trace_of_it_on_the_memory_server
     assert await asyncio.to_thread(residue, dsn, erased) == []
     remaining = await asyncio.to_thread(residue, dsn, kept)
     assert {"memory_units.text", "entities.canonical_name"} <= set(remaining), remaining
+
+
+async def test_a_purge_with_memorys_database_down_says_memory_is_unavailable() -> None:
+    dsn = f"postgresql://hindsight:pw@127.0.0.1:{free_port()}/hindsight"  # nothing listens
+    memory = ProspectMemory.connect(
+        f"http://127.0.0.1:{free_port()}", "down", timeout=2.0, database_url=lambda: dsn
+    )
+    try:
+        with pytest.raises(MemoryUnavailable):
+            await memory.purge_erased(WORKSPACE, ["call-1"])
+    finally:
+        await memory.aclose()
