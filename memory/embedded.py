@@ -4,6 +4,10 @@ Data lives under `<home>/hindsight` and survives restarts. One process per home 
 server (an flock on `owner.lock`, held for the owner's life): it starts it, supervises it and
 stops it; its watchdog stops it if the owner dies without doing so. Any other process on the
 same home uses the owner's server and never starts or stops anything.
+
+The server answers only requests carrying the home's API key, and its PostgreSQL has a password
+made for the home; both are in files of the home only their owner can read, so every process
+on the home can connect (memory/home_secrets.py).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from urllib.parse import urlparse
 
 from memory import reaper
 from memory.embedded_env import HindsightLlm, inherited_env
-from memory.embedded_env import hindsight_env as _hindsight_env
+from memory.embedded_env import hindsight_env as _hindsight_env  # a benchmark swaps this name
 from memory.embedded_postgres import (
     EmbeddedMemoryError,
     PgRunner,
