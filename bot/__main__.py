@@ -86,7 +86,13 @@ async def running_services(
             # owner exits.
             supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
     memory = ProspectMemory.connect(
-        url, settings.bank_prefix, settings.hindsight_api_key, setup=sales_bank_setup()
+        url,
+        settings.bank_prefix,
+        # The embedded server takes only its home's key (another process on the same home,
+        # `python -m bot digest`, reads the same file).
+        embedded.api_key if embedded is not None else settings.hindsight_api_key,
+        setup=sales_bank_setup(),
+        database_url=embedded.database_url if embedded is not None else None,
     )
     await _log_memory_mode(memory, url)
     index = LocalIndex.open(settings.db_url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.config import Settings
-from memory.embedded import HindsightLlm, groq_openai_base
+from memory.embedded_env import HindsightLlm, groq_openai_base
 from memory.store import BankSetup
 from prompts import load_text
 

@@ -4,6 +4,10 @@ Data lives under `<home>/hindsight` and survives restarts. One process per home 
 server (an flock on `owner.lock`, held for the owner's life): it starts it, supervises it and
 stops it; its watchdog stops it if the owner dies without doing so. Any other process on the
 same home uses the owner's server and never starts or stops anything.
+
+The server answers only requests carrying the home's API key, and its PostgreSQL has a password
+made for the home; both are in files of the home only their owner can read, so every process
+on the home can connect (memory/home_secrets.py).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
 
 from memory import reaper
+from memory.embedded_env import HindsightLlm, inherited_env
+from memory.embedded_env import hindsight_env as _hindsight_env  # a benchmark swaps this name
 from memory.embedded_postgres import (
     EmbeddedMemoryError,
     PgRunner,
@@ -32,10 +37,10 @@ from memory.embedded_postgres import (
     pg_runner,
     start_postgres,
 )
-from memory.embedding_model import EmbeddingModelMissing, embedding_env
+from memory.home_secrets import home_secret, read_secret
 from memory.ownership import HomeLock, ServerState, Status, read_state, write_state
 
-__all__ = ["EmbeddedHindsight", "EmbeddedMemoryError", "free_port"]
+__all__ = ["EmbeddedHindsight", "EmbeddedMemoryError", "HindsightLlm", "free_port"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,27 @@ class EmbeddedHindsight:
         self._unhealthy_since: float | None = None
 
     @property
+    def api_key(self) -> str:
+        """The key every request to this home's server must carry (made on first use)."""
+        return home_secret(self.home / "api-key")
+
+    @property
+    def _password_file(self) -> Path:
+        return self.home / "postgres-password"
+
+    def database_url(self) -> str | None:
+        """The server's PostgreSQL (postgresql://…), for what its API cannot do (see
+        ProspectMemory.purge_erased); None while no server of this home is running. Asked
+        each time: a restarted PostgreSQL listens on a new port."""
+        if self.owner:
+            return self._postgres.uri if self._postgres is not None else None
+        state = read_state(self.home)
+        password = read_secret(self._password_file)
+        if state is None or state.postgres_port is None or password is None:
+            return None
+        return f"postgresql://hindsight:{password}@127.0.0.1:{state.postgres_port}/hindsight"
+
+    @property
     def owner(self) -> bool:
         """True while this object started and owns the server."""
         return self._lock.held
@@ -143,7 +169,9 @@ class EmbeddedHindsight:
                 self._publish("starting")
                 self._start_watchdog()
                 self._pg = pg_runner(self.home / "pg", self.pg_user)
-                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+                self._postgres = start_postgres(
+                    self._pg, free_port(), self._password_file, self._stopping
+                )
                 self._port = port or free_port()
                 self.url = f"http://127.0.0.1:{self._port}"
                 self._launch_api()
@@ -175,7 +203,7 @@ class EmbeddedHindsight:
     def _start_watchdog(self) -> None:
         path = os.environ.get("PYTHONPATH")
         env = {
-            **os.environ,
+            **inherited_env(),
             "PYTHONPATH": os.pathsep.join([str(_PACKAGE_ROOT), *([path] if path else [])]),
         }
         with open(self.home / "watchdog.log", "ab") as log:
@@ -211,7 +239,7 @@ class EmbeddedHindsight:
             guard.write_text("# Keeps hindsight-api from reading a .env further up.\n")
         self._api = subprocess.Popen(
             reaper.api_command(self.home),
-            env=_hindsight_env(self._postgres.uri, self._port, self.llm),
+            env=_hindsight_env(self._postgres.uri, self._port, self.api_key, self.llm),
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -228,6 +256,7 @@ class EmbeddedHindsight:
                 url=self.url,
                 api_pid=self._api.pid if self._api else None,
                 postgres_pid=self._postgres.pid if self._postgres else None,
+                postgres_port=self._postgres.port if self._postgres else None,
                 watchdog_pid=self._watchdog.pid if self._watchdog else None,
             ),
         )
@@ -405,7 +434,9 @@ class EmbeddedHindsight:
                 reaper.stop_processes(
                     {p: r for p, r in leftovers.items() if r in ("postgres", "pg0")}
                 )
-                self._postgres = start_postgres(self._pg, free_port(), self._stopping)
+                self._postgres = start_postgres(
+                    self._pg, free_port(), self._password_file, self._stopping
+                )
             self._launch_api()
             self._publish("restarting")
             self._wait_until_healthy()
@@ -428,65 +459,3 @@ def answers(url: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _embedding_env() -> dict[str, str]:
-    try:
-        return embedding_env()
-    except EmbeddingModelMissing as exc:
-        raise EmbeddedMemoryError(str(exc)) from exc
-
-
-@dataclass(frozen=True)
-class HindsightLlm:
-    """The model the embedded server reasons with (fact extraction, observations, reflect)."""
-
-    api_key: str
-    model: str
-    # Groq's OpenAI-compatible root, e.g. https://api.groq.com/openai/v1; None: Groq's own.
-    base_url: str | None = None
-
-
-def groq_openai_base(groq_base_url: str | None) -> str | None:
-    """The OpenAI-compatible root under a Groq SDK base URL (GROQ_BASE_URL)."""
-    if not groq_base_url:
-        return None
-    return groq_base_url.rstrip("/") + "/openai/v1"
-
-
-def _hindsight_env(database_url: str, port: int, llm: HindsightLlm | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HINDSIGHT_API_")}
-    env.update(
-        {
-            "HINDSIGHT_API_DATABASE_URL": database_url,
-            # The default cross-encoder and embedding models would be fetched from a hub:
-            # all-MiniLM-L6-v2 as ONNX from installed packages instead (no torch).
-            "HINDSIGHT_API_RERANKER_PROVIDER": "rrf",
-            **_embedding_env(),
-            "HINDSIGHT_API_HOST": "127.0.0.1",
-            "HINDSIGHT_API_PORT": str(port),
-            # Fixed: at start a worker takes back only the queued tasks stuck under its own id.
-            "HINDSIGHT_API_WORKER_ID": "salesmemory-embedded",
-        }
-    )
-    if llm is None:
-        # Chunks mode: a note is stored verbatim; no LLM key is needed to remember.
-        env["HINDSIGHT_API_LLM_PROVIDER"] = "none"
-        return env
-    env.update(
-        {
-            # Facts, entities and observations are extracted by this model at retain.
-            "HINDSIGHT_API_LLM_PROVIDER": "groq",
-            "HINDSIGHT_API_LLM_API_KEY": llm.api_key,
-            "HINDSIGHT_API_LLM_MODEL": llm.model,
-            # A note must not wait minutes on a struggling model: the bot's outbox retries.
-            "HINDSIGHT_API_LLM_TIMEOUT": "60",
-            "HINDSIGHT_API_LLM_MAX_RETRIES": "2",
-            # A failed filing is not retried inside memory: the bot's outbox keeps the note and
-            # sends it again (one place retries, and the note stays visible meanwhile).
-            "HINDSIGHT_API_WORKER_MAX_RETRIES": "0",
-        }
-    )
-    if llm.base_url:
-        env["HINDSIGHT_API_LLM_BASE_URL"] = llm.base_url
-    return env

@@ -25,10 +25,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+from memory.home_secrets import home_secret, read_secret
+
 logger = logging.getLogger(__name__)
 
 PG_INSTANCE = "salesmemory"
-_PG_CREDENTIALS = "hindsight"
+_PG_NAME = "hindsight"
+# What every home made before passwords were generated per home was initialised with.
+LEGACY_PASSWORD = "hindsight"
+# pg0 connects as this superuser (with the start password) to make the database's user.
+_PG_SUPERUSER = "postgres"
 _NAMESPACE_UID = 1000
 _FALLBACK_USER = "nobody"
 _PG0_SECONDS = 120.0
@@ -46,6 +54,10 @@ class EmbeddedMemoryError(Exception):
 class RunningPostgres:
     uri: str
     pid: int
+
+    @property
+    def port(self) -> int | None:
+        return make_url(self.uri).port
 
 
 @dataclass
@@ -176,7 +188,7 @@ def pg_runner(pg_home: Path, pg_user: str | None = None) -> PgRunner:
     pg_home.mkdir(parents=True, exist_ok=True)
     binary = _pg0_binary()
     if os.geteuid() != 0:
-        return PgRunner(pg_home, binary, [])
+        return _private(PgRunner(pg_home, binary, []))
     if _user_namespace_works():
         prefix = [
             "unshare",
@@ -184,7 +196,7 @@ def pg_runner(pg_home: Path, pg_user: str | None = None) -> PgRunner:
             f"--map-user={_NAMESPACE_UID}",
             f"--map-group={_NAMESPACE_UID}",
         ]
-        return PgRunner(pg_home, binary, prefix)
+        return _private(PgRunner(pg_home, binary, prefix))
     user = pg_user or os.environ.get("SALESMEMORY_PG_USER", _FALLBACK_USER)
     if not _reachable_by(pg_home, user):
         raise EmbeddedMemoryError(
@@ -202,7 +214,14 @@ def pg_runner(pg_home: Path, pg_user: str | None = None) -> PgRunner:
     for root, dirs, files in os.walk(pg_home):
         for name in [*dirs, *files, "."]:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
-    return PgRunner(pg_home, own_binary, [], user=user)
+    return _private(PgRunner(pg_home, own_binary, [], user=user))
+
+
+def _private(runner: PgRunner) -> PgRunner:
+    # pg0 keeps the running instance's connection URI (password included) under its home;
+    # in the fallback the home belongs to the unprivileged user by now.
+    runner.home.chmod(0o700)
+    return runner
 
 
 def _binary_identity(binary: Path) -> str:
@@ -231,16 +250,51 @@ def _repair_half_made(runner: PgRunner) -> None:
 
 
 def start_postgres(
-    runner: PgRunner, port: int, cancel: threading.Event | None = None
+    runner: PgRunner, port: int, password_file: Path, cancel: threading.Event | None = None
 ) -> RunningPostgres:
     """Start this home's PostgreSQL (repairing a cut-short first start); any running one of
-    this home must have been stopped already."""
+    this home must have been stopped already.
+
+    The password is generated per home and kept in `password_file`. A data directory made
+    before that (initialised with LEGACY_PASSWORD, no password file) is started with the old
+    password once and its roles are given a new one at once: a password printed in our source
+    protects nothing. The new password is written beside the file (`.pending`) before it is
+    set, so a start cut short between the two still finds it next time.
+    """
     if runner.info().get("running"):
         # pg0 refuses to start a running instance; only a stale one can be running here.
         runner.run("stop", "--name", PG_INSTANCE, check=False, cancel=cancel)
     _repair_half_made(runner)
     if not runner.data_dir.exists():
         (runner.home / _FIRST_START).touch()
+        password_file.unlink(missing_ok=True)
+    pending = password_file.with_name(password_file.name + ".pending")
+    password = read_secret(password_file)
+    if password is None and not runner.data_dir.exists():
+        password = home_secret(password_file)
+    legacy, rotate_to = password is None, None
+    if password is not None:
+        _pg0_start(runner, port, password, cancel)
+    else:
+        password, rotate_to = _start_legacy(runner, port, pending, cancel)
+    # Asked before any rotation: pg0 answers with the password it was started with.
+    info = runner.info()
+    uri, pid = info.get("uri"), info.get("pid")
+    if not isinstance(uri, str) or not isinstance(pid, int):
+        raise EmbeddedMemoryError("pg0 started but reported no connection URI or pid")
+    if rotate_to is not None:
+        _set_password(port, password, rotate_to)
+        password = rotate_to
+    if legacy:
+        pending.replace(password_file)
+    (runner.home / _INSTALLED).write_text(_binary_identity(runner.binary))
+    (runner.home / _FIRST_START).unlink(missing_ok=True)
+    url = make_url(uri).set(password=password).render_as_string(hide_password=False)
+    return RunningPostgres(url, pid)
+
+
+def _pg0_start(runner: PgRunner, port: int, password: str, cancel: threading.Event | None) -> None:
+    # pg0 takes the password on its command line only; it runs for a few seconds at start.
     runner.run(
         "start",
         "--name",
@@ -250,17 +304,60 @@ def start_postgres(
         "--data-dir",
         str(runner.data_dir),
         "--username",
-        _PG_CREDENTIALS,
+        _PG_NAME,
         "--password",
-        _PG_CREDENTIALS,
+        password,
         "--database",
-        _PG_CREDENTIALS,
+        _PG_NAME,
         cancel=cancel,
     )
-    info = runner.info()
-    uri, pid = info.get("uri"), info.get("pid")
-    if not isinstance(uri, str) or not isinstance(pid, int):
-        raise EmbeddedMemoryError(f"pg0 started but reported no connection URI or pid: {info}")
-    (runner.home / _INSTALLED).write_text(_binary_identity(runner.binary))
-    (runner.home / _FIRST_START).unlink(missing_ok=True)
-    return RunningPostgres(uri, pid)
+
+
+def _start_legacy(
+    runner: PgRunner, port: int, pending: Path, cancel: threading.Event | None
+) -> tuple[str, str | None]:
+    """Start a home initialised with LEGACY_PASSWORD: (the password it started with, the
+    generated one to give its roles now, or None when an earlier start already did)."""
+    new = home_secret(pending)
+    try:
+        _pg0_start(runner, port, LEGACY_PASSWORD, cancel)
+    except EmbeddedMemoryError as error:
+        if "password authentication failed" not in str(error):
+            raise
+        # An earlier start set the new password and was cut short before saving it.
+        _pg0_start(runner, port, new, cancel)
+        return new, None
+    logger.warning(
+        "The embedded PostgreSQL in %s still had the fixed password of earlier versions; "
+        "it now gets one generated for this home",
+        runner.home,
+    )
+    return LEGACY_PASSWORD, new
+
+
+def _set_password(port: int, old: str, new: str) -> None:
+    import psycopg2  # hindsight-api's own dependency: here whenever pg0 is
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(
+        host="127.0.0.1",
+        port=port,
+        user=_PG_SUPERUSER,
+        password=old,
+        dbname=_PG_NAME,
+        connect_timeout=10,
+    )
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)",
+                (_PG_SUPERUSER, _PG_NAME),
+            )
+            for (role,) in cursor.fetchall():
+                cursor.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(role), sql.Literal(new)
+                    )
+                )
+    finally:
+        conn.close()

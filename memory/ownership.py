@@ -63,6 +63,8 @@ class ServerState:
     url: str | None = None
     api_pid: int | None = None
     postgres_pid: int | None = None
+    # Where this home's PostgreSQL listens (its password is in the home, not here).
+    postgres_port: int | None = None
     watchdog_pid: int | None = None
 
 

@@ -39,6 +39,7 @@ from memory.records import (
     type_tag,
 )
 from memory.rep_notes import RepNote, notes_from_units
+from memory.server_residue import PurgeFailed, purge_residue
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ _NO_DOCUMENTS = ListDocumentsResponse(items=[], total=0, limit=_PAGE, offset=0)
 _UNIT_PAGE = 500
 _NO_UNITS = ListMemoryUnitsResponse(items=[], total=0, limit=_UNIT_PAGE, offset=0)
 _GONE: Any = object()
+# A purge is a few DELETEs in one transaction; memory down must not hold an erasure longer.
+_PURGE_SECONDS = 20.0
 
 
 class MemoryUnavailable(Exception):
@@ -136,8 +139,11 @@ class ProspectMemory:
         bank_prefix: str,
         setup: BankSetup | None = None,
         retain_client: Hindsight | None = None,
+        database_url: Callable[[], str | None] | None = None,
     ) -> None:
         self._client = client
+        # The embedded server's PostgreSQL, for what its API cannot erase (purge_erased).
+        self._database_url = database_url
         self._retain_client = retain_client or client
         self._bank_prefix = bank_prefix
         self._setup = setup
@@ -152,6 +158,7 @@ class ProspectMemory:
         api_key: str | None = None,
         timeout: float = 20.0,
         setup: BankSetup | None = None,
+        database_url: Callable[[], str | None] | None = None,
     ) -> ProspectMemory:
         retain_timeout = max(timeout, REASONING_RETAIN_TIMEOUT)
         return cls(
@@ -159,6 +166,7 @@ class ProspectMemory:
             bank_prefix,
             setup,
             Hindsight(base_url=url, api_key=api_key, timeout=retain_timeout),
+            database_url,
         )
 
     @property
@@ -582,6 +590,20 @@ class ProspectMemory:
                 if exc.status == 404 and missing is not None:
                     return missing
                 raise
+
+    async def purge_erased(self, workspace_id: str, document_ids: list[str]) -> None:
+        """Remove what the server still keeps of these deleted documents: operation records
+        (note text), entities no remaining memory mentions, LLM traces (memory/server_residue).
+
+        Only for the embedded server, whose database the bot owns; an external server keeps
+        them within its own retention settings (compose.yaml sets them)."""
+        url = self._database_url() if self._database_url is not None else None
+        if url is None:
+            return
+        try:
+            await purge_residue(url, self.bank_id(workspace_id), document_ids, _PURGE_SECONDS)
+        except PurgeFailed as exc:
+            raise MemoryUnavailable(f"Memory's database during purge: {exc}") from exc
 
 
 def _listed_call(doc: DocumentListItem) -> ListedCall:

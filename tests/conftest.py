@@ -22,21 +22,48 @@ from tests.support.threaded_groq import ThreadedGroq
 
 
 @pytest.fixture(scope="session")
-def hindsight_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Hindsight: SALESMEMORY_TEST_HINDSIGHT_URL if given, else the embedded server.
+def hindsight_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EmbeddedHindsight | None]:
+    """The session's embedded Hindsight (its database too: `database_url()`), or None when
+    SALESMEMORY_TEST_HINDSIGHT_URL names another server.
 
     Never skipped: if the server cannot start, every test that needs it fails.
     """
-    external = os.environ.get("SALESMEMORY_TEST_HINDSIGHT_URL")
-    if external:
-        yield external
+    if os.environ.get("SALESMEMORY_TEST_HINDSIGHT_URL"):
+        yield None
         return
     server = EmbeddedHindsight(tmp_path_factory.mktemp("salesmemory-home"))
-    url = server.start()
+    server.start()
     try:
-        yield url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def hindsight_url(hindsight_server: EmbeddedHindsight | None) -> str:
+    """A real Hindsight: SALESMEMORY_TEST_HINDSIGHT_URL if given, else the embedded server."""
+    if hindsight_server is None:
+        return os.environ["SALESMEMORY_TEST_HINDSIGHT_URL"]
+    assert hindsight_server.url is not None
+    return hindsight_server.url
+
+
+@pytest.fixture(scope="session")
+def hindsight_api_key(hindsight_server: EmbeddedHindsight | None) -> str | None:
+    """The key requests to `hindsight_url` carry (SALESMEMORY_TEST_HINDSIGHT_API_KEY for an
+    external server)."""
+    if hindsight_server is None:
+        return os.environ.get("SALESMEMORY_TEST_HINDSIGHT_API_KEY")
+    return hindsight_server.api_key
+
+
+@pytest.fixture(scope="session")
+def hindsight_access(hindsight_url: str, hindsight_api_key: str | None) -> dict[str, str]:
+    """The settings a `python -m bot` process needs to use the session's Hindsight."""
+    key = {"HINDSIGHT_API_KEY": hindsight_api_key} if hindsight_api_key else {}
+    return {"HINDSIGHT_URL": hindsight_url, **key}
 
 
 @pytest.fixture(scope="session")
@@ -49,47 +76,68 @@ def reasoning_groq() -> Iterator[ThreadedGroq]:
 
 
 @pytest.fixture(scope="session")
-def reasoning_hindsight_url(
+def reasoning_hindsight_server(
     tmp_path_factory: pytest.TempPathFactory, reasoning_groq: ThreadedGroq
-) -> Iterator[str]:
+) -> Iterator[EmbeddedHindsight]:
     """A real Hindsight with an LLM (fact extraction, observations) pointed at the loopback
     Groq, as the bot runs it when GROQ_API_KEY is set. Never skipped."""
     llm = HindsightLlm("gsk-test", "openai/gpt-oss-20b", reasoning_groq.openai_base)
     server = EmbeddedHindsight(tmp_path_factory.mktemp("reasoning-home"), llm=llm)
-    url = server.start()
+    server.start()
     try:
-        yield url
+        yield server
     finally:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def reasoning_hindsight_url(reasoning_hindsight_server: EmbeddedHindsight) -> str:
+    assert reasoning_hindsight_server.url is not None
+    return reasoning_hindsight_server.url
+
+
 @contextlib.asynccontextmanager
-async def own_bank_memory(url: str) -> AsyncIterator[ProspectMemory]:
+async def own_bank_memory(
+    url: str, server: EmbeddedHindsight | None, api_key: str | None = None
+) -> AsyncIterator[ProspectMemory]:
     """Memory on a bank prefix of its own (no test sees another's notes), set up for sales
-    like the bot's."""
-    store = ProspectMemory.connect(url, f"test-{uuid.uuid4().hex[:12]}", setup=sales_bank_setup())
+    and connected like the bot's (the embedded server's key and database)."""
+    store = ProspectMemory.connect(
+        url,
+        f"test-{uuid.uuid4().hex[:12]}",
+        server.api_key if server is not None else api_key,
+        setup=sales_bank_setup(),
+        database_url=server.database_url if server is not None else None,
+    )
     yield store
     await store.aclose()
 
 
 @pytest.fixture
-async def reasoning_memory(reasoning_hindsight_url: str) -> AsyncIterator[ProspectMemory]:
+async def reasoning_memory(
+    reasoning_hindsight_url: str, reasoning_hindsight_server: EmbeddedHindsight
+) -> AsyncIterator[ProspectMemory]:
     """Memory with an LLM that extracts facts and keeps observations."""
-    async with own_bank_memory(reasoning_hindsight_url) as store:
+    async with own_bank_memory(reasoning_hindsight_url, reasoning_hindsight_server) as store:
         yield store
 
 
 @pytest.fixture
-async def memory(hindsight_url: str) -> AsyncIterator[ProspectMemory]:
+async def memory(
+    hindsight_url: str, hindsight_server: EmbeddedHindsight | None, hindsight_api_key: str | None
+) -> AsyncIterator[ProspectMemory]:
     """Memory in chunks mode: notes as text and embeddings."""
-    async with own_bank_memory(hindsight_url) as store:
+    async with own_bank_memory(hindsight_url, hindsight_server, hindsight_api_key) as store:
         yield store
 
 
 @pytest.fixture
-async def capacity_proxy(hindsight_url: str) -> AsyncIterator[CapacityProxy]:
-    """The real Hindsight behind a proxy that admits 2 retains at once (503 past that)."""
-    proxy = CapacityProxy(hindsight_url, max_retains=2)
+async def capacity_proxy(
+    hindsight_url: str, hindsight_api_key: str | None
+) -> AsyncIterator[CapacityProxy]:
+    """The real Hindsight behind a proxy that admits 2 retains at once (503 past that); it
+    holds the server's key, as a sidecar would, so clients of the proxy need none."""
+    proxy = CapacityProxy(hindsight_url, max_retains=2, api_key=hindsight_api_key)
     await proxy.start()
     yield proxy
     await proxy.close()

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from hindsight_client import Hindsight
 
-import memory.embedded as embedded
+import memory.embedded_env as embedded
 from memory.embedded import EmbeddedHindsight
 from memory.embedding_model import MAX_TOKENS, model_files
 

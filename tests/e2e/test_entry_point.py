@@ -186,14 +186,14 @@ async def test_a_note_survives_the_bot_killed_mid_save_and_the_digest_cli_leaves
 
 
 async def test_socket_mode_without_a_route_to_slack_stops_on_sigterm(
-    tmp_path: Path, hindsight_url: str
+    tmp_path: Path, hindsight_access: dict[str, str]
 ) -> None:
     env = bot_env(
         tmp_path,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_APP_TOKEN="xapp-test",
         SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
-        HINDSIGHT_URL=hindsight_url,
+        **hindsight_access,
         PORT=str(free_port()),
     )
     process = await spawn_bot(tmp_path, env)
@@ -216,7 +216,11 @@ async def test_socket_mode_without_a_route_to_slack_stops_on_sigterm(
     [("SLACK_BOT_TOKEN", "auth.test"), ("SLACK_APP_TOKEN", "apps.connections.open")],
 )
 async def test_a_token_slack_refuses_stops_startup_with_one_line(
-    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str, variable: str, failing: str
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    hindsight_access: dict[str, str],
+    variable: str,
+    failing: str,
 ) -> None:
     fake_slack.errors[failing] = "invalid_auth"
     env = bot_env(
@@ -224,7 +228,7 @@ async def test_a_token_slack_refuses_stops_startup_with_one_line(
         SLACK_BOT_TOKEN="xoxb-wrong",
         SLACK_APP_TOKEN="xapp-wrong",
         SLACK_API_URL=fake_slack.api_url,
-        HINDSIGHT_URL=hindsight_url,
+        **hindsight_access,
         PORT=str(free_port()),
         LOG_LEVEL="CRITICAL",
     )
@@ -236,14 +240,14 @@ async def test_a_token_slack_refuses_stops_startup_with_one_line(
 
 
 async def test_digest_command_line_sends_one_reps_digest(
-    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_access: dict[str, str]
 ) -> None:
     env = bot_env(
         tmp_path,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
-        HINDSIGHT_URL=hindsight_url,
+        **hindsight_access,
         HINDSIGHT_BANK_PREFIX="cli-test",
     )
     process = await spawn_bot(tmp_path, env, "digest", "--user", "U0CLI")
@@ -270,7 +274,7 @@ async def test_settings_in_a_dotenv_file_are_checked_like_the_environment(tmp_pa
 
 
 async def test_a_busy_port_stops_startup_with_one_line(
-    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_access: dict[str, str]
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
@@ -280,7 +284,7 @@ async def test_a_busy_port_stops_startup_with_one_line(
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=fake_slack.api_url,
-            HINDSIGHT_URL=hindsight_url,
+            **hindsight_access,
             PORT=str(taken.getsockname()[1]),
             LOG_LEVEL="CRITICAL",
         )
@@ -293,7 +297,7 @@ async def test_a_busy_port_stops_startup_with_one_line(
 
 @pytest.mark.parametrize("hanging", ["auth.test", "apps.connections.open"])
 async def test_sigterm_stops_a_bot_whose_slack_never_answers(
-    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str, hanging: str
+    tmp_path: Path, fake_slack: FakeSlack, hindsight_access: dict[str, str], hanging: str
 ) -> None:
     fake_slack.hang.add(hanging)  # packets dropped: connected, and no answer ever comes
     env = bot_env(
@@ -301,7 +305,7 @@ async def test_sigterm_stops_a_bot_whose_slack_never_answers(
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_APP_TOKEN="xapp-test",
         SLACK_API_URL=fake_slack.api_url,
-        HINDSIGHT_URL=hindsight_url,
+        **hindsight_access,
         PORT=str(free_port()),
     )
     process = await spawn_bot(tmp_path, env)

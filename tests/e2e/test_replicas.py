@@ -87,6 +87,7 @@ class Deployment:
     tmp_path: Path
     slack: FakeSlack
     hindsight_url: str
+    hindsight_api_key: str | None
     db_url: str
     bank_prefix: str
     replicas: list[Replica]
@@ -102,6 +103,7 @@ class Deployment:
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=self.slack.api_url,
             HINDSIGHT_URL=self.hindsight_url,
+            **({"HINDSIGHT_API_KEY": self.hindsight_api_key} if self.hindsight_api_key else {}),
             HINDSIGHT_BANK_PREFIX=self.bank_prefix,
             SALESMEMORY_DB_URL=db_url or self.db_url,
             PORT=str(port),
@@ -117,7 +119,9 @@ class Deployment:
 
     @contextlib.asynccontextmanager
     async def services(self) -> AsyncIterator[Services]:
-        memory = ProspectMemory.connect(self.hindsight_url, self.bank_prefix)
+        memory = ProspectMemory.connect(
+            self.hindsight_url, self.bank_prefix, self.hindsight_api_key
+        )
         index = LocalIndex.open(self.db_url)
         try:
             yield Services(memory=memory, index=index)
@@ -148,10 +152,20 @@ class Deployment:
 
 @pytest.fixture
 async def deployment(
-    tmp_path: Path, fake_slack: FakeSlack, hindsight_url: str, postgres_url: str
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    hindsight_url: str,
+    hindsight_api_key: str | None,
+    postgres_url: str,
 ) -> AsyncIterator[Deployment]:
     shared = Deployment(
-        tmp_path, fake_slack, hindsight_url, postgres_url, f"replicas-{uuid.uuid4().hex[:8]}", []
+        tmp_path,
+        fake_slack,
+        hindsight_url,
+        hindsight_api_key,
+        postgres_url,
+        f"replicas-{uuid.uuid4().hex[:8]}",
+        [],
     )
     yield shared
     for replica in shared.replicas:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.llm import LlmClient
 from bot.services import Services
+from memory.embedded import EmbeddedHindsight
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 from tests.conftest import NOW
@@ -94,7 +95,7 @@ PRIYA_BRIEF: dict[str, Any] = {
 async def seeded_bot(
     fake_slack: FakeSlack,
     reasoning_memory: ProspectMemory,
-    reasoning_hindsight_url: str,
+    reasoning_hindsight_server: EmbeddedHindsight,
     index: LocalIndex,
     groq: FakeGroq,
 ) -> AsyncIterator[RunningBot]:
@@ -118,7 +119,7 @@ async def seeded_bot(
             assert answer == {}, answer
             # Calls happen days apart: memory has worked each note in before the next.
             await wait_until_empty(index)
-            await consolidated(reasoning_hindsight_url, reasoning_memory.bank_id(TEAM_ID))
+            await consolidated(reasoning_hindsight_server, reasoning_memory.bank_id(TEAM_ID))
         yield bot
     finally:
         await server.close()

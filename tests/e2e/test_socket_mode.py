@@ -15,7 +15,7 @@ from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 
 async def test_socket_mode_connects_acks_a_slash_command_and_serves_health(
-    fake_slack: FakeSlack, hindsight_url: str, tmp_path: Path
+    fake_slack: FakeSlack, hindsight_access: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
     settings = load_settings(
@@ -23,7 +23,7 @@ async def test_socket_mode_connects_acks_a_slash_command_and_serves_health(
             "SLACK_BOT_TOKEN": "xoxb-test",
             "SLACK_APP_TOKEN": "xapp-test",
             "SLACK_API_URL": fake_slack.api_url,
-            "HINDSIGHT_URL": hindsight_url,
+            **hindsight_access,
             "SALESMEMORY_HOME": str(tmp_path),
             "PORT": str(port),
         }

@@ -23,7 +23,7 @@ async def test_notes_stored_as_text_are_refiled_once_memory_has_an_llm(
     plain = EmbeddedHindsight(tmp_path)
     url = await asyncio.to_thread(plain.start)
     try:
-        memory = ProspectMemory.connect(url, "refile", setup=sales_bank_setup())
+        memory = ProspectMemory.connect(url, "refile", plain.api_key, setup=sales_bank_setup())
         text_only = Services(memory=memory, index=index)
         for n, note in enumerate(PRIYA):
             assert await log_call(text_only, call("Priya Sharma", note, call_id=f"call-R{n}"))
@@ -37,7 +37,7 @@ async def test_notes_stored_as_text_are_refiled_once_memory_has_an_llm(
     reasoning = EmbeddedHindsight(tmp_path, llm=llm)
     url = await asyncio.to_thread(reasoning.start)
     try:
-        memory = ProspectMemory.connect(url, "refile", setup=sales_bank_setup())
+        memory = ProspectMemory.connect(url, "refile", reasoning.api_key, setup=sales_bank_setup())
         services = Services(memory=memory, index=index)
         assert sorted(await memory.filed_as_text(WORKSPACE)) == ["call-R0", "call-R1", "call-R2"]
         assert await refile_text_notes(services) == 3

@@ -37,6 +37,8 @@ _RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     ],
 }
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# "Talked to Vexa Smith …": the person named is the fact's entity, as a model would see.
+_TALKED_TO = re.compile(r"\btalked to ((?:[A-Z][A-Za-z0-9]+)(?: [A-Z][A-Za-z0-9]+)*)", re.I)
 _NEW_FACT = re.compile(
     r"^\[([0-9a-f-]{36})\] (.+?)(?: \((?:occurred_start|occurred_end|mentioned_at)=.*\))?$", re.M
 )
@@ -80,7 +82,7 @@ def extract_facts(body: dict[str, Any]) -> dict[str, Any]:
             "why": "N/A",
             "fact_type": "world",
             "fact_kind": "conversation",
-            "entities": [],
+            "entities": _TALKED_TO.findall(sentence),
         }
         if keys:
             labels: dict[str, Any] = {}

@@ -24,6 +24,8 @@ from aiohttp.test_utils import TestServer
 class CapacityProxy:
     target: str
     max_retains: int = 2
+    # Sent upstream on every request (a client's own Authorization header is kept).
+    api_key: str | None = None
     retry_after: str = "1"
     rejected: int = 0
     in_flight: int = 0
@@ -83,6 +85,8 @@ class CapacityProxy:
         try:
             assert self._session is not None
             headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+            if self.api_key is not None and "authorization" not in map(str.lower, headers):
+                headers["Authorization"] = f"Bearer {self.api_key}"
             async with self._session.request(
                 request.method, self.target + request.path_qs, data=body, headers=headers
             ) as upstream:

@@ -27,7 +27,7 @@ class TestPostgres:
 
     def start(self) -> str:
         self._runner = pg_runner(self._home)
-        running = start_postgres(self._runner, free_port())
+        running = start_postgres(self._runner, free_port(), self._home / "postgres-password")
         self._admin = make_url(database_url(running.uri))
         return self.url
 

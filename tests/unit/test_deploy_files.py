@@ -9,6 +9,7 @@ installed by .ci/run) and against what each service needs; the HTTP-mode manifes
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -216,6 +217,7 @@ def test_bots_run_in_http_mode_sharing_one_database_and_one_hindsight() -> None:
         assert env["SLACK_APP_TOKEN"] == ""  # HTTP mode
         assert "SLACK_SIGNING_SECRET" in env
         assert env["HINDSIGHT_URL"] == f"http://hindsight:{hindsight['HINDSIGHT_API_PORT']}"
+        assert env["HINDSIGHT_API_KEY"] == hindsight["HINDSIGHT_API_TENANT_API_KEY"]
         assert re.fullmatch(
             r"postgresql\+psycopg://salesmemory:.+@postgres:5432/salesmemory",
             env["SALESMEMORY_DB_URL"],
@@ -227,6 +229,7 @@ def test_bots_run_in_http_mode_sharing_one_database_and_one_hindsight() -> None:
 
 def test_hindsight_service_runs_the_api_with_settings_it_knows() -> None:
     import hindsight_api.config as hindsight_config
+    from hindsight_api.extensions.tenant import TenantExtension
 
     known = {v for k, v in vars(hindsight_config).items() if k.startswith("ENV_")}
     service = compose()["services"]["hindsight"]
@@ -234,7 +237,18 @@ def test_hindsight_service_runs_the_api_with_settings_it_knows() -> None:
     scripts = {ep.name for ep in metadata.entry_points(group="console_scripts")}
     assert "hindsight-api" in scripts
     env = service_env("hindsight")
-    assert set(env) - known == set()
+    # The tenant extension's own settings: its class, and what it is configured with (its
+    # loader hands it every HINDSIGHT_API_TENANT_* variable).
+    tenant = {"HINDSIGHT_API_TENANT_EXTENSION", "HINDSIGHT_API_TENANT_API_KEY"}
+    assert set(env) - known == tenant
+    extension = env["HINDSIGHT_API_TENANT_EXTENSION"]
+    module, name = extension.split(":")
+    assert issubclass(getattr(importlib.import_module(module), name), TenantExtension)
+    # What an erasure needs of it (as the embedded server): payloads pruned, no traces kept.
+    assert env["HINDSIGHT_API_OPERATION_RETENTION_DAYS"] == "1"
+    assert (
+        env["HINDSIGHT_API_LLM_TRACE_ENABLED"] == env["HINDSIGHT_API_AUDIT_LOG_ENABLED"] == "false"
+    )
     assert env["HINDSIGHT_API_HOST"] == "0.0.0.0"
     assert re.fullmatch(
         r"postgresql://hindsight:.+@postgres:5432/hindsight", env["HINDSIGHT_API_DATABASE_URL"]
