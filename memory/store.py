@@ -508,14 +508,19 @@ class ProspectMemory:
         """Delete every document tagged with a prospect; returns how many. Only for erasures
         asked by an older version, which took the prospect's tag (bot.forget)."""
         bank = self.bank_id(workspace_id)
-        documents = await self._list_documents(bank, [prospect_tag(slug)])
-        return await self._delete_documents(bank, [doc.id for doc in documents])
+        listed = [doc.id for doc in await self._list_documents(bank, [prospect_tag(slug)])]
+        deleted = await self._delete_documents(bank, listed)
+        await self.purge_erased(workspace_id, listed)
+        return deleted
 
     async def forget_calls(self, workspace_id: str, call_ids: Iterable[str]) -> int:
         """Delete these calls' documents (note and transcript), and with them every fact,
-        observation and mental model memory drew from them; returns how many were there."""
+        observation and mental model memory drew from them, and what the server still keeps
+        of them (purge_erased); returns how many were there."""
         documents = [d for call_id in call_ids for d in (call_id, f"{call_id}-transcript")]
-        return await self._delete_documents(self.bank_id(workspace_id), documents)
+        deleted = await self._delete_documents(self.bank_id(workspace_id), documents)
+        await self.purge_erased(workspace_id, documents)
+        return deleted
 
     async def forget_call(self, workspace_id: str, call_id: str) -> int:
         """Delete one call's documents (its note and transcript); returns how many were there."""

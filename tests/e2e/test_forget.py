@@ -4,9 +4,12 @@ exactly the calls there when it was confirmed, and nothing of them left behind."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+import os
+import signal
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.forget import ForgetPlan, confirm_forget, finish, forget, resume_forgets
 from bot.services import Services
+from memory.embedded import EmbeddedHindsight
 from memory.index import DealHealth, KeptDraft
 from memory.records import CallLog
 from memory.store import ProspectMemory
@@ -24,6 +28,7 @@ from tests.e2e.test_log_and_timeline import open_log_modal, submit
 from tests.support.blocks import buttons, render
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.hindsight_proxy import CapacityProxy
+from tests.support.memory_residue import residue
 from tests.support.slack_requests import REP
 
 TEAMMATE = "U0MATE"
@@ -130,7 +135,7 @@ def database_files(services: Services) -> list[Path]:
 
 
 async def test_a_rep_erases_a_prospect_only_they_logged_and_nothing_of_it_is_left(
-    bot: RunningBot, every_log: list[logging.LogRecord]
+    bot: RunningBot, every_log: list[logging.LogRecord], hindsight_server: EmbeddedHindsight
 ) -> None:
     await log_nadia_and_omar(bot)
     index = bot.services.index
@@ -175,6 +180,12 @@ async def test_a_rep_erases_a_prospect_only_they_logged_and_nothing_of_it_is_lef
     assert "erasure done id=" in logs and "documents=3" in logs
     for erased in ("ZQX-N1", "ZQX-N2", "ZQX-T2", "ZQX-D1", "Nadia", "nadia-rahman"):
         assert erased not in logs
+    # Nor does any table of the memory server (the kept call proves the search finds text).
+    dsn = hindsight_server.database_url()
+    assert dsn is not None
+    assert await asyncio.to_thread(residue, dsn, "ZQX-O1") != []
+    for erased_text in ("ZQX-N1", "ZQX-N2", "ZQX-T2", "Nadia Rahman", "nadia-rahman"):
+        assert await asyncio.to_thread(residue, dsn, erased_text) == []
     # Nor do the local database's bytes, write-ahead log included.
     files = database_files(bot.services)
     assert files
@@ -244,25 +255,32 @@ async def test_an_admin_finds_and_erases_any_prospect_under_own_visibility(
         await server.close()
 
 
-@pytest.fixture
-async def hung_memory(
-    services: Services, capacity_proxy: CapacityProxy
-) -> AsyncIterator[tuple[Services, CapacityProxy]]:
-    """The bot's memory behind a proxy that can hold every request (a hung server)."""
-    behind = ProspectMemory.connect(capacity_proxy.url, services.memory.bank_prefix, timeout=60)
-    yield replace(services, memory=behind, outbox=None), capacity_proxy  # type: ignore[arg-type]
-    capacity_proxy.release.set()
-    await behind.aclose()
+@contextlib.contextmanager
+def stopped(server: EmbeddedHindsight) -> Iterator[Callable[[], None]]:
+    """The memory server's API process stopped (SIGSTOP: hung, not refusing) until the
+    returned function resumes it (or the block ends)."""
+    pid = server._api.pid if server._api is not None else None
+    assert pid is not None, "the session's memory server is not ours to stop"
+    resumed = False
 
+    def resume() -> None:
+        nonlocal resumed
+        if not resumed:
+            os.kill(pid, signal.SIGCONT)
+            resumed = True
 
-async def test_an_erasure_while_memory_hangs_answers_at_once_and_takes_only_the_calls_there(
-    fake_slack: FakeSlack, services: Services, hung_memory: tuple[Services, CapacityProxy]
-) -> None:
-    hung, proxy = hung_memory
-    server, bot = await start_bot(fake_slack, hung)
+    os.kill(pid, signal.SIGSTOP)
     try:
-        await log_nadia_and_omar(bot)
-        proxy.hold = lambda method, path, body: True  # memory stops answering anything
+        yield resume
+    finally:
+        resume()
+
+
+async def test_an_erasure_while_memory_is_stopped_answers_at_once_and_takes_only_the_calls_there(
+    bot: RunningBot, fake_slack: FakeSlack, hindsight_server: EmbeddedHindsight
+) -> None:
+    await log_nadia_and_omar(bot)
+    with stopped(hindsight_server) as resume:
         modal = await review(bot, "Nadia Rahman")  # counted from the local index
         assert "2 calls" in render(modal["blocks"])
         later = await confirm(bot, modal)
@@ -271,21 +289,19 @@ async def test_an_erasure_while_memory_hangs_answers_at_once_and_takes_only_the_
         # The rep logs a new call while memory is away: it must survive the erasure.
         view = await open_log_modal(bot)
         await submit(bot, view, view_id="V-N3", prospect="Nadia Rahman", note="New ZQX-N3 call.")
+        resume()
 
-        proxy.hold = None
-        proxy.release.set()
-        client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
-        assert await resume_forgets(bot.services, client) == 1
-        receipt = fake_slack.called("chat.postMessage")[-1]
-        assert "*Nadia Rahman* is forgotten" in receipt["text"]
-        for _ in range(400):  # the new call reaches memory once it answers again
-            left = await services.memory.listed_calls(TEAM_ID, "nadia-rahman")
-            if left:
-                break
-            await asyncio.sleep(0.1)
-        assert [c.call_id for c in left] == ["call-V-N3"]
-    finally:
-        await server.close()
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    assert await resume_forgets(bot.services, client) == 1
+    receipt = fake_slack.called("chat.postMessage")[-1]
+    assert "*Nadia Rahman* is forgotten" in receipt["text"]
+    left: list = []
+    for _ in range(600):  # the new call reaches memory once the delivery worker's backoff ends
+        left = await bot.services.memory.listed_calls(TEAM_ID, "nadia-rahman")
+        if left:
+            break
+        await asyncio.sleep(0.1)
+    assert [c.call_id for c in left] == ["call-V-N3"]
 
 
 async def test_a_forget_memory_was_down_for_finishes_when_it_is_back_and_says_so(
