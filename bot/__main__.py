@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app, create_web_app, slack_client
 from bot.calls import start_delivery
-from bot.config import Settings, SettingsError, load_settings, read_environment
+from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
 from bot.digest_delivery import Delivery, send_digest
 from bot.forget import resume_in_background
 from bot.llm import LlmClient
@@ -80,7 +80,9 @@ async def running_services(
             await asyncio.to_thread(embedded.stop)
             raise
         if not embedded.owner:
-            logger.info("Another process owns the embedded Hindsight at %s; using it", url)
+            logger.info(
+                "Another process owns the embedded Hindsight at %s; using it", masked_url(url)
+            )
         if stop is not None:
             # The owner restarts its server; a process using another's takes it over if that
             # owner exits.
@@ -132,6 +134,7 @@ async def running_services(
 
 
 async def _log_memory_mode(memory: ProspectMemory, url: str) -> None:
+    url = masked_url(url)
     try:
         reasons = await memory.reasons()
     except MemoryUnavailable:

@@ -314,4 +314,4 @@ async def _remember_health(
     try:
         await services.index.record_health(workspace_id, health)
     except Exception:
-        logger.exception("Could not keep the health of %s for App Home", slug)
+        logger.exception("Could not keep a prospect's health for App Home")

@@ -114,7 +114,9 @@ def brief_from_answer(answer: dict[str, Any], note_dates: set[date]) -> Brief:
         for item in items:
             when = noted(item.get(when_key))
             if when is None:
-                logger.info("Dropped a claim with no matching note: %r", item)
+                # The claim quotes the notes: its text only at DEBUG.
+                logger.info("Dropped a claim with no matching note")
+                logger.debug("The dropped claim: %r", item)
                 continue
             kept.append(make(item, when))
         return kept

@@ -77,6 +77,6 @@ async def note_changes(
         )
     except Exception:
         # Bookkeeping: a brief without its "since last time" line beats no brief.
-        logger.exception("Could not compare with the last brief on %s", slug)
+        logger.exception("Could not compare with the last brief on this prospect")
         return None
     return changes

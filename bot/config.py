@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,24 @@ def read_environment(env_file: str = ".env") -> dict[str, str]:
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+# scheme://user:password@ up to the last @ (an unescaped @ or / in a password is common), and
+# password=… in a query string.
+_USERINFO_SECRET = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/@?#]*:).*@", re.DOTALL)
+_QUERY_SECRET = re.compile(r"(?P<head>[?&](?:password|pass|pwd|secret|token)=)[^&#]*", re.I)
+
+
+def masked_url(url: str) -> str:
+    """`url` fit for a message or a log line: any password in it replaced by `***`. Works on
+    malformed URLs too, which is when a setting's value is shown."""
+    url = _QUERY_SECRET.sub(r"\g<head>***", url)
+    masked = _USERINFO_SECRET.sub(r"\g<head>***@", url)
+    userinfo, at, rest = url.rpartition("@")
+    if masked == url and at and ":" in userinfo.split("//", 1)[-1]:
+        # A password in a shape too broken to parse: none of the userinfo is shown.
+        return "***@" + rest
+    return masked
+
+
 def _is_http_url(value: str) -> bool:
     parsed = urlparse(value)
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
@@ -108,7 +127,7 @@ def _database_problem(url: str) -> str | None:
     except (ArgumentError, ValueError):
         parsed = None
     if parsed is None:
-        return f"is malformed: {url!r} is not a database URL {example}."
+        return f"is malformed: {masked_url(url)!r} is not a database URL {example}."
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         return f"is malformed: {parsed.get_backend_name()!r} is not supported {example}."
     if parsed.get_driver_name() in _ASYNC_DRIVERS:
@@ -152,7 +171,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     slack_api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not _is_http_url(slack_api_url):
-        problems.append(f"SLACK_API_URL is malformed: {slack_api_url!r} is not an http(s) URL.")
+        problems.append(
+            f"SLACK_API_URL is malformed: {masked_url(slack_api_url)!r} is not an http(s) URL."
+        )
     elif not slack_api_url.endswith("/"):
         slack_api_url += "/"
 
@@ -166,7 +187,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     groq_base_url = get("GROQ_BASE_URL")
     if groq_base_url is not None and not _is_http_url(groq_base_url):
-        problems.append(f"GROQ_BASE_URL is malformed: {groq_base_url!r} is not an http(s) URL.")
+        problems.append(
+            f"GROQ_BASE_URL is malformed: {masked_url(groq_base_url)!r} is not an http(s) URL."
+        )
 
     groq_timeout = 30.0
     raw_timeout = get("GROQ_TIMEOUT")
@@ -188,7 +211,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     hindsight_url = get("HINDSIGHT_URL")
     if hindsight_url is not None and not _is_http_url(hindsight_url):
-        problems.append(f"HINDSIGHT_URL is malformed: {hindsight_url!r} is not an http(s) URL.")
+        problems.append(
+            f"HINDSIGHT_URL is malformed: {masked_url(hindsight_url)!r} is not an http(s) URL."
+        )
 
     home = Path(get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
     db_url = get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"

@@ -208,10 +208,13 @@ def reconcile(answer: dict[str, Any], contexts: list[ProspectContext]) -> list[D
         for entry in answer.get(bucket, []):
             slug = prospect_slug(str(entry.get("name", "")))
             if slug not in by_slug:
-                logger.warning("Digest named a prospect the rep does not have: %r", entry)
+                # The entry quotes the notes (and names a prospect): only at DEBUG.
+                logger.warning("Digest named a prospect the rep does not have; dropped")
+                logger.debug("The digest's unknown entry: %r", entry)
                 continue
             if slug in items:
-                logger.warning("Digest placed %s twice; keeping the first", slug)
+                logger.warning("Digest placed a prospect twice; keeping the first")
+                logger.debug("The digest placed %s twice", slug)
                 continue
             items[slug] = DigestItem(
                 by_slug[slug].name,

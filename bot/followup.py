@@ -303,7 +303,7 @@ async def _keep(
     try:
         await services.index.keep_draft(kept)
     except Exception:
-        logger.exception("Could not keep a follow-up draft for %s", prospect)
+        logger.exception("Could not keep a follow-up draft")
         return None
     return kept.draft_id
 

@@ -33,6 +33,9 @@ _OPEN_THINK = re.compile(r"<think>", re.IGNORECASE)
 # How long recording a task's usage may hold up its answer.
 USAGE_RECORD_SECONDS = 1.0
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+EMPTY = "empty answer"
+THOUGHT_OUT = "no answer: the model ran out of tokens while thinking"
+NOT_JSON = "not JSON"
 
 
 class LlmFailed(Exception):
@@ -65,19 +68,33 @@ def decode_answer(
     """The answer as a dict if it matches the schema, else the problems with it."""
     text = _FENCE.sub("", _THINK.sub("", content or "").strip()).strip()
     if _OPEN_THINK.search(text):
-        return None, ["no answer: the model ran out of tokens while thinking"]
+        return None, [THOUGHT_OUT]
     if not text:
-        return None, ["empty answer"]
+        return None, [EMPTY]
     try:
         answer = json.loads(text)
     except json.JSONDecodeError as error:
-        return None, [f"not JSON ({error.msg} at character {error.pos})"]
+        return None, [f"{NOT_JSON} ({error.msg} at character {error.pos})"]
     validator = jsonschema.Draft202012Validator(schema)
     problems = [
         f"{'/'.join(str(p) for p in error.absolute_path) or 'answer'}: {error.message}"
         for error in list(validator.iter_errors(answer))[:5]
     ]
     return (answer if not problems else None), problems
+
+
+def problem_kind(problems: list[str], checked: bool) -> str:
+    """What went wrong with an answer, in a few fixed words: fit for a log line at INFO and
+    the usage table, where the problems themselves (which quote the answer, and so the
+    notes it was drawn from) may not go."""
+    if checked:
+        return "grounding failure"
+    first = problems[0] if problems else EMPTY
+    if first in (EMPTY, THOUGHT_OUT):
+        return first
+    if first.startswith(NOT_JSON):
+        return NOT_JSON
+    return "schema failure"
 
 
 @dataclass(frozen=True)
@@ -251,23 +268,23 @@ class LlmClient:
     ) -> dict[str, Any]:
         """`model`'s checked answer, with up to `repairs` more tries told what was wrong."""
         messages = list(messages)
-        problems: list[str] = []
+        kind = EMPTY
         for attempt in range(repairs + 1):
             content = await self._create(model, messages, schema_name, schema, task, tally)
             answer, problems = decode_answer(content, schema)
+            checked = False
             if answer is not None and check is not None:
                 problems = check(answer)
+                checked = True
                 if problems:
                     tally.last_checked_out = answer
             if not problems and answer is not None:
                 return answer
+            kind = problem_kind(problems, checked)
             logger.warning(
-                "%s answer %d from %s was invalid: %s",
-                task.name,
-                attempt + 1,
-                model,
-                "; ".join(problems),
+                "%s answer %d from %s was invalid: %s", task.name, attempt + 1, model, kind
             )
+            logger.debug("The invalid %s answer's problems: %s", task.name, "; ".join(problems))
             messages += [
                 {"role": "assistant", "content": (content or "")[:8000]},
                 {
@@ -278,7 +295,7 @@ class LlmClient:
                 },
             ]
         raise _Unusable(
-            "invalid answer: " + "; ".join(problems)[:300],
+            f"invalid answer: {kind}",
             LlmFailed("the model's answer could not be used"),
         )
 
@@ -310,13 +327,17 @@ class LlmClient:
             logger.warning("Groq could not be reached: %s", error)
             raise LlmFailed("the AI model could not be reached") from error
         except groq.RateLimitError as error:
-            logger.warning("Groq rate limit for %s after retries: %s", model, error)
+            # Groq's error bodies may quote the request or a failed generation (the notes):
+            # only the status goes above DEBUG.
+            logger.warning("Groq rate limit (HTTP 429) for %s after retries", model)
+            logger.debug("Groq's 429 for %s: %s", model, error)
             raise _Unusable(
-                f"{model} is over its rate limit",
+                f"{model} is over its rate limit (HTTP 429)",
                 LlmFailed("the AI model is over its rate limit"),
             ) from error
         except groq.APIStatusError as error:
-            logger.warning("Groq refused a request to %s: %s", model, error)
+            logger.warning("Groq refused a request to %s (HTTP %s)", model, error.status_code)
+            logger.debug("Groq's refusal from %s: %s", model, error)
             raise _Unusable(
                 f"{model} answered HTTP {error.status_code}",
                 LlmFailed("the AI model could not be reached"),

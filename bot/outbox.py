@@ -149,12 +149,11 @@ class Outbox:
                     await release(self.clock() + POLL, None, False)
                     return False
                 if status != "completed":
+                    # The server's error may quote the note (an extraction that failed on it).
                     logger.warning(
-                        "Memory could not file call %s (%s: %s); sending it again",
-                        call.call_id,
-                        status,
-                        error,
+                        "Memory could not file call %s (%s); sending it again", call.call_id, status
                     )
+                    logger.debug("Memory's error for call %s: %s", call.call_id, error)
                     await release(None, f"{status}: {error}", True, operation_failed=True)
                     return False
             else:

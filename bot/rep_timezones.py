@@ -94,6 +94,8 @@ class RepTimezones:
         if setting is None or setting.tz == zone:
             if setting is not None or key in self._zones:
                 self._keep_zone(key, zone)
+            if setting is None:
+                logger.debug("%s has no digest: their new zone is not stored", rep_id)
             return False
         moved = await self._index.move_rep(workspace_id, rep_id, zone)
         self._keep_zone(key, zone)

@@ -12,7 +12,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, masked_url
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,9 @@ async def check_bot_token(settings: Settings, stop: asyncio.Event) -> bool:
     except Exception as error:
         if not _unreachable(error):
             raise
-        logger.warning("Slack is not reachable at %s (%s); going on", settings.slack_api_url, error)
+        logger.warning(
+            "Slack is not reachable at %s (%s); going on", masked_url(settings.slack_api_url), error
+        )
     return True
 
 

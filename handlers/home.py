@@ -45,9 +45,12 @@ def register(app: AsyncApp, services: Services) -> None:
     async def change_setting(
         context: AsyncBoltContext, client: AsyncWebClient, **change: Any
     ) -> None:
+        """Apply `change` and publish Home. No change (a value the control never offers, from
+        an old or forged view) still publishes: Home shows the setting as it stands."""
         workspace_id, rep_id = workspace_of(context), user_of(context)
-        tz = await services.timezones.zone(client, workspace_id, rep_id)
-        await change_digest_setting(services.index, workspace_id, rep_id, tz, **change)
+        if change:
+            tz = await services.timezones.zone(client, workspace_id, rep_id)
+            await change_digest_setting(services.index, workspace_id, rep_id, tz, **change)
         await publish_home(services, client, workspace_id, rep_id)
 
     @app.action(ids.HOME_DIGEST_DAY_ACTION)
@@ -57,8 +60,8 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         day = _selected(action)
-        if day in DAY_OPTIONS:
-            await change_setting(context, client, day=day, enabled=True)
+        change = {"day": day, "enabled": True} if day in DAY_OPTIONS else {}
+        await change_setting(context, client, **change)
 
     @app.action(ids.HOME_DIGEST_HOUR_ACTION)
     @explained
@@ -67,8 +70,10 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         hour = _selected(action)
-        if hour.isascii() and hour.isdigit() and 0 <= int(hour) <= 23:
-            await change_setting(context, client, hour=int(hour), enabled=True)
+        valid = hour.isascii() and hour.isdigit() and 0 <= int(hour) <= 23
+        await change_setting(
+            context, client, **({"hour": int(hour), "enabled": True} if valid else {})
+        )
 
     @app.action(ids.HOME_DIGEST_TOGGLE_ACTION)
     @explained
@@ -76,8 +81,10 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         await ack()
-        if action.get("value") in ("on", "off"):
-            await change_setting(context, client, enabled=action.get("value") == "on")
+        value = action.get("value")
+        await change_setting(
+            context, client, **({"enabled": value == "on"} if value in ("on", "off") else {})
+        )
 
     @app.action(ids.HOME_DIGEST_NOW_ACTION)
     @explained

@@ -58,6 +58,9 @@ def create_database_engine(
     """An engine for the local index or the job store, set up for its kind of database."""
     url = database_url(url)
     parsed = make_url(url)
+    # A failed statement's error (logged, raised) would otherwise carry its bound values:
+    # note text, prospect names.
+    options["hide_parameters"] = True
     if parsed.get_backend_name() == SQLITE:
         return _sqlite_engine(url, busy_timeout, **options)
     connect_args: dict[str, Any] = {}

@@ -93,20 +93,25 @@ async def _memory_errors(action: str) -> AsyncIterator[None]:
         yield
     except ApiException as exc:
         message = f"Hindsight answered {exc.status} to {action}"
+        # The answer's body may echo what was sent (a validation error quotes the note): it
+        # goes to DEBUG only, and is not chained where a logged traceback would print it.
+        logger.debug("%s: %s", message, exc)
         if (
             exc.status in (429, 503)
             and exc.headers
             and any(key.lower() == "retry-after" for key in exc.headers)
         ):
-            raise MemoryBusy(message, _retry_after(exc)) from exc
+            raise MemoryBusy(message, _retry_after(exc)) from None
         if isinstance(exc.status, int) and 400 <= exc.status < 500 and exc.status not in (408, 429):
-            raise MemoryRejected(message) from exc
-        raise MemoryUnavailable(message) from exc
+            raise MemoryRejected(message) from None
+        raise MemoryUnavailable(message) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise MemoryUnavailable(f"Hindsight unreachable during {action}: {exc!r}") from exc
     except (pydantic.ValidationError, json.JSONDecodeError) as exc:
         # Something answered, but not Hindsight (a proxy's error page, a half-started server).
-        raise MemoryUnavailable(f"Hindsight gave an unreadable answer to {action}") from exc
+        # A validation error quotes what it read (memories, perhaps): DEBUG only, unchained.
+        logger.debug("Unreadable answer to %s: %s", action, exc)
+        raise MemoryUnavailable(f"Hindsight gave an unreadable answer to {action}") from None
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,8 @@ async def test_digest_settings_change_from_home_controls(home_bot: RunningBot) -
     setting = await home_bot.services.index.digest_setting(TEAM_ID, REP)
     assert setting is not None and not setting.enabled
 
-    # A forged value changes nothing.
+    # A forged value changes nothing: Home is published again as the setting stands (the sign
+    # that the listener ran).
     await home_bot.send.home_action(
         {
             "action_id": ids.HOME_DIGEST_HOUR_ACTION,
@@ -92,6 +93,8 @@ async def test_digest_settings_change_from_home_controls(home_bot: RunningBot) -
             "selected_option": {"value": "99"},
         }
     )
+    republished = (await home_bot.slack.wait_for("views.publish", 4))[-1]["view"]
+    assert "*Weekly digest:* *off*, Thursdays at 07:00" in render(republished["blocks"])
     again = await home_bot.services.index.digest_setting(TEAM_ID, REP)
     assert again == setting
 

@@ -267,6 +267,8 @@ async def test_a_slack_retry_of_a_slash_command_does_the_work_once(
         status, body = await brief_bot.send.command(
             "/brief", "Priya Sharma", trigger_id="trig-1", retry_num=retry
         )
+        # The sign that the retry reached no listener: /brief's listener acks first, always
+        # with "Recalling…", so an empty answer means it never ran (nothing left to come).
         assert status == 200 and body == ""
     # A new command (a new trigger) is new work.
     groq.script.append(("json", GOOD_ANSWER))

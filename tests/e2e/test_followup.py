@@ -164,7 +164,7 @@ async def test_the_draft_goes_to_the_decider_about_the_blocker_that_stands_now(
 
     line = next(m for r in caplog.records if (m := r.getMessage()).startswith("LLM task=email"))
     assert f"model={STRONG}" in line and "escalated=True" in line
-    assert "reason=invalid answer: answer: 'to' is a required property" in line
+    assert "reason=invalid answer: schema failure" in line
 
 
 async def test_a_note_that_gives_orders_changes_neither_addressee_nor_content(

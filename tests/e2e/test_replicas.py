@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.postgres import TestPostgres
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
 from tests.support.tcp_proxy import CuttableProxy
+from tests.support.waiting import eventually
 
 RUNS_IT = "This process runs the digest scheduler"
 STANDS_BY = "this one stands by and takes over if it stops"
@@ -217,6 +219,28 @@ async def waiters_for_the_lock(url: str) -> int:
     return await asyncio.to_thread(count)
 
 
+async def nothing_pending(url: str) -> bool:
+    """Whether the shared job store holds nothing that could still send a digest: no job due,
+    no retry, and no guard (a run stores one before it sends and drops it once done)."""
+
+    def count() -> int:
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                pending = conn.execute(
+                    text(
+                        "SELECT count(*) FROM digest_jobs "
+                        "WHERE id LIKE 'digest-retry:%' OR next_run_time <= :now"
+                    ),
+                    {"now": time.time()},
+                ).scalar()
+                return int(pending or 0)
+        finally:
+            engine.dispose()
+
+    return await asyncio.to_thread(count) == 0
+
+
 def dm_channels(slack: FakeSlack) -> list[str]:
     return [call["channel"] for call in slack.called("chat.postMessage")]
 
@@ -265,7 +289,10 @@ async def test_one_replica_runs_the_scheduler_and_the_other_takes_over_when_it_i
     await standby.wait_for(200, "running")
     assert RUNS_IT in standby.log()
     await fake_slack.wait_for("chat.postMessage", count=2, timeout=TAKEOVER_SECONDS)
-    await asyncio.sleep(2.0)  # let a second, wrong, delivery show itself if it would
+    # The survivor is done: nothing is due, retried or guarding a send in the job store.
+    await eventually(
+        lambda: nothing_pending(deployment.db_url), "the survivor's digests all finished", 60
+    )
     assert sorted(dm_channels(fake_slack)) == ["DU0EARLY", "DU0LATE"]
 
 

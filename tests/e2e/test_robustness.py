@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import sys
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ import pytest
 from bot.blocks import ids
 from bot.calls import log_call
 from bot.services import Services
+from memory.index import LocalIndex
+from memory.index_base import _POOL_THREADS as POOL_THREADS
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
@@ -121,9 +124,12 @@ async def test_text_that_tries_to_ping_never_reaches_slack_raw(bot: RunningBot) 
         status, body = await bot.send.command(command, text)
         assert status == 200
         acks.append(body)
+    # Both forms were asked for (the sign those listeners ran) before Slack starts refusing.
+    await bot.slack.wait_for("views.open", 2)
     bot.slack.errors["views.open"] = "expired_trigger_id"
     status, body = await bot.send.command("/log", name)
     acks.append(body)
+    await bot.slack.wait_for("views.open", 3)  # refused while the error stands
     del bot.slack.errors["views.open"]
 
     view = await open_log_modal(bot)
@@ -140,7 +146,11 @@ async def test_text_that_tries_to_ping_never_reaches_slack_raw(bot: RunningBot) 
     await bot.send.command("/timeline", f"Mallory {PING}")
     await bot.send.command("/brief", "Mallory")
     await bot.send.event({"type": "app_home_opened", "user": REP, "tab": "home"})
-    await bot.slack.wait_for("views.publish")
+    # Every listener that could write a text has written it: the first form brought up to
+    # date once the rep's zone was learnt, Home opened and refreshed after the log, and the
+    # six answers (every command's that answers by response_url).
+    await bot.slack.wait_for("views.update")
+    await bot.slack.wait_for("views.publish", 2)
     await bot.slack.wait_for("respond", 6)
 
     texts = outgoing_texts(bot, acks)
@@ -162,6 +172,16 @@ print("locked", flush=True)
 sys.stdin.readline()
 db.execute("ROLLBACK")
 """
+
+
+async def saves_finished(index: LocalIndex) -> None:
+    """Return once every save queued before this call has ended: one task per save thread, each
+    waiting for all the others, can only run when no thread is busy with anything else."""
+    threads = POOL_THREADS["save"]
+    barrier = threading.Barrier(threads, timeout=30)
+    loop = asyncio.get_running_loop()
+    pool = index._pools["save"]
+    await asyncio.gather(*(loop.run_in_executor(pool, barrier.wait) for _ in range(threads)))
 
 
 async def test_a_locked_database_delays_only_the_request_that_writes(bot: RunningBot) -> None:
@@ -190,9 +210,9 @@ async def test_a_locked_database_delays_only_the_request_that_writes(bot: Runnin
         locker.stdin.write(b"go\n")
         await locker.stdin.drain()
         await asyncio.wait_for(locker.wait(), 30)
-    # What the rep was told failed did not happen, even now that the lock is gone (a blocked
-    # write would take the lock within milliseconds of its release).
-    await asyncio.sleep(1.0)
+    # What the rep was told failed did not happen, even now that the lock is gone: once every
+    # save thread is free, a write still blocked on the lock would have landed.
+    await saves_finished(bot.services.index)
     assert await bot.services.index.waiting() == []
     assert await bot.services.index.known_prospects(TEAM_ID) == []
     # The rep edits the note and presses Save again: that is what is stored, once.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.calls import log_call
@@ -21,6 +23,7 @@ from memory.store import ProspectMemory
 from tests.e2e.conftest import start_bot
 from tests.e2e.test_brief import call
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.waiting import eventually
 
 LA, KOLKATA = "U0LA", "U0KOL"
 # Monday 23 Nov 2026: 08:00 in Kolkata is 02:30 UTC; 08:00 in Los Angeles is 16:00 UTC.
@@ -178,10 +181,19 @@ async def test_a_bot_down_at_0800_catches_up_the_same_day_but_not_the_next(
 
     client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
     back = DigestScheduler(services, client, db_url)
+    # APScheduler's word that it is done with each due job: run to the end, or missed.
+    settled: dict[str, int] = {}
+    back.scheduler.add_listener(
+        lambda event: settled.update({event.job_id: event.code}),
+        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
+    )
     await back.start()  # running for real: APScheduler decides what is due
     try:
-        await fake_slack.wait_for("chat.postMessage")
-        await asyncio.sleep(1.0)  # let a second, wrong, delivery show itself if it would
+        await eventually(lambda: len(settled) == 2, "APScheduler settled both due jobs", 60)
+        assert settled == {
+            f"digest:{TEAM_ID}:{KOLKATA}": EVENT_JOB_EXECUTED,
+            f"digest:{TEAM_ID}:{LA}": EVENT_JOB_MISSED,
+        }
         assert dm_channels(fake_slack) == [f"D{KOLKATA}"]
         kolkata = back.scheduler.get_job(f"digest:{TEAM_ID}:{KOLKATA}")
         assert kolkata is not None and kolkata.next_run_time > now
@@ -232,7 +244,10 @@ async def test_a_new_time_zone_moves_the_reps_digest(
 
 
 async def test_slack_telling_of_a_move_moves_the_digest_and_nothing_else_of_the_setting(
-    scheduled: tuple[DigestScheduler, str], services: Services, fake_slack: FakeSlack
+    scheduled: tuple[DigestScheduler, str],
+    services: Services,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     scheduler, _ = scheduled
     await services.index.save_digest_setting(
@@ -250,11 +265,23 @@ async def test_slack_telling_of_a_move_moves_the_digest_and_nothing_else_of_the_
             await asyncio.sleep(0.05)
         assert setting == DigestSetting(TEAM_ID, LA, "Europe/Berlin", day="tue", hour=9)
         assert await services.timezones.known(TEAM_ID, LA) == (True, "Europe/Berlin")
-        # Someone not enrolled, or a zone Slack never has: nothing is stored.
-        for user in ({"id": "U0NEW", "tz": "Asia/Tokyo"}, {"id": KOLKATA, "tz": "Mars/Base"}):
-            status, _ = await bot.send.event({"type": "user_change", "user": user})
-            assert status == 200
-        await asyncio.sleep(0.3)
+        # Someone not enrolled, or a zone Slack never has: nothing is stored, once the log
+        # says each event was looked at.
+        with caplog.at_level(logging.DEBUG, logger="bot.rep_timezones"):
+            for user in ({"id": "U0NEW", "tz": "Asia/Tokyo"}, {"id": KOLKATA, "tz": "Mars/Base"}):
+                status, _ = await bot.send.event({"type": "user_change", "user": user})
+                assert status == 200
+
+            def seen(words: str) -> bool:
+                return any(words in message for message in caplog.messages)
+
+            await eventually(
+                lambda: (
+                    seen("U0NEW has no digest")
+                    and seen(f"Slack gave {KOLKATA} an unknown time zone")
+                ),
+                "both user_change events handled",
+            )
     finally:
         await server.close()
     assert await services.index.digest_setting(TEAM_ID, "U0NEW") is None

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_SLACK_API_URL, SettingsError, load_settings
+from bot.config import DEFAULT_SLACK_API_URL, SettingsError, load_settings, masked_url
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 
@@ -143,3 +143,24 @@ def test_the_team_view_user_group_is_an_id_or_a_handle_else_an_error() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({**HTTP, "TEAM_VIEW_USERGROUP": "Sales Managers"})
     assert any("TEAM_VIEW_USERGROUP is malformed" in p for p in error.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("SALESMEMORY_DB_URL", "postgresql://sales:hunter2@db:port/sm", "sales:***@db:port"),
+        ("SALESMEMORY_DB_URL", "postgresql//sales:hunter2@db/sm", "***@db/sm"),
+        ("HINDSIGHT_URL", "ftp://ops:hunter2@memory.example/", "ops:***@memory.example"),
+        ("GROQ_BASE_URL", "groq.example/?token=hunter2", "token=***"),
+    ],
+)
+def test_a_config_error_never_shows_a_password_in_a_url(name: str, value: str, shown: str) -> None:
+    [line] = problems({**HTTP, name: value})
+    assert line.startswith(name) and shown in line
+    assert "hunter2" not in line
+
+
+def test_a_masked_url_hides_a_password_holding_at_signs_and_slashes_but_keeps_the_rest() -> None:
+    assert masked_url("postgresql://u:p@ss/hunter2@db:5432/sm") == "postgresql://u:***@db:5432/sm"
+    assert masked_url("postgresql://u@db/sm") == "postgresql://u@db/sm"
+    assert masked_url("http://127.0.0.1:8888") == "http://127.0.0.1:8888"

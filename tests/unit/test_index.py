@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from memory.database import create_database_engine
 from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, KeptDraft, LocalIndex
 from memory.records import LlmUsage
 from tests.unit.factories import CALL
@@ -301,3 +302,19 @@ async def test_a_kept_draft_is_the_reps_own_for_two_weeks(index: LocalIndex) -> 
     assert await index.kept_draft("T1", "U2", "a" * 32, shown) is None
     assert await index.kept_draft("T2", "U1", "a" * 32, shown) is None
     assert await index.kept_draft("T1", "U1", "a" * 32, shown + timedelta(days=15)) is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_failed_statement_carries_no_bound_value_into_its_error(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # The error is logged and raised: its text must not hold the note it was writing.
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    engine = create_database_engine(url or f"sqlite:///{tmp_path}/e.db")
+    try:
+        with pytest.raises(DBAPIError) as failed, engine.begin() as conn:
+            conn.execute(text("INSERT INTO no_such_table VALUES (:note)"), {"note": "Kestrel-9"})
+    finally:
+        engine.dispose()
+    assert "no_such_table" in str(failed.value)
+    assert "Kestrel-9" not in str(failed.value)

@@ -82,7 +82,8 @@ async def test_a_schema_breaking_fast_answer_escalates_once_and_the_log_says_why
     assert len(groq.requests[1]["messages"]) == 2
     [usage] = recorded
     assert usage.model == STRONG and usage.ok and usage.escalated
-    assert usage.reason is not None and "invalid answer" in usage.reason and "score" in usage.reason
+    # A category only: the schema's complaint quotes the answer (and so the notes).
+    assert usage.reason == "invalid answer: schema failure"
     assert usage.requests == 2
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("LLM task="))
     assert f"model={STRONG}" in line and "escalated=True" in line and "invalid answer" in line
@@ -190,8 +191,9 @@ async def test_an_answer_that_keeps_failing_its_check_may_be_salvaged(
     assert models(groq) == [FAST, STRONG, STRONG]
     [usage] = recorded
     assert usage.ok and usage.escalated
-    assert usage.reason is not None and usage.reason.startswith("invalid answer: label is invented")
-    assert "; salvaged after invalid answer" in usage.reason
+    assert usage.reason == (
+        "invalid answer: grounding failure; salvaged after invalid answer: grounding failure"
+    )
 
 
 async def test_nothing_is_salvaged_from_answers_that_never_matched_the_schema(
@@ -226,3 +228,32 @@ async def test_a_small_answer_is_salvaged_when_the_large_model_times_out(
         await llm.aclose()
     assert answer == {"score": 50, "label": "Unknown"}
     assert recorded[0].ok and "took too long" in (recorded[0].reason or "")
+
+
+async def test_answers_quoting_the_notes_reach_neither_info_logs_nor_the_usage_reason(
+    client: LlmClient, groq: FakeGroq, recorded: list[LlmUsage], caplog: pytest.LogCaptureFixture
+) -> None:
+    marker = "Zanzibar-quote-7731"
+    groq.script += [
+        ("json", {"score": marker, "label": "Hot"}),  # the schema's complaint quotes the value
+        ("json", {"score": 1, "label": marker}),  # the check's complaint quotes the label
+        ("json", {"score": 1, "label": marker}),
+    ]
+
+    def grounded(answer: dict[str, Any]) -> list[str]:
+        return [f"{answer['label']!r} is in no note"] if answer["label"] == marker else []
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(LlmFailed):
+        await client.complete_json(
+            "system", "user", "answer", SCHEMA, grounded, task=CHEAP, workspace_id="T1"
+        )
+    # The problems are still there for whoever turns DEBUG on.
+    assert any(marker in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.INFO and marker in r.getMessage()
+    ]
+    [usage] = recorded
+    assert usage.reason == "invalid answer: grounding failure"
