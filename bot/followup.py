@@ -90,6 +90,7 @@ class FollowupResult:
     choices: list[str] = field(default_factory=list)  # "did you mean …"
     style: str = ""
     draft_id: str | None = None  # kept for "Log as sent" (None: could not be kept)
+    teammates: int = 0  # NOTES_VISIBILITY=own: other reps' calls, counted and never read
 
 
 def _iso(value: Any) -> date | None:
@@ -235,15 +236,18 @@ async def make_followup(
     if match.ambiguous or (services.seen_by(rep_id) and not match.known):
         return FollowupResult(match, False, choices=match.suggestions)
     recalled = await recollect(
-        services, workspace_id, match, FOLLOWUP_QUERY.format(name=match.name)
+        services, workspace_id, match, FOLLOWUP_QUERY.format(name=match.name), rep_id
     )
     if not recalled.entries:
         return FollowupResult(match, False, choices=match.suggestions)
+    teammates = recalled.teammates
     if services.llm is None:
-        return FollowupResult(match, True, failure="AI drafts are not configured")
+        return FollowupResult(
+            match, True, failure="AI drafts are not configured", teammates=teammates
+        )
     known = await services.index.prospect(workspace_id, match.slug)
     company = known.company if known else ""
-    facts = BriefFacts.from_timeline(recalled.entries, services.today(tz))
+    facts = BriefFacts.from_timeline(recalled.entries, services.today(tz), recalled.teammates)
     context = memory_prompt(match.name, company, facts, recalled.notes, recalled.findings)
     note_dates = {e.call_date for e in recalled.entries}
     grounds = Grounds.of(
@@ -273,7 +277,7 @@ async def make_followup(
             salvage=lambda e: salvage_email(e, grounds, analysis.recipient),
         )
     except LlmFailed as failure:
-        return FollowupResult(match, True, failure=failure.reason, style=style)
+        return FollowupResult(match, True, failure=failure.reason, style=style, teammates=teammates)
     draft = Draft(
         to=analysis.recipient,
         subject=email["subject"].strip() or DEFAULT_SUBJECT,
@@ -282,7 +286,13 @@ async def make_followup(
     )
     draft_id = await _keep(services, workspace_id, rep_id, match.name, draft)
     return FollowupResult(
-        match, True, analysis=analysis, draft=draft, style=style, draft_id=draft_id
+        match,
+        True,
+        analysis=analysis,
+        draft=draft,
+        style=style,
+        draft_id=draft_id,
+        teammates=teammates,
     )
 
 

@@ -18,6 +18,21 @@ from memory.store import ProspectMemory
 BUSY_SLOTS = 4
 
 
+@dataclass(frozen=True)
+class Sight:
+    """Whose calls on one prospect a rep may read."""
+
+    rep_id: str | None = None  # only this rep's calls (NOTES_VISIBILITY=own); None: everyone's
+    teammates: int = 0  # calls other reps logged on it: counted for the rep, never read
+
+    def shows(self, rep_id: str) -> bool:
+        """Whether a call this rep logged may be read."""
+        return self.rep_id is None or rep_id == self.rep_id
+
+
+EVERYONE = Sight()  # NOTES_VISIBILITY=workspace: every rep's calls are read
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -34,8 +49,8 @@ class Services:
     # How many briefs, timelines and digests are worked on at once after their ack; more
     # wait their turn, so a burst of commands never starves the acks of the next ones.
     busy_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BUSY_SLOTS))
-    # "workspace": every rep sees every prospect's notes (team memory); "own": /brief,
-    # /timeline, /followup and the typeahead know only the prospects a rep has logged.
+    # "workspace": every rep sees every prospect's notes (team memory); "own": a rep reads
+    # only the calls they logged, and the prospects they have logged (see `sight`).
     notes_visibility: str = "workspace"
     # Who besides admins and owners may open the team view: a user group (TEAM_VIEW_USERGROUP).
     team_usergroup: str | None = None
@@ -55,6 +70,18 @@ class Services:
     def seen_by(self, rep_id: str | None) -> str | None:
         """The rep whose own prospects alone they may see (None: they see the workspace's)."""
         return rep_id if self.notes_visibility == "own" and rep_id else None
+
+    async def sight(self, workspace_id: str, slug: str, rep_id: str | None) -> Sight:
+        """What of a prospect's calls the rep may read: under NOTES_VISIBILITY=own their own,
+        with the teammates' calls counted from the local index (it holds every call, those
+        still on their way to memory included), so their text is never read at all."""
+        mine = self.seen_by(rep_id)
+        if mine is None:
+            return EVERYONE
+        everyone = await self.index.prospect(workspace_id, slug)
+        own = await self.index.prospect(workspace_id, slug, mine)
+        total = everyone.interactions if everyone else 0
+        return Sight(mine, max(total - (own.interactions if own else 0), 0))
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""

@@ -8,13 +8,13 @@ shown are read. Calls waiting in the local outbox have their notes here already.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
 
 from bot.blocks.limits import SECTION_TEXT
 from bot.prospect_lookup import ProspectMatch, find_prospect
-from bot.services import Services
+from bot.services import EVERYONE, Services, Sight
 from memory.records import ListedCall, TimelineEntry, newest_first
 from memory.store import MemoryUnavailable, ProspectMemory
 
@@ -38,6 +38,7 @@ class Timeline:
     page: int = 0
     pages: int = 1
     memory_down: bool = False  # only calls kept locally could be shown
+    teammates: int = 0  # NOTES_VISIBILITY=own: other reps' calls, counted and not shown
 
     @property
     def found(self) -> bool:
@@ -75,11 +76,14 @@ def cut_page(rows: Sequence[RowT], page: int) -> tuple[int, int, list[RowT]]:
     return page, len(pages), list(rows[start:end])
 
 
-async def waiting_entries(services: Services, workspace_id: str, slug: str) -> list[TimelineEntry]:
-    """Calls logged but not yet in memory, marked as waiting."""
+async def waiting_entries(
+    services: Services, workspace_id: str, slug: str, sight: Sight = EVERYONE
+) -> list[TimelineEntry]:
+    """Calls logged but not yet in memory (those `sight` shows), marked as waiting."""
     return [
         TimelineEntry.from_call(call, pending=True)
         for call in await services.index.waiting(workspace_id, slug)
+        if sight.shows(call.rep_id)
     ]
 
 
@@ -94,16 +98,17 @@ def merge_waiting(stored: list[TimelineEntry], waiting: list[TimelineEntry]) -> 
 
 
 async def full_history(
-    services: Services, workspace_id: str, slug: str
+    services: Services, workspace_id: str, slug: str, sight: Sight = EVERYONE
 ) -> tuple[list[TimelineEntry], bool]:
-    """(every call with its note, memory down): what memory holds plus what is on its way.
+    """(every call `sight` shows, with its note; memory down): what memory holds plus what is
+    on its way.
 
     Reads every note: a timeline page uses `prospect_timeline`, which reads only its own.
     Raises `MemoryUnavailable` when memory cannot be read and nothing is waiting locally.
     """
-    waiting = await waiting_entries(services, workspace_id, slug)
+    waiting = await waiting_entries(services, workspace_id, slug, sight)
     try:
-        stored = await services.memory.timeline(workspace_id, slug)
+        stored = await services.memory.timeline(workspace_id, slug, sight.rep_id)
     except MemoryUnavailable:
         if not waiting:
             raise
@@ -122,18 +127,19 @@ async def prospect_timeline(
     if services.seen_by(rep_id) and not match.known:
         # NOTES_VISIBILITY=own: memory is not read for a prospect the rep has not logged.
         return await _page(services.memory, workspace_id, match, [], page)
+    sight = await services.sight(workspace_id, match.slug, rep_id)
     # Hindsight is the source of truth: an exact name is looked up even if the index lacks it.
-    waiting = await waiting_entries(services, workspace_id, match.slug)
+    waiting = await waiting_entries(services, workspace_id, match.slug, sight)
     try:
-        listed = await services.memory.listed_calls(workspace_id, match.slug)
+        listed = await services.memory.listed_calls(workspace_id, match.slug, sight.rep_id)
         rows: list[Row] = newest_first([*listed, *_not_stored(listed, waiting)])
-        return await _page(services.memory, workspace_id, match, rows, page)
+        shown = await _page(services.memory, workspace_id, match, rows, page)
     except MemoryUnavailable:
         if not waiting:
             raise
-    return await _page(
-        services.memory, workspace_id, match, newest_first(waiting), page, memory_down=True
-    )
+        rows = newest_first(waiting)
+        shown = await _page(services.memory, workspace_id, match, rows, page, memory_down=True)
+    return replace(shown, teammates=sight.teammates)
 
 
 async def _page(

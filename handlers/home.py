@@ -121,7 +121,10 @@ def register(app: AsyncApp, services: Services) -> None:
         workspace_id, rep_id = workspace_of(context), user_of(context)
         reply = reply_to(body, respond, client, rep_id)
         slug = str(action.get("block_id") or "").removeprefix(ids.HOME_PROSPECT_BLOCK)
-        known = await services.index.prospect(workspace_id, slug) if slug else None
+        # The block id comes from the payload: under NOTES_VISIBILITY=own a slug the rep never
+        # logged is as unknown as one that does not exist (its name is not echoed either).
+        seen = services.seen_by(rep_id)
+        known = await services.index.prospect(workspace_id, slug, seen) if slug else None
         if known is None:
             await reply(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
@@ -163,7 +166,8 @@ def register(app: AsyncApp, services: Services) -> None:
         # Nothing is asked of Slack before the ack: Slack waits 3 s for it.
         today = services.today((await services.timezones.known(workspace_id, rep_id))[1])
         until, problem = check_snooze_date(str(picked or ""), today)
-        known = await services.index.prospect(workspace_id, str(view.get("private_metadata")))
+        slug = str(view.get("private_metadata") or "")
+        known = await services.index.prospect(workspace_id, slug, services.seen_by(rep_id))
         if known is None:
             problem = "That prospect is no longer known here."
         if until is None or known is None:

@@ -7,6 +7,7 @@ from Bolt's or APScheduler's workers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -315,19 +316,49 @@ class ProspectMemory:
         max_tokens: int = 4096,
         also_tagged: tuple[str, ...] = (),
         types: tuple[str, ...] | None = None,
+        rep_id: str | None = None,
     ) -> list[RecalledMemory]:
         """A prospect's memories most relevant to `query`; never another prospect's.
 
         `also_tagged` narrows to memories carrying those tags too (with an LLM, facts carry
         label tags such as `objection:pricing`); `types` picks memory types (world,
-        experience, observation; default: the server's).
+        experience, observation; default: the server's). With `rep_id` (NOTES_VISIBILITY=own)
+        only what that rep's own notes hold.
         """
+        tags = [prospect_tag(slug), *also_tagged]
+        query = query or DEFAULT_RECALL_QUERY.format(name=name)
+        if rep_id is None:
+            return await self._recall(workspace_id, query, tags, types, max_tokens)
+        own = rep_tag(rep_id)
+        # Notes and the facts extracted from them carry their document's tags, the rep's too.
+        mine = self._recall(workspace_id, query, [*tags, own], types, max_tokens, own)
+        if also_tagged or (types and "observation" not in types) or not await self.reasons():
+            return await mine
+        # Observations are consolidated per prospect across reps and carry only the prospect's
+        # tag, so the rep's tag would never match one: they are recalled by the prospect and
+        # kept only when every fact behind them came from this rep's own notes.
+        found, observed = await asyncio.gather(
+            mine, self._recall(workspace_id, query, tags, ("observation",), max_tokens, own)
+        )
+        return _interleaved(found, observed)
+
+    async def _recall(
+        self,
+        workspace_id: str,
+        query: str,
+        tags: list[str],
+        types: tuple[str, ...] | None,
+        max_tokens: int,
+        only_from: str | None = None,
+    ) -> list[RecalledMemory]:
+        """Recall by all of `tags`; with `only_from` (a rep's tag) an observation is kept only
+        if every one of its source facts carries that tag (one not returned counts against)."""
         response = await self._call(
             "recall",
             lambda: self._client.arecall(
                 bank_id=self.bank_id(workspace_id),
-                query=query or DEFAULT_RECALL_QUERY.format(name=name),
-                tags=[prospect_tag(slug), *also_tagged],
+                query=query,
+                tags=tags,
                 types=list(types) if types else None,
                 tags_match="all_strict",
                 max_tokens=max_tokens,
@@ -351,7 +382,13 @@ class ProspectMemory:
                     found.append((fact.document_id, when))
             return tuple(sorted(set(found), key=lambda source: (source[1], source[0])))
 
-        return [_recalled(result, sources(result)) for result in response.results]
+        def allowed(result: Any) -> bool:
+            if only_from is None or result.type != "observation":
+                return True
+            facts = [evidence.get(fact_id) for fact_id in result.source_fact_ids or ()]
+            return bool(facts) and all(f is not None and only_from in (f.tags or ()) for f in facts)
+
+        return [_recalled(r, sources(r)) for r in response.results if allowed(r)]
 
     async def recall_rep_notes(
         self, workspace_id: str, rep_id: str, query: str, max_tokens: int = 4096
@@ -373,16 +410,24 @@ class ProspectMemory:
         )
         return [_recalled(result) for result in response.results]
 
-    async def timeline(self, workspace_id: str, slug: str) -> list[TimelineEntry]:
-        """Every logged call for a prospect, newest first, with the rep's note (one document
-        read per call: a page of the timeline uses `listed_calls` and `with_notes` instead)."""
-        return await self.with_notes(workspace_id, await self.listed_calls(workspace_id, slug))
+    async def timeline(
+        self, workspace_id: str, slug: str, rep_id: str | None = None
+    ) -> list[TimelineEntry]:
+        """Every logged call for a prospect (with `rep_id`: that rep's only), newest first, with
+        the rep's note (one document read per call: a page of the timeline uses
+        `listed_calls` and `with_notes` instead)."""
+        listed = await self.listed_calls(workspace_id, slug, rep_id)
+        return await self.with_notes(workspace_id, listed)
 
-    async def listed_calls(self, workspace_id: str, slug: str) -> list[ListedCall]:
-        """Every logged call for a prospect, newest first, from the document listing alone:
-        no note is read (a listing carries metadata and text length, never text)."""
+    async def listed_calls(
+        self, workspace_id: str, slug: str, rep_id: str | None = None
+    ) -> list[ListedCall]:
+        """Every logged call for a prospect (with `rep_id`: that rep's only), newest first,
+        from the document listing alone: no note is read (a listing carries metadata and text
+        length, never text)."""
+        mine = [rep_tag(rep_id)] if rep_id is not None else []
         documents = await self._list_documents(
-            self.bank_id(workspace_id), [prospect_tag(slug), type_tag(CALL_LOG_TYPE)]
+            self.bank_id(workspace_id), [prospect_tag(slug), type_tag(CALL_LOG_TYPE), *mine]
         )
         return newest_first(_listed_call(doc) for doc in documents)
 
@@ -629,6 +674,14 @@ def _listed_call(doc: DocumentListItem) -> ListedCall:
         length=doc.text_length or 0,
         metadata=dict(meta),
     )
+
+
+def _interleaved(*ranked: list[RecalledMemory]) -> list[RecalledMemory]:
+    """Lists each ranked best first, merged turn by turn so none crowds out the others."""
+    merged: list[RecalledMemory] = []
+    for row in itertools.zip_longest(*ranked):
+        merged.extend(memory for memory in row if memory is not None)
+    return merged
 
 
 def _recalled(result: Any, sources: tuple[tuple[str, date], ...] = ()) -> RecalledMemory:

@@ -17,6 +17,7 @@ from bot.blocks.limits import (
     plain,
     truncate,
 )
+from bot.blocks.messages import teammates_note
 from bot.brief import BriefResult
 from bot.brief_answer import WE, Claim, Commitment, DecisionMaker, Objection
 from bot.brief_changes import BriefChanges
@@ -104,6 +105,10 @@ def build_brief_blocks(result: BriefResult) -> list[dict[str, Any]]:
         return _no_history_blocks(result)
     header = {"type": "header", "text": plain(f"Brief · {name}", HEADER_TEXT)}
     news = [_changes_block(result.changes)] if result.changes is not None else []
+    if result.facts.teammates:
+        news.append(
+            {"type": "context", "elements": [mrkdwn(teammates_note(result.facts.teammates))]}
+        )
     if result.brief is None:
         blocks = [header, *news, *_memory_only_blocks(result)]
     else:

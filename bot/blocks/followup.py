@@ -9,6 +9,7 @@ from typing import Any
 from bot.blocks import ids
 from bot.blocks.draft_button import draft_button, followup_value
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, button, escape_mrkdwn, mrkdwn, plain
+from bot.blocks.messages import teammates_note
 from bot.followup import FollowupResult
 
 MAX_PARAGRAPHS = 30
@@ -56,9 +57,17 @@ def build_followup_blocks(result: FollowupResult) -> list[dict[str, Any]]:
             {"type": "actions", "elements": [button("Log a call", ids.OPEN_LOG_ACTION, name)]}
         )
         return blocks
+    if result.teammates:
+        # Said once under the header, whatever follows: the draft stands on the rep's calls.
+        header_blocks: list[dict[str, Any]] = [
+            header,
+            {"type": "context", "elements": [mrkdwn(teammates_note(result.teammates))]},
+        ]
+    else:
+        header_blocks = [header]
     if result.analysis is None or result.draft is None:
         return [
-            header,
+            *header_blocks,
             _section(
                 f"⚠️ *No draft this time:* {escape_mrkdwn(result.failure or 'the AI model failed')}"
                 ". Nothing was made up in its place. The brief shows what memory holds."
@@ -94,7 +103,7 @@ def build_followup_blocks(result: FollowupResult) -> list[dict[str, Any]]:
     # One section per paragraph: a long email is never cut at a section's 3,000 characters.
     paragraphs = [p for p in draft.body.split("\n\n") if p.strip()][:MAX_PARAGRAPHS]
     blocks = [
-        header,
+        *header_blocks,
         _section("\n".join(lines)),
         {"type": "divider"},
         _section(f"*Subject:* {escape_mrkdwn(draft.subject)}"),

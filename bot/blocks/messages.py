@@ -36,6 +36,12 @@ STALE_BUTTON = (
 )
 
 
+def teammates_note(count: int) -> str:
+    """NOTES_VISIBILITY=own: how many calls other reps logged on the prospect, never what."""
+    calls = f"{count} call{'s' if count != 1 else ''}"
+    return f"👥 {calls} by teammates, not shown: you see only the calls you logged."
+
+
 def something_broke(ref: str) -> str:
     """An unexpected failure, in plain words, with the id the log line carries."""
     return (

@@ -15,6 +15,7 @@ from bot.blocks.limits import (
     mrkdwn,
     plain,
 )
+from bot.blocks.messages import teammates_note
 from bot.timeline import Timeline
 from memory.records import TimelineEntry
 
@@ -69,6 +70,8 @@ def build_timeline_blocks(timeline: Timeline) -> list[dict[str, Any]]:
             ],
         },
     ]
+    if timeline.teammates:
+        blocks.append({"type": "context", "elements": [mrkdwn(teammates_note(timeline.teammates))]})
     if timeline.memory_down:
         blocks.append(
             {
