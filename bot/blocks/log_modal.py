@@ -126,7 +126,7 @@ def build_log_modal(
                     + (
                         "Team memory: every rep in this workspace can see it."
                         if team_memory
-                        else "Other reps see it only for prospects they log calls with too."
+                        else "Only you read it: teammates see only that you logged a call."
                     )
                 ),
                 "element": note_input,

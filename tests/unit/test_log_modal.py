@@ -87,4 +87,4 @@ def test_the_note_hint_says_who_will_see_it() -> None:
         return next(b for b in view["blocks"] if b.get("block_id") == "note")["hint"]["text"]
 
     assert "every rep in this workspace can see it" in hint(True)
-    assert "only for prospects they log calls with too" in hint(False)
+    assert "Only you read it" in hint(False)
