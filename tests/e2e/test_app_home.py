@@ -159,6 +159,7 @@ async def test_snooze_until_a_date_refuses_the_past_and_keeps_the_form(
 
     status, body = await home_bot.send.view_submission(picked("2026-12-24"), "V-SNOOZE")
     assert status == 200 and body == ""
+    await home_bot.slack.wait_for("views.publish")  # stored after the ack; Home follows it
     assert await home_bot.services.index.snoozed(TEAM_ID, REP, date(2026, 11, 20)) == {
         "priya-sharma": date(2026, 12, 24)
     }

@@ -166,3 +166,5 @@ async def test_no_logger_at_info_carries_note_text_through_log_brief_digest_and_
     assert any("was invalid: schema failure" in line for line in lines)
     leaked = [line for line in lines if MARKER in line]
     assert leaked == []
+    # Nor the prospect, by name or slug: ids and counts say enough at INFO.
+    assert [line for line in lines if "vesna" in line.lower()] == []
