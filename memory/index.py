@@ -8,7 +8,8 @@ Every public method is a coroutine that runs its query on a small pool of its ow
 a locked or slow database delays only the request that needs it, never the event loop.
 This module holds the calls, the outbox, the prospects and forgetting; the digest's settings
 and runs are in memory/index_digests.py, the per-rep extras (briefs seen, health, snoozes,
-alerts, drafts, the model's usage, the team view) in memory/index_pipeline.py.
+alerts, drafts, the model's usage, the team view) in memory/index_pipeline.py, and the Slack
+requests already handled in memory/index_requests.py.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from memory.index_pipeline import (
     PipelineIndex,
     TaskUsage,
 )
+from memory.index_requests import RequestIndex
 from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
@@ -91,7 +93,7 @@ class WaitingCall:
     last_error: str | None
 
 
-class LocalIndex(PipelineIndex, DigestIndex):
+class LocalIndex(PipelineIndex, DigestIndex, RequestIndex):
     """The whole local index (see the module's docstring for where each part lives)."""
 
     # -- calls and the write-ahead outbox -------------------------------------------------

@@ -268,3 +268,15 @@ def create_and_upgrade(engine: Engine) -> None:
             ).rowcount
             conn.execute(text("DROP TABLE pending_calls"))
             logger.info("Moved %d kept call(s) into the delivery outbox", moved)
+
+
+# Slack requests some process has started on (an event id, or a command's or action's trigger
+# id), so a retry reaching another replica, or this one after a restart, does nothing twice.
+# Rows go once older than memory/index_requests.KEEP_CLAIMS.
+handled_requests = Table(
+    "handled_requests",
+    metadata,
+    Column("request_key", String(128), primary_key=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Index("handled_requests_by_age", "claimed_at"),
+)
