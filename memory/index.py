@@ -46,7 +46,12 @@ from memory.index_tables import (
     refiled,
     snoozes,
 )
-from memory.prospects import prospect_slug
+from memory.prospects import (
+    MAX_NAME_WORDS,
+    MAX_PROSPECT_NAME,
+    clean_prospect_name,
+    prospect_slug,
+)
 from memory.records import CallLog
 
 
@@ -366,6 +371,8 @@ class LocalIndex(PipelineIndex, DigestIndex, RequestIndex):
         """Known names whose slug contains what was typed (typeahead), most recent first;
         filtered and cut in SQL, so it costs the same with 10 prospects or 10,000. With
         `rep_id`, only prospects that rep has logged a call with."""
+        if len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
+            return []  # no stored name is that long, and the LIKE would cost the most
         query = (
             select(prospects.c.name)
             .where(
@@ -385,6 +392,8 @@ class LocalIndex(PipelineIndex, DigestIndex, RequestIndex):
     ) -> list[KnownProspect]:
         """Prospects whose name holds every one of `words` as a whole word ("okafor" finds
         james-okafor, "oka" does not), most recent first (with `rep_id`: that rep's only)."""
+        if len(words) > MAX_NAME_WORDS:
+            return []  # one LIKE per word: a flood of words would overflow SQLite's expression tree
         with self._engine.connect() as conn:
             return _known_prospects(conn, workspace_id, rep_id, words=words, limit=limit)
 

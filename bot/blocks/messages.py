@@ -35,6 +35,11 @@ STALE_BUTTON = (
     "Run the command again (e.g. `/timeline <prospect>`)."
 )
 
+NO_WORKSPACE = (
+    "Slack did not say which workspace or person this came from, so I did nothing. "
+    "Please try again; if it keeps happening, reinstall the app in your workspace."
+)
+
 
 def something_broke(ref: str) -> str:
     """An unexpected failure, in plain words, with the id the log line carries."""
