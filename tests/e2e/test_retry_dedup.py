@@ -125,3 +125,18 @@ async def test_claims_older_than_an_hour_are_pruned_as_new_ones_come(shared_db: 
         assert await index.claim_request("trigger_id:old", later)
     finally:
         index.close()
+
+
+async def test_a_forged_long_trigger_id_is_still_claimed_once(
+    replicas: Replicas, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, bot, _ = await replicas.start()
+    trigger = "t" * 10_000  # wider than the key column: kept as its hash
+    with caplog.at_level(logging.INFO):
+        await bot.send.command("/log", trigger_id=trigger)
+        await fake_slack.wait_for("views.open")
+        status, body = await bot.send.command("/log", trigger_id=trigger, retry_num=1)
+        assert (status, body) == (200, "")
+        assert handled_again(caplog) == 1
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records)
+    assert opened_triggers(fake_slack) == [trigger]
