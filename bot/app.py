@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,12 +11,13 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
+from slack_bolt.request.internals import parse_body
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.config import Settings
+from bot.request_guards import answer_requests_naming_no_one, retries_once
 from bot.services import Services
 from handlers.slack_io import explain_failure
 
@@ -34,36 +33,6 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-class SeenRequests:
-    """Ids of requests this process has started on, for a while: Slack's retries of a slash
-    command, action, submission or event (same trigger or event id) do the work once."""
-
-    def __init__(self, ttl: float = 900.0, size: int = 20_000) -> None:
-        self._ttl = ttl
-        self._size = size
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        now = time.monotonic()
-        while self._seen and (
-            len(self._seen) > self._size or next(iter(self._seen.values())) < now - self._ttl
-        ):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
-
-
-def request_key(body: dict[str, Any]) -> str | None:
-    """What stays the same when Slack sends a request again: its event or trigger id."""
-    for field in ("event_id", "trigger_id"):
-        value = body.get(field)
-        if isinstance(value, str) and value:
-            return f"{field}:{value}"
-    return None
-
-
 def create_app(settings: Settings, services: Services) -> AsyncApp:
     """The Bolt app with every listener registered."""
     app = AsyncApp(
@@ -72,17 +41,8 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
         # Socket Mode frames are authenticated by the app token, not signed.
         request_verification_enabled=not settings.socket_mode,
     )
-    seen = SeenRequests()
-
-    @app.middleware
-    async def do_retries_once(
-        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse | None:
-        key = request_key(body)
-        if key is not None and not seen.first_time(key):
-            logger.info("Slack sent %s again; it was handled the first time", key)
-            return BoltResponse(status=200, body="")
-        return await next()
+    app.middleware(answer_requests_naming_no_one)
+    app.middleware(retries_once(services))
 
     @app.error
     async def tell_rep_about_error(
@@ -136,6 +96,15 @@ def health_routes(
     return [web.get("/healthz", healthz), web.get("/readyz", readyz)]
 
 
+def readable_body(body: str, content_type: str) -> bool:
+    """Whether Bolt can read a request body: a JSON object, as such or in a form's `payload`
+    field (anything else would fail inside Bolt as a 500)."""
+    try:
+        return isinstance(parse_body(body, content_type), dict)
+    except ValueError:
+        return False
+
+
 def create_web_app(
     app: AsyncApp | None, services: Services, scheduler_role: Callable[[], str] | None = None
 ) -> web.Application:
@@ -145,6 +114,8 @@ def create_web_app(
     if app is not None:
 
         async def slack_events(request: web.Request) -> web.Response:
+            if not readable_body(await request.text(), request.content_type):
+                return web.Response(status=400, text="Not a Slack request body.")
             bolt_request: AsyncBoltRequest = await to_bolt_request(request)
             bolt_response = await app.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)

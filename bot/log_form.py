@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
+from memory.prospects import MAX_PROSPECT_NAME, NAME_TOO_LONG, clean_prospect_name, prospect_slug
 from memory.records import OUTCOMES
 
 MAX_NOTE = 3000
@@ -45,7 +45,7 @@ def validate_log_form(raw: LogFormInput, today: date) -> tuple[LogForm | None, d
     if not prospect_slug(prospect):
         errors["prospect"] = "Pick a prospect, or type a new name and choose “New prospect”."
     elif len(prospect) > MAX_PROSPECT_NAME:
-        errors["prospect"] = f"Keep the name under {MAX_PROSPECT_NAME} characters."
+        errors["prospect"] = NAME_TOO_LONG
 
     company = clean_prospect_name(raw.company)
     if len(company) > MAX_COMPANY:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memory.index import LocalIndex
-from memory.prospects import clean_prospect_name, closest_names, prospect_slug
+from memory.prospects import closest_names, prospect_slug, typed_prospect_name
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ async def find_prospect(
     index: LocalIndex, workspace_id: str, typed: str, rep_id: str | None = None
 ) -> ProspectMatch:
     """Exact (any case, accents, spacing), else a unique partial match, else suggestions;
-    with `rep_id`, among the prospects that rep has logged only (NOTES_VISIBILITY=own)."""
-    name = clean_prospect_name(typed)
+    with `rep_id`, among the prospects that rep has logged only (NOTES_VISIBILITY=own).
+    Raises `ProspectNameTooLong` before any lookup when no prospect can have such a name."""
+    name = typed_prospect_name(typed)
     slug = prospect_slug(name)
     if not slug:
         return ProspectMatch(typed, slug, name, False, [])

@@ -32,7 +32,12 @@ from bot.message_note import NothingToLog, note_from_message
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
-from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
+from memory.prospects import (
+    MAX_PROSPECT_NAME,
+    NAME_TOO_LONG,
+    clean_prospect_name,
+    prospect_slug,
+)
 from memory.records import CallLog
 
 logger = logging.getLogger(__name__)
@@ -80,10 +85,10 @@ async def open_log_modal(
     """Open the modal, pre-filled with the prospect the rep named (and a message's text);
     False if Slack refused."""
     prospect: str | None = None
-    if prospect_slug(typed):
+    # A name past the limit is left out of the form (the command says so), never looked up.
+    if prospect_slug(typed) and len(clean_prospect_name(typed)) <= MAX_PROSPECT_NAME:
         match = await find_prospect(services.index, workspace_id, typed, services.seen_by(user_id))
-        name = match.name if match.known else clean_prospect_name(typed)
-        prospect = name if len(name) <= MAX_PROSPECT_NAME else None
+        prospect = match.name if match.known else clean_prospect_name(typed)
     # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
     # the rep's zone comes from what is known already, or is learnt once the form is open,
     # and so is a message's link.
@@ -215,8 +220,8 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         elif len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
             await respond(
-                f"That name is longer than {MAX_PROSPECT_NAME} characters, so I left the "
-                f"prospect empty in the form. You typed: {quote_input(typed, 400)}"
+                f"{NAME_TOO_LONG} I left the prospect empty in the form. "
+                f"You typed: {quote_input(typed, 400)}"
             )
 
     @app.action(ids.OPEN_LOG_ACTION)

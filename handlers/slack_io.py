@@ -14,8 +14,8 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.messages import MEMORY_DOWN, STALE_BUTTON, something_broke
-from memory.prospects import prospect_slug
+from bot.blocks.messages import MEMORY_DOWN, NO_WORKSPACE, STALE_BUTTON, something_broke
+from memory.prospects import MAX_PROSPECT_NAME, NAME_TOO_LONG, ProspectNameTooLong, prospect_slug
 from memory.store import MemoryUnavailable
 
 logger = logging.getLogger(__name__)
@@ -47,18 +47,33 @@ def reference_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
+def plain_answer(error: BaseException) -> str | None:
+    """What to tell the rep about a request refused for what it carried (theirs to change,
+    not a fault of ours, so no traceback and no reference id); None for anything else."""
+    if isinstance(error, ProspectNameTooLong):
+        return NAME_TOO_LONG
+    if isinstance(error, NoWorkspace):
+        return NO_WORKSPACE
+    return None
+
+
 async def explain_failure(error: BaseException, context: AsyncBoltContext, where: str) -> None:
-    """Log an unexpected error with a reference id and tell the rep, in plain words, with it."""
-    ref = reference_id()
-    logger.error("%s failed (ref %s)", where, ref, exc_info=error)
-    text = something_broke(ref)
+    """Tell the rep why a request was refused (see `plain_answer`); log anything else with
+    a reference id and tell the rep, in plain words, with it."""
+    text = plain_answer(error)
+    if text is not None:
+        logger.info("%s refused: %s", where, type(error).__name__)
+    else:
+        ref = reference_id()
+        logger.error("%s failed (ref %s)", where, ref, exc_info=error)
+        text = something_broke(ref)
     try:
         if context.respond is not None:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.user_id and context.client is not None:
             await context.client.chat_postMessage(channel=context.user_id, text=text)
     except Exception:
-        logger.exception("Could not tell the rep about error %s", ref)
+        logger.exception("Could not tell the rep why %s did not finish", where)
 
 
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[None]])
@@ -105,6 +120,8 @@ async def show_ephemeral(
     except MemoryUnavailable:
         logger.exception("%s: memory unavailable", what)
         text, blocks = MEMORY_DOWN, None
+    except ProspectNameTooLong:
+        text, blocks = NAME_TOO_LONG, None
     except Exception:
         ref = reference_id()
         logger.exception("%s failed (ref %s)", what, ref)
@@ -142,6 +159,9 @@ def button_json(value: Any) -> dict[str, Any] | None:
 async def prospect_from_button(action: dict[str, Any], respond: Reply) -> str | None:
     """The prospect name a button carries; a forged or empty one gets a short message."""
     typed = action.get("value")
+    if isinstance(typed, str) and len(typed) > MAX_PROSPECT_NAME:
+        await respond(text=NAME_TOO_LONG, response_type="ephemeral", replace_original=False)
+        return None
     if isinstance(typed, str) and prospect_slug(typed):
         return typed
     await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)

@@ -9,7 +9,8 @@ a locked or slow database delays only the request that needs it, never the event
 This module holds the calls, the outbox and the prospects; erasure is in
 memory/index_forgets.py, the digest's settings and runs in memory/index_digests.py, the
 per-rep extras (briefs seen, health, snoozes, alerts, drafts, the model's usage, the team
-view) in memory/index_pipeline.py.
+view) in memory/index_pipeline.py, and the Slack requests already handled in
+memory/index_requests.py.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from memory.index_pipeline import (
     PipelineIndex,
     TaskUsage,
 )
+from memory.index_requests import RequestIndex
 from memory.index_tables import (
     TOLD_STORED,
     TOLD_WAITING,
@@ -41,7 +43,12 @@ from memory.index_tables import (
     prospects,
     refiled,
 )
-from memory.prospects import prospect_slug
+from memory.prospects import (
+    MAX_NAME_WORDS,
+    MAX_PROSPECT_NAME,
+    clean_prospect_name,
+    prospect_slug,
+)
 from memory.records import CallLog
 
 
@@ -73,7 +80,7 @@ class WaitingCall:
     last_error: str | None
 
 
-class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex):
+class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
     """The whole local index (see the module's docstring for where each part lives)."""
 
     # -- calls and the write-ahead outbox -------------------------------------------------
@@ -346,6 +353,8 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex):
         """Known names whose slug contains what was typed (typeahead), most recent first;
         filtered and cut in SQL, so it costs the same with 10 prospects or 10,000. With
         `rep_id`, only prospects that rep has logged a call with."""
+        if len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
+            return []  # no stored name is that long, and the LIKE would cost the most
         query = (
             select(prospects.c.name)
             .where(
@@ -365,6 +374,8 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex):
     ) -> list[KnownProspect]:
         """Prospects whose name holds every one of `words` as a whole word ("okafor" finds
         james-okafor, "oka" does not), most recent first (with `rep_id`: that rep's only)."""
+        if len(words) > MAX_NAME_WORDS:
+            return []  # one LIKE per word: a flood of words would overflow SQLite's expression tree
         with self._engine.connect() as conn:
             return _known_prospects(conn, workspace_id, rep_id, words=words, limit=limit)
 

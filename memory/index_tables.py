@@ -319,3 +319,15 @@ def _move_forgets(conn: Connection) -> None:
         )
     conn.execute(text("DROP TABLE forgets"))
     logger.info("Moved %d unfinished forget(s) to erasures", len(rows))
+
+
+# Slack requests some process has started on (an event id, or a command's or action's trigger
+# id), so a retry reaching another replica, or this one after a restart, does nothing twice.
+# Rows go once older than memory/index_requests.KEEP_CLAIMS.
+handled_requests = Table(
+    "handled_requests",
+    metadata,
+    Column("request_key", String(128), primary_key=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Index("handled_requests_by_age", "claimed_at"),
+)

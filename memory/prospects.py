@@ -7,6 +7,18 @@ import re
 import unicodedata
 
 MAX_PROSPECT_NAME = 60
+# Words a lookup matches one by one (one LIKE each); a name within MAX_PROSPECT_NAME has fewer
+# unless its characters decompose into many (NFKD), and such a lookup only finds no one.
+MAX_NAME_WORDS = 12
+NAME_TOO_LONG = f"A prospect name is at most {MAX_PROSPECT_NAME} characters."
+
+
+class ProspectNameTooLong(ValueError):
+    """What was typed is longer than any prospect's name: refused before any lookup."""
+
+    def __init__(self) -> None:
+        super().__init__(NAME_TOO_LONG)
+
 
 # Letters and digits of any script stay ("张伟" is a name too); everything else separates.
 _SEPARATORS = re.compile(r"[\W_]+")
@@ -16,6 +28,15 @@ _SPACES = re.compile(r"\s+")
 def clean_prospect_name(name: str) -> str:
     """The name as shown: outer spaces removed, inner runs of spaces and newlines folded."""
     return _SPACES.sub(" ", name).strip()
+
+
+def typed_prospect_name(typed: str) -> str:
+    """The name a rep typed, cleaned, for a lookup; raises `ProspectNameTooLong` past the
+    limit (nothing longer is ever stored, and a very long one is too costly to search)."""
+    name = clean_prospect_name(typed)
+    if len(name) > MAX_PROSPECT_NAME:
+        raise ProspectNameTooLong
+    return name
 
 
 def prospect_slug(name: str) -> str:

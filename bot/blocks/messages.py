@@ -35,6 +35,11 @@ STALE_BUTTON = (
     "Run the command again (e.g. `/timeline <prospect>`)."
 )
 
+NO_WORKSPACE = (
+    "Slack did not say which workspace or person this came from, so I did nothing. "
+    "Please try again; if it keeps happening, reinstall the app in your workspace."
+)
+
 
 def teammates_note(count: int) -> str:
     """NOTES_VISIBILITY=own: how many calls other reps logged on the prospect, never what."""
