@@ -78,10 +78,8 @@ class Services:
         mine = self.seen_by(rep_id)
         if mine is None:
             return EVERYONE
-        everyone = await self.index.prospect(workspace_id, slug)
-        own = await self.index.prospect(workspace_id, slug, mine)
-        total = everyone.interactions if everyone else 0
-        return Sight(mine, max(total - (own.interactions if own else 0), 0))
+        counts = await self.index.call_counts(workspace_id, slug, mine)
+        return Sight(mine, counts.total - counts.mine)
 
     def today(self, tz_name: str | None) -> date:
         """Today's date where the rep is (UTC when their time zone is unknown)."""
