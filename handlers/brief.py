@@ -40,7 +40,7 @@ async def show_brief(
         result = await make_brief(services, workspace_id, typed, tz, rep_id=user_id)
         return f"Pre-call brief: {quote_input(result.match.name)}", build_brief_blocks(result)
 
-    await show_ephemeral(respond, f"Brief for {typed!r}", render(), replace, services.busy_slots)
+    await show_ephemeral(respond, "Brief", render(), replace, services.busy_slots)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -71,7 +71,7 @@ async def show_followup(
             message["replace_original"] = False
         await respond(**message)
 
-    await show_ephemeral(answer, f"Follow-up for {typed!r}", render(), replace, services.busy_slots)
+    await show_ephemeral(answer, "Follow-up", render(), replace, services.busy_slots)
 
 
 def register(app: AsyncApp, services: Services) -> None:

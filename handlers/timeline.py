@@ -44,7 +44,7 @@ async def show_timeline(
         text = f"Timeline for {quote_input(timeline.match.name)}"
         return text, build_timeline_blocks(timeline)
 
-    await show_ephemeral(respond, f"Timeline for {typed!r}", render(), replace, services.busy_slots)
+    await show_ephemeral(respond, "Timeline", render(), replace, services.busy_slots)
 
 
 def read_page_value(value: Any) -> tuple[str, int] | None:
