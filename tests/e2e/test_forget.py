@@ -195,24 +195,29 @@ async def test_a_rep_erases_a_prospect_only_they_logged_and_nothing_of_it_is_lef
         assert erased not in stored
 
 
-async def test_a_teammate_erases_only_the_calls_they_logged(bot: RunningBot) -> None:
-    await log_nadia_and_omar(bot)
-    await teammate_says_hello(bot)
+@pytest.mark.parametrize("visibility", ["workspace", "own"])
+async def test_a_teammate_erases_only_the_calls_they_logged(
+    fake_slack: FakeSlack, services: Services, visibility: str
+) -> None:
+    server, bot = await start_bot(fake_slack, replace(services, notes_visibility=visibility))
+    try:
+        await log_nadia_and_omar(bot)
+        await teammate_says_hello(bot)
 
-    asked = await ask_to_forget(bot, "Nadia Rahman", user=TEAMMATE)
-    assert "your 1 call" in render(asked["blocks"])
-    modal = await review(bot, "Nadia Rahman", user=TEAMMATE)
-    said = render(modal["blocks"])
-    assert "the 1 call you logged" in said and "The 2 calls teammates logged stay" in said
-    receipt = await confirm(bot, modal, user=TEAMMATE)
-    assert "your calls with *Nadia Rahman* are forgotten" in receipt["text"]
+        asked = await ask_to_forget(bot, "Nadia Rahman", user=TEAMMATE)
+        assert "your 1 call" in render(asked["blocks"])
+        modal = await review(bot, "Nadia Rahman", user=TEAMMATE)
+        said = render(modal["blocks"])
+        assert "the 1 call you logged" in said and "The 2 calls teammates logged stay" in said
+        receipt = await confirm(bot, modal, user=TEAMMATE)
+        assert "your calls with *Nadia Rahman* are forgotten" in receipt["text"]
 
-    left = await bot.services.memory.listed_calls(TEAM_ID, "nadia-rahman")
-    assert sorted(c.rep_id for c in left) == [REP, REP]  # the rep's history is whole
-    [known] = [
-        p for p in await bot.services.index.known_prospects(TEAM_ID) if p.name == "Nadia Rahman"
-    ]
-    assert known.interactions == 2
+        left = await bot.services.memory.listed_calls(TEAM_ID, "nadia-rahman")
+        assert sorted(c.rep_id for c in left) == [REP, REP]  # the rep's history is whole
+        known = await bot.services.index.prospect(TEAM_ID, "nadia-rahman")
+        assert known is not None and known.interactions == 2
+    finally:
+        await server.close()
 
 
 async def test_whole_prospects_are_for_admins_and_anyone_else_is_refused(bot: RunningBot) -> None:
