@@ -291,6 +291,7 @@ def test_compose_file_passes_docker_compose_validation() -> None:
         "POSTGRES_PASSWORD": "check",
         "HINDSIGHT_DB_PASSWORD": "check",
         "SALESMEMORY_DB_PASSWORD": "check",
+        "HINDSIGHT_API_KEY": "check",
     }
     result = subprocess.run(
         [tool, "--file", "compose.yaml", "config", "--quiet"],
@@ -301,6 +302,17 @@ def test_compose_file_passes_docker_compose_validation() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    # Without the key the memory server would be open to anyone: compose refuses, and says why.
+    del env["HINDSIGHT_API_KEY"]
+    keyless = subprocess.run(
+        [tool, "--file", "compose.yaml", "config", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert keyless.returncode != 0 and "set HINDSIGHT_API_KEY in .env" in keyless.stderr
 
 
 # --- manifests ----------------------------------------------------------------------------
