@@ -20,7 +20,7 @@ from bot.app import create_app, create_web_app, slack_client
 from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
 from bot.digest_delivery import Delivery, send_digest
-from bot.forget import resume_in_background
+from bot.forget.erase import resume_in_background
 from bot.llm import LlmClient
 from bot.memory_setup import embedded_llm, sales_bank_setup
 from bot.refile import refile_in_background
@@ -171,7 +171,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         app = create_app(settings, services)
         worker = start_delivery(services, confirmer(app.client), stop)
         refiling = asyncio.create_task(refile_in_background(services, stop), name="refile")
-        # Forgets memory was down for are finished when it is back (bot.forget).
+        # Forgets memory was down for are finished when it is back (bot.forget.erase).
         forgetting = asyncio.create_task(
             resume_in_background(services, app.client, stop), name="forgets"
         )

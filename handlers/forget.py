@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import forget as forget_view
 from bot.blocks import ids
-from bot.forget import confirm_forget, plan_forget
+from bot.forget import view as forget_view
+from bot.forget.erase import confirm_forget, plan_forget
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
 

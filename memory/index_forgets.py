@@ -1,5 +1,5 @@
 """The local index's part of erasure: what a confirmed erasure takes, recorded when it is
-confirmed, and the local rows it removes at once (memory's part follows, in bot.forget).
+confirmed, and the local rows it removes at once (memory's part follows, in bot.forget.erase).
 
 An erasure takes exactly the calls that exist when it is confirmed, by id: a call logged
 afterwards is never taken, however long memory stays away. Its record keeps an opaque id and

@@ -556,7 +556,7 @@ class ProspectMemory:
 
     async def forget_prospect(self, workspace_id: str, slug: str) -> int:
         """Delete every document tagged with a prospect; returns how many. Only for erasures
-        asked by an older version, which took the prospect's tag (bot.forget)."""
+        asked by an older version, which took the prospect's tag (bot.forget.erase)."""
         bank = self.bank_id(workspace_id)
         listed = [doc.id for doc in await self._list_documents(bank, [prospect_tag(slug)])]
         deleted = await self._delete_documents(bank, listed)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.forget import ForgetPlan, confirm_forget, finish, forget, resume_forgets
+from bot.forget.erase import ForgetPlan, confirm_forget, finish, forget, resume_forgets
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight
 from memory.index import DealHealth, KeptDraft

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from bot.blocks import forget as view
-from bot.forget import ForgetPlan
+from bot.forget import view
+from bot.forget.erase import ForgetPlan
 from memory.index import Erasure, LocalIndex
 
 HOSTILE = "<https://evil.example|Nadia Rahman> <!channel>"

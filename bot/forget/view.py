@@ -11,7 +11,7 @@ from bot.blocks import ids
 from bot.blocks.limits import escape_mrkdwn, mrkdwn, plain
 
 if TYPE_CHECKING:
-    from bot.forget import ForgetPlan
+    from bot.forget.erase import ForgetPlan
     from memory.index import Erasure
 
 FORGET_USAGE = (

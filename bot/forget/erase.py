@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import is_admin
-from bot.blocks import forget as view
+from bot.forget import view
 from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from memory.index import Erasure
