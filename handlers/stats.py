@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.blocks.stats import STATS_USAGE, build_stats_blocks
 from bot.services import Services
+from bot.stats.view import STATS_USAGE, build_stats_blocks
 from handlers.slack_io import explained, workspace_of
 
 STATS_PERIOD = timedelta(days=7)

@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
-from bot.blocks.team import build_team_blocks, team_refusal
 from bot.services import Services
-from bot.team import team_view
+from bot.team.summary import team_view
+from bot.team.view import build_team_blocks, team_refusal
 from handlers.slack_io import (
     Rendered,
     Reply,

@@ -1,6 +1,6 @@
 """The team view's local part on a large workspace: reading every call from the index and
 counting them, and how long the event loop is held meanwhile, counting inline against counting
-in a worker thread (what `bot.team.team_view` does).
+in a worker thread (what `bot.team.summary.team_view` does).
 
     .venv/bin/python -m tests.benchmarks.bench_team --prospects 25000 --calls 10
 
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.memory_setup import objection_kinds
-from bot.team import summarize
+from bot.team.summary import summarize
 from memory.index import LocalIndex
 from memory.index_tables import calls, prospects
 

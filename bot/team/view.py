@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.blocks.brief import label_name
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, escape_mrkdwn, mrkdwn, plain
-from bot.team import MEMORY_DOWN, REJECTED, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
+from bot.team.summary import MEMORY_DOWN, REJECTED, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
 
 MOST_REPS_LISTED = 20
 NAMES_PER_REP = 3

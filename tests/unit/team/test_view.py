@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.blocks.limits import MESSAGE_BLOCKS, SECTION_TEXT
-from bot.blocks.team import TREND_MISSING, build_team_blocks, team_refusal
 from bot.memory_setup import objection_kinds
-from bot.team import MEMORY_DOWN, TEXT_ONLY, Closes, summarize, windows
+from bot.team.summary import MEMORY_DOWN, TEXT_ONLY, Closes, summarize, windows
+from bot.team.view import TREND_MISSING, build_team_blocks, team_refusal
 from memory.index import LoggedCall
 from memory.records import FOLLOW_UP_SENT, TimelineEntry
 from memory.rep_notes import RepNote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.stats import build_stats_blocks
+from bot.stats.view import build_stats_blocks
 from memory.index import TaskUsage
 from tests.support.blocks import render
 

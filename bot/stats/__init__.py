@@ -1,0 +1,1 @@
+"""/salesmemory stats: what the model cost, per task, shown by view.py."""
