@@ -15,10 +15,10 @@ from datetime import date
 from bot.brief_answer import Brief, brief_from_answer, check_brief_answer
 from bot.brief_changes import BriefChanges, note_changes
 from bot.brief_findings import MemoryFinding, findings_from
+from bot.domain.prospect_lookup import ProspectMatch, find_prospect
+from bot.domain.waiting_calls import merge_waiting, waiting_entries
 from bot.llm import LlmFailed, LlmTask
-from bot.prospect_lookup import ProspectMatch, find_prospect
 from bot.services import Services
-from bot.timeline import merge_waiting, waiting_entries
 from memory.index import DealHealth
 from memory.records import OUTCOMES, TRANSCRIPT_TYPE, RecalledMemory, TimelineEntry
 from prompts import load_schema, load_text

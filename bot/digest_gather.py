@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.brief import BriefFacts, BriefNote
+from bot.domain.waiting_calls import merge_waiting
 from bot.services import Services
-from bot.timeline import merge_waiting
 from memory.index import KnownProspect
 from memory.records import RecalledMemory, TimelineEntry
 from memory.rep_notes import RepNote

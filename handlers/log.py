@@ -26,10 +26,10 @@ from bot.blocks.log_modal import (
 from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
 from bot.digest_settings import enroll_rep
+from bot.domain.prospect_lookup import find_prospect
 from bot.home import refresh_home_later
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
-from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
 from memory.prospects import (

@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import ids
 from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON, TIMELINE_USAGE
-from bot.blocks.timeline import build_timeline_blocks
 from bot.services import Services
-from bot.timeline import prospect_timeline
+from bot.timeline.history import prospect_timeline
+from bot.timeline.view import build_timeline_blocks
 from handlers.slack_io import (
     Rendered,
     Reply,

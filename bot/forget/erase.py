@@ -25,8 +25,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import is_admin
+from bot.domain.prospect_lookup import find_prospect
 from bot.forget import view
-from bot.prospect_lookup import find_prospect
 from bot.services import Services
 from memory.index import Erasure
 from memory.index_forgets import Scope

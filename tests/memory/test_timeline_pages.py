@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from bot.services import Services
-from bot.timeline import PAGE_ENTRIES, prospect_timeline
+from bot.timeline.history import PAGE_ENTRIES, prospect_timeline
 from memory.store import ProspectMemory
 from tests.memory.test_memory_contract import WORKSPACE, call
 from tests.support.hindsight_proxy import CapacityProxy

@@ -16,7 +16,7 @@ from bot.brief_answer import (
     Objection,
     brief_from_answer,
 )
-from bot.prospect_lookup import ProspectMatch
+from bot.domain.prospect_lookup import ProspectMatch
 from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer, commitment, objection
 
 LONG = f"{MENTIONS} ".ljust(300, "z")

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from bot.blocks.brief import build_brief_blocks
 from bot.brief import BriefFacts, BriefResult
 from bot.brief_changes import BriefChanges, changes_since
-from bot.prospect_lookup import ProspectMatch
+from bot.domain.prospect_lookup import ProspectMatch
 from memory.index import BriefView
 from tests.support.blocks import render
 from tests.unit.brief_samples import TODAY, entry

@@ -12,7 +12,7 @@ from bot.brief_answer import (
     check_brief_answer,
     label_for_score,
 )
-from bot.prospect_lookup import ProspectMatch
+from bot.domain.prospect_lookup import ProspectMatch
 from tests.unit.brief_samples import TODAY, answer, commitment, entry, objection
 
 MATCH = ProspectMatch("james", "james-okafor", "James Okafor", True, [])

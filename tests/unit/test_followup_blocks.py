@@ -8,8 +8,8 @@ from datetime import date
 from bot.blocks import ids
 from bot.blocks.followup import build_followup_blocks
 from bot.blocks.limits import BUTTON_VALUE, SECTION_TEXT
+from bot.domain.prospect_lookup import ProspectMatch
 from bot.followup import Analysis, BlockerStage, Draft, FollowupResult
-from bot.prospect_lookup import ProspectMatch
 from tests.support.blocks import buttons, render
 
 MATCH = ProspectMatch("mike reynolds", "mike-reynolds", "Mike Reynolds", True, [])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, insert
 
-from bot.prospect_lookup import find_prospect
+from bot.domain.prospect_lookup import find_prospect
 from memory.index import LocalIndex
 from memory.index_tables import calls, prospects
 from memory.prospects import prospect_slug

@@ -13,7 +13,8 @@ from datetime import date
 from typing import TypeVar
 
 from bot.blocks.limits import SECTION_TEXT
-from bot.prospect_lookup import ProspectMatch, find_prospect
+from bot.domain.prospect_lookup import ProspectMatch, find_prospect
+from bot.domain.waiting_calls import merge_waiting, not_stored, waiting_entries
 from bot.services import EVERYONE, Services, Sight
 from memory.records import ListedCall, TimelineEntry, newest_first
 from memory.store import MemoryUnavailable, ProspectMemory
@@ -76,27 +77,6 @@ def cut_page(rows: Sequence[RowT], page: int) -> tuple[int, int, list[RowT]]:
     return page, len(pages), list(rows[start:end])
 
 
-async def waiting_entries(
-    services: Services, workspace_id: str, slug: str, sight: Sight = EVERYONE
-) -> list[TimelineEntry]:
-    """Calls logged but not yet in memory (those `sight` shows), marked as waiting."""
-    return [
-        TimelineEntry.from_call(call, pending=True)
-        for call in await services.index.waiting(workspace_id, slug)
-        if sight.shows(call.rep_id)
-    ]
-
-
-def _not_stored(stored: Sequence[Row], waiting: list[TimelineEntry]) -> list[TimelineEntry]:
-    stored_ids = {row.call_id for row in stored}
-    return [entry for entry in waiting if entry.call_id not in stored_ids]
-
-
-def merge_waiting(stored: list[TimelineEntry], waiting: list[TimelineEntry]) -> list[TimelineEntry]:
-    """Stored calls plus the waiting ones memory does not have yet, newest first."""
-    return newest_first([*stored, *_not_stored(stored, waiting)])
-
-
 async def full_history(
     services: Services, workspace_id: str, slug: str, sight: Sight = EVERYONE
 ) -> tuple[list[TimelineEntry], bool]:
@@ -132,7 +112,7 @@ async def prospect_timeline(
     waiting = await waiting_entries(services, workspace_id, match.slug, sight)
     try:
         listed = await services.memory.listed_calls(workspace_id, match.slug, sight.rep_id)
-        rows: list[Row] = newest_first([*listed, *_not_stored(listed, waiting)])
+        rows: list[Row] = newest_first([*listed, *not_stored(listed, waiting)])
         shown = await _page(services.memory, workspace_id, match, rows, page)
     except MemoryUnavailable:
         if not waiting:

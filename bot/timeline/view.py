@@ -16,7 +16,7 @@ from bot.blocks.limits import (
     plain,
 )
 from bot.blocks.messages import teammates_note
-from bot.timeline import Timeline
+from bot.timeline.history import Timeline
 from memory.records import TimelineEntry
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")

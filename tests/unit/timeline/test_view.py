@@ -3,9 +3,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.blocks.limits import BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.blocks.timeline import build_timeline_blocks
-from bot.prospect_lookup import ProspectMatch
-from bot.timeline import PAGE_CHARS, PAGE_ENTRIES, Timeline, cut_page, paginate
+from bot.domain.prospect_lookup import ProspectMatch
+from bot.timeline.history import PAGE_CHARS, PAGE_ENTRIES, Timeline, cut_page, paginate
+from bot.timeline.view import build_timeline_blocks
 from memory.records import ListedCall, TimelineEntry, newest_first
 
 
