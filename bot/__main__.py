@@ -21,13 +21,13 @@ from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
 from bot.digest_delivery import Delivery, send_digest
 from bot.forget.erase import resume_in_background
-from bot.llm import LlmClient
-from bot.memory_setup import embedded_llm, sales_bank_setup
-from bot.refile import refile_in_background
+from bot.infra.llm import LlmClient
+from bot.infra.memory_setup import embedded_llm, sales_bank_setup
+from bot.infra.refile import refile_in_background
+from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
+from bot.infra.slack_checks import SlackStartupError, check_app_token, check_bot_token
 from bot.scheduler import DigestScheduler
-from bot.scheduler_duty import SchedulerDuty, SchedulerRole
 from bot.services import Services
-from bot.slack_checks import SlackStartupError, check_app_token, check_bot_token
 from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.config import Settings
-from bot.request_guards import answer_requests_naming_no_one, retries_once
+from bot.infra.request_guards import answer_requests_naming_no_one, retries_once
 from bot.services import Services
 from handlers.slack_io import explain_failure
 

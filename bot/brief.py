@@ -17,7 +17,7 @@ from bot.brief_changes import BriefChanges, note_changes
 from bot.brief_findings import MemoryFinding, findings_from
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.domain.waiting_calls import merge_waiting, waiting_entries
-from bot.llm import LlmFailed, LlmTask
+from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.index import DealHealth
 from memory.records import OUTCOMES, TRANSCRIPT_TYPE, RecalledMemory, TimelineEntry

@@ -15,13 +15,13 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.access import USERGROUP_HANDLE, USERGROUP_ID
+from bot.infra.access import USERGROUP_HANDLE, USERGROUP_ID
 from memory.database import POSTGRESQL, POSTGRESQL_DRIVER, SUPPORTED_BACKENDS, database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # llama-3.3-70b-versatile was retired by Groq; this one serves strict structured outputs today.
 DEFAULT_GROQ_MODEL = "openai/gpt-oss-120b"
-# Asked first for the tasks a small model can do (bot.llm): the strong one only on failure.
+# Asked first for the tasks a small model can do (bot.infra.llm): the strong one only on failure.
 DEFAULT_GROQ_MODEL_FAST = "openai/gpt-oss-20b"
 DEFAULT_BANK_PREFIX = "salesmemory"
 # What the embedded memory server extracts facts with: small and cheap is enough for that.

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.brief import BriefNote
 from bot.digest_gather import ProspectContext, gather_contexts
-from bot.llm import LlmFailed, LlmTask
+from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.prospects import prospect_slug
 from memory.records import OUTCOMES

@@ -21,7 +21,7 @@ from typing import Any
 from bot.brief import BriefFacts, memory_prompt, recollect
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.grounding import Grounds, fold, without_unfounded
-from bot.llm import LlmFailed, LlmTask
+from bot.infra.llm import LlmFailed, LlmTask
 from bot.log_form import MAX_NOTE
 from bot.services import Services
 from memory.index import KeptDraft

@@ -1,9 +1,9 @@
 """Every rep's digest at their own Monday 08:00 (or the day and hour they chose).
 
 Settings live in the local index, written by any process; the one process elected by the
-database to run the scheduler (bot/scheduler_duty.py) keeps one APScheduler cron job per rep in
-a persistent SQLAlchemy job store, with explicit ids, so a restart or a failover neither loses
-nor doubles a schedule. APScheduler 3 cannot share a job store between processes, hence only
+database to run the scheduler (bot/infra/scheduler_duty.py) keeps one APScheduler cron job per
+rep in a persistent SQLAlchemy job store, with explicit ids, so a restart or a failover neither
+loses nor doubles a schedule. APScheduler 3 cannot share a job store between processes, hence only
 one runs it.
 """
 

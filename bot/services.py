@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.access import TeamAccess
-from bot.llm import LlmClient
-from bot.outbox import Outbox
-from bot.rep_timezones import RepTimezones
+from bot.infra.access import TeamAccess
+from bot.infra.llm import LlmClient
+from bot.infra.outbox import Outbox
+from bot.infra.rep_timezones import RepTimezones
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
 

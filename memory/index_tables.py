@@ -207,7 +207,7 @@ deal_health = Table(
     Column("next_due", Date, nullable=True),  # the earliest due date of an open commitment
 )
 
-# One row per question asked of the model (bot.llm): for the usage stats, no prompt or answer.
+# One row per question asked of the model (bot.infra.llm): for the usage stats, no prompt or answer.
 llm_usage = Table(
     "llm_usage",
     metadata,

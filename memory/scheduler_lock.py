@@ -4,7 +4,7 @@ On PostgreSQL (replicas on many machines): a session-level advisory lock, held o
 connection of its own for as long as the holder lives. When the holder dies, its connection
 closes and PostgreSQL releases the lock; another replica's next try gets it. On SQLite (one
 machine): an exclusive lock on a file beside the job store, which the kernel releases when the
-holder dies. Every method blocks; callers run them off the event loop (bot/scheduler_duty.py).
+holder dies. Every method blocks; callers run them off the event loop (bot/infra/scheduler_duty.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.memory_setup import sales_bank_setup
+from bot.infra.memory_setup import sales_bank_setup
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, HindsightLlm, free_port
 from memory.index import LocalIndex

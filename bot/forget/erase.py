@@ -11,7 +11,7 @@ confirmation the calls are recorded by id and their local rows go in one transac
 memory deletes exactly those documents (and what it drew from them), within a bound. When
 memory does not answer in time the rep is told at once, and the rest finishes when memory is
 back (checked every 30 s); a call logged meanwhile is never taken. A note that was on its way
-to memory during the erasure is deleted on arrival (bot.outbox).
+to memory during the erasure is deleted on arrival (bot.infra.outbox).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import is_admin
 from bot.domain.prospect_lookup import find_prospect
 from bot.forget import view
+from bot.infra.access import is_admin
 from bot.services import Services
 from memory.index import Erasure
 from memory.index_forgets import Scope

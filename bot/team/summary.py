@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.memory_setup import objection_kinds
+from bot.infra.memory_setup import objection_kinds
 from bot.quiet import QuietDeal, quiet_deals
 from bot.services import Services
 from memory.index import LoggedCall

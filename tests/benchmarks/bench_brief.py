@@ -30,7 +30,7 @@ from bot.brief import (
     select_notes,
 )
 from bot.calls import log_call
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.calls import log_call
 from bot.followup import make_followup
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog, LlmUsage
@@ -181,7 +181,7 @@ async def bench(url: str, workdir: Path, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    logging.getLogger("bot.llm").setLevel(logging.ERROR)  # each escalation is counted instead
+    logging.getLogger("bot.infra.llm").setLevel(logging.ERROR)  # each escalation is counted instead
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--fail-share", type=float, default=0.3)

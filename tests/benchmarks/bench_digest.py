@@ -42,7 +42,7 @@ from bot.digest import (
     make_digest,
     prompt_share,
 )
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting, LocalIndex

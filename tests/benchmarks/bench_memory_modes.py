@@ -22,8 +22,8 @@ from pathlib import Path
 from bot.brief import make_brief
 from bot.calls import log_call
 from bot.digest import estimate_tokens
-from bot.llm import LlmClient
-from bot.memory_setup import sales_bank_setup
+from bot.infra.llm import LlmClient
+from bot.infra.memory_setup import sales_bank_setup
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, HindsightLlm
 from memory.index import LocalIndex

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot.memory_setup import objection_kinds
+from bot.infra.memory_setup import objection_kinds
 from bot.team.summary import summarize
 from memory.index import LocalIndex
 from memory.index_tables import calls, prospects

@@ -15,7 +15,7 @@ from bot.app import create_app, create_web_app
 from bot.blocks import ids
 from bot.calls import start_delivery
 from bot.config import load_settings
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from handlers.log import confirmer
 from tests.support.fake_groq import FakeGroq

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.brief import make_brief
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.store import ProspectMemory

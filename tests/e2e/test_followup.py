@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_log_and_timeline import open_log_modal, submit
@@ -133,7 +133,7 @@ async def test_the_draft_goes_to_the_decider_about_the_blocker_that_stands_now(
     followup_bot: RunningBot, groq: FakeGroq, caplog: pytest.LogCaptureFixture
 ) -> None:
     groq.default = answering()
-    with caplog.at_level(logging.INFO, logger="bot.llm"):
+    with caplog.at_level(logging.INFO, logger="bot.infra.llm"):
         ack, shown = await draft(followup_bot)
     assert "Drafting a follow-up for Mike Reynolds" in json.loads(ack)["text"]
     assert shown["replace_original"] is True

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import GOOD_ANSWER
@@ -159,7 +159,7 @@ async def test_no_logger_at_info_carries_note_text_through_log_brief_digest_and_
     names = {name for name, _ in kept_log.lines}
     lines = [line for _, line in kept_log.lines]
     # The capture saw the paths that used to quote notes, and every kind of logger.
-    assert {"bot.llm", "httpx", "aiohttp.access"} <= names
+    assert {"bot.infra.llm", "httpx", "aiohttp.access"} <= names
     assert any(name.startswith("sqlalchemy.engine") for name in names)
     assert any("Dropped a claim with no matching note" in line for line in lines)
     assert any("Digest named a prospect the rep does not have" in line for line in lines)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.calls import log_call
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import GOOD_ANSWER, PRIYA_NOTES, call

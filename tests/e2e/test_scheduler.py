@@ -267,7 +267,7 @@ async def test_slack_telling_of_a_move_moves_the_digest_and_nothing_else_of_the_
         assert await services.timezones.known(TEAM_ID, LA) == (True, "Europe/Berlin")
         # Someone not enrolled, or a zone Slack never has: nothing is stored, once the log
         # says each event was looked at.
-        with caplog.at_level(logging.DEBUG, logger="bot.rep_timezones"):
+        with caplog.at_level(logging.DEBUG, logger="bot.infra.rep_timezones"):
             for user in ({"id": "U0NEW", "tz": "Asia/Tokyo"}, {"id": KOLKATA, "tz": "Mars/Base"}):
                 status, _ = await bot.send.event({"type": "user_change", "user": user})
                 assert status == 200

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight
 from memory.index import LocalIndex

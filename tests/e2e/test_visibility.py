@@ -15,7 +15,7 @@ import pytest
 from bot.blocks import ids
 from bot.brief import make_brief
 from bot.calls import log_call
-from bot.llm import LlmClient
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bot.calls import log_call
-from bot.outbox import Outbox
+from bot.infra.outbox import Outbox
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog

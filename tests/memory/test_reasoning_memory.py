@@ -8,7 +8,7 @@ from datetime import date
 
 from hindsight_client import Hindsight
 
-from bot.outbox import Outbox
+from bot.infra.outbox import Outbox
 from memory.embedded import EmbeddedHindsight
 from memory.index import LocalIndex
 from memory.records import CallLog

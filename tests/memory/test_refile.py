@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from bot.calls import log_call
-from bot.memory_setup import sales_bank_setup
-from bot.refile import refile_text_notes
+from bot.infra.memory_setup import sales_bank_setup
+from bot.infra.refile import refile_text_notes
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, HindsightLlm
 from memory.index import LocalIndex

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import TeamAccess
+from bot.infra.access import TeamAccess
 from tests.support.fake_slack import FakeSlack
 
 

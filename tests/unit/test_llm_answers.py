@@ -2,7 +2,7 @@ import json
 from typing import Any
 
 from bot.brief import BRIEF_SCHEMA, check_brief_answer
-from bot.llm import parse_answer
+from bot.infra.llm import parse_answer
 from prompts import load_schema
 from tests.unit.brief_samples import answer
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.llm import THINKING_TOKENS, LlmClient, LlmFailed, LlmTask
+from bot.infra.llm import THINKING_TOKENS, LlmClient, LlmFailed, LlmTask
 from memory.embedded import free_port
 from memory.records import LlmUsage
 from tests.support.fake_groq import FakeGroq
@@ -75,7 +75,7 @@ async def test_a_schema_breaking_fast_answer_escalates_once_and_the_log_says_why
     client: LlmClient, groq: FakeGroq, recorded: list[LlmUsage], caplog: pytest.LogCaptureFixture
 ) -> None:
     groq.script += [("json", {"score": "seventy"}), ("json", GOOD)]
-    with caplog.at_level(logging.INFO, logger="bot.llm"):
+    with caplog.at_level(logging.INFO, logger="bot.infra.llm"):
         assert await ask(client, CHEAP) == GOOD
     assert models(groq) == [FAST, STRONG]
     # The strong model starts afresh: it is not shown the fast model's bad answer.

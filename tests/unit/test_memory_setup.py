@@ -1,7 +1,7 @@
 import pytest
 
 from bot.config import load_settings
-from bot.memory_setup import embedded_llm, sales_bank_setup
+from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from memory.embedded_env import HindsightLlm, hindsight_env
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.rep_timezones import RepTimezones
+from bot.infra.rep_timezones import RepTimezones
 from memory.index import DigestSetting, LocalIndex
 from tests.support.fake_slack import FakeSlack
 

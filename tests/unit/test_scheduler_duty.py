@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.scheduler_duty import SchedulerDuty, SchedulerRole
+from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
 
 
 class ScriptedLock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.blocks.limits import MESSAGE_BLOCKS, SECTION_TEXT
-from bot.memory_setup import objection_kinds
+from bot.infra.memory_setup import objection_kinds
 from bot.team.summary import MEMORY_DOWN, TEXT_ONLY, Closes, summarize, windows
 from bot.team.view import TREND_MISSING, build_team_blocks, team_refusal
 from memory.index import LoggedCall
