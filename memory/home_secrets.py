@@ -27,7 +27,9 @@ def home_secret(path: Path) -> str:
     if existing is not None:
         return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(_SECRET_BYTES)
+    # Hex, not urlsafe base64: a value starting with "-" is read as an option by the tools
+    # it is handed to on their command line (pg0 start --password …).
+    value = secrets.token_hex(_SECRET_BYTES)
     # mkstemp creates the file 0600; it is complete before it gets its name, and os.link
     # refuses an existing name, so two processes racing agree on the first one written.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -637,14 +637,16 @@ class ProspectMemory:
     async def _call(
         self, action: str, request: Callable[[], Awaitable[T]], missing: T | None = None
     ) -> T:
-        """Run one request; a 404 (a bank or document that does not exist yet) gives `missing`."""
+        """Run one request; a 404 (a bank or document that does not exist yet) gives `missing`.
+
+        Every request here is safe to repeat (reads, deletes by id, status), so one the server
+        dropped on a pooled keep-alive connection it had just closed is sent once more, on a
+        fresh connection, instead of failing the rep's brief."""
         async with _memory_errors(action):
             try:
-                return await request()
-            except ApiException as exc:
-                if exc.status == 404 and missing is not None:
-                    return missing
-                raise
+                return await _answer_or_missing(request, missing)
+            except aiohttp.ServerDisconnectedError:
+                return await _answer_or_missing(request, missing)
 
     async def purge_erased(self, workspace_id: str, document_ids: list[str]) -> None:
         """Remove what the server still keeps of these deleted documents: operation records
@@ -659,6 +661,15 @@ class ProspectMemory:
             await purge_residue(url, self.bank_id(workspace_id), document_ids, _PURGE_SECONDS)
         except PurgeFailed as exc:
             raise MemoryUnavailable(f"Memory's database during purge: {exc}") from exc
+
+
+async def _answer_or_missing(request: Callable[[], Awaitable[T]], missing: T | None) -> T:
+    try:
+        return await request()
+    except ApiException as exc:
+        if exc.status == 404 and missing is not None:
+            return missing
+        raise
 
 
 def _listed_call(doc: DocumentListItem) -> ListedCall:

@@ -1,8 +1,11 @@
+from pathlib import Path
+
 import pytest
 
 from bot.config import load_settings
 from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from memory.embedded_env import HindsightLlm, hindsight_env
+from memory.home_secrets import home_secret
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 
@@ -67,3 +70,9 @@ def test_the_embedded_server_keeps_no_operation_payload_or_trace_for_long() -> N
     assert env["HINDSIGHT_API_OPERATION_RETENTION_DAYS"] == "1"
     assert env["HINDSIGHT_API_LLM_TRACE_ENABLED"] == "false"
     assert env["HINDSIGHT_API_AUDIT_LOG_ENABLED"] == "false"
+
+
+def test_home_secrets_never_start_like_a_command_line_option(tmp_path: Path) -> None:
+    made = [home_secret(tmp_path / f"secret-{n}") for n in range(300)]
+    assert all(value[0].isalnum() for value in made)
+    assert len(set(made)) == 300
