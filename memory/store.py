@@ -637,16 +637,9 @@ class ProspectMemory:
     async def _call(
         self, action: str, request: Callable[[], Awaitable[T]], missing: T | None = None
     ) -> T:
-        """Run one request; a 404 (a bank or document that does not exist yet) gives `missing`.
-
-        Every request here is safe to repeat (reads, deletes by id, status), so one the server
-        dropped on a pooled keep-alive connection it had just closed is sent once more, on a
-        fresh connection, instead of failing the rep's brief."""
+        """Run one request; a 404 (a bank or document that does not exist yet) gives `missing`."""
         async with _memory_errors(action):
-            try:
-                return await _answer_or_missing(request, missing)
-            except aiohttp.ServerDisconnectedError:
-                return await _answer_or_missing(request, missing)
+            return await _answer_or_missing(request, missing)
 
     async def purge_erased(self, workspace_id: str, document_ids: list[str]) -> None:
         """Remove what the server still keeps of these deleted documents: operation records
