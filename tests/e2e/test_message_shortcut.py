@@ -32,7 +32,9 @@ async def test_a_message_becomes_a_call_note_with_its_link(bot: RunningBot) -> N
         "Quick call with @Sarah Chen: SOC2 Type 2 passes; EU residency letter next."
     )
     assert element(opened, ids.PROSPECT_BLOCK)["initial_option"]["value"] == "Sarah Chen"
-    # The message's link is asked of Slack once the form is open, and put in it.
+    # The message's link is asked of Slack once the form is open, and put in it (after the
+    # form opened, so wait for it to be asked before comparing the order).
+    await bot.slack.wait_for("chat.getPermalink")
     methods = [c.method for c in bot.slack.calls]
     assert methods.index("views.open") < methods.index("chat.getPermalink")
     # The first form was brought to the rep's zone too: wait for the update with the link.
