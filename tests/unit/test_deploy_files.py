@@ -293,25 +293,22 @@ def test_compose_file_passes_docker_compose_validation() -> None:
         "SALESMEMORY_DB_PASSWORD": "check",
         "HINDSIGHT_API_KEY": "check",
     }
-    result = subprocess.run(
-        [tool, "--file", "compose.yaml", "config", "--quiet"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [tool, "--file", "compose.yaml", "config", "--quiet"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    result = config(env)
     assert result.returncode == 0, result.stderr
     # Without the key the memory server would be open to anyone: compose refuses, and says why.
     del env["HINDSIGHT_API_KEY"]
-    keyless = subprocess.run(
-        [tool, "--file", "compose.yaml", "config", "--quiet"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    keyless = config(env)
     assert keyless.returncode != 0 and "set HINDSIGHT_API_KEY in .env" in keyless.stderr
 
 
