@@ -97,13 +97,16 @@ class ErasureIndex(IndexBase):
         scope: Scope,
         requested_by: str,
         now: datetime,
+        others_allowed: bool = True,
     ) -> Erasure:
         """Record the calls the erasure takes (every rep's, or the asking rep's) and delete
         their local rows in one transaction: index rows, notes still waiting for memory (they
         never reach it now), and what was made from them here. When no call of the prospect is
         left, the prospect goes too, with its health, snoozes, brief views and drafts."""
         about = [calls.c.workspace_id == workspace_id, calls.c.slug == slug]
-        if scope == "mine":
+        # A rep who is no admin takes only their own calls, even for "the whole prospect": a
+        # teammate's call saved since the check (it waited for this lock) is never theirs to take.
+        if scope == "mine" or not others_allowed:
             about.append(calls.c.rep_id == requested_by)
         with self._engine.begin() as conn:
             taken = [row[0] for row in conn.execute(select(calls.c.call_id).where(*about))]

@@ -54,6 +54,7 @@ class ForgetPlan:
     calls: int  # calls that would go
     waiting: int  # of which have not reached memory yet
     teammates: int = 0  # calls by others that stay (scope "mine")
+    admin: bool = False  # may take other reps' calls
 
 
 async def plan_forget(
@@ -79,7 +80,9 @@ async def plan_forget(
     if admin is None:
         admin = await is_admin(client, rep_id)
     if admin:
-        return ForgetPlan(match.slug, match.name, "prospect", counts.total, counts.waiting_total)
+        return ForgetPlan(
+            match.slug, match.name, "prospect", counts.total, counts.waiting_total, admin=True
+        )
     if counts.mine == 0:
         return view.not_yours(match.name)
     return ForgetPlan(
@@ -117,7 +120,7 @@ async def confirm_forget(
 async def forget(services: Services, workspace_id: str, plan: ForgetPlan, by: str) -> Erasure:
     """Record what goes (the calls as they are now) and erase the local rows at once."""
     request = await services.index.start_erasure(
-        workspace_id, plan.slug, plan.name, plan.scope, by, services.clock()
+        workspace_id, plan.slug, plan.name, plan.scope, by, services.clock(), plan.admin
     )
     await services.index.scrub_files()
     audit.info(

@@ -318,3 +318,14 @@ def test_a_failed_statement_carries_no_bound_value_into_its_error(
         engine.dispose()
     assert "no_such_table" in str(failed.value)
     assert "Kestrel-9" not in str(failed.value)
+
+
+async def test_a_rep_who_is_no_admin_never_takes_a_teammates_call(index: LocalIndex) -> None:
+    theirs = replace(CALL, call_id="v3", rep_id="U2")
+    for call in (CALL, theirs):  # the teammate's call landed after the rep's check
+        await index.write_ahead(call)
+    erased = await index.start_erasure(
+        "T1", "james-okafor", "James Okafor", "prospect", "U1", NOW, others_allowed=False
+    )
+    assert erased.call_ids == (CALL.call_id,)
+    assert await index.waiting("T1", "james-okafor") == [theirs]
