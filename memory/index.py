@@ -283,14 +283,18 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
             conn.execute(outbox.update().where(mine).values(**values))
 
     @offloaded("write")
-    def accept(self, call_id: str, operation_id: str, poll_at: datetime, lease: datetime) -> None:
+    def accept(self, call_id: str, operation_id: str, poll_at: datetime, lease: datetime) -> bool:
         """Memory took the call into `operation_id`: look at it again at `poll_at`. The text
-        stays until the operation is done (briefs and the timeline still need it)."""
+        stays until the operation is done (briefs and the timeline still need it). False when
+        the call is no longer this worker's to hold (erased, or its lease ran out)."""
         with self._engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.call_id == call_id, outbox.c.lease_until == lease)
-                .values(operation_id=operation_id, next_attempt_at=poll_at, lease_until=None)
+            return (
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.call_id == call_id, outbox.c.lease_until == lease)
+                    .values(operation_id=operation_id, next_attempt_at=poll_at, lease_until=None)
+                ).rowcount
+                == 1
             )
 
     @offloaded("write")

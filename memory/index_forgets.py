@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, ColumnElement, Connection, Row, Table, delete, func, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 
 from memory.index_base import IndexBase, aware, offloaded, retry_on_conflict
 from memory.index_tables import (
@@ -110,6 +121,18 @@ class ErasureIndex(IndexBase):
             about.append(calls.c.rep_id == requested_by)
         with self._engine.begin() as conn:
             taken = [row[0] for row in conn.execute(select(calls.c.call_id).where(*about))]
+            # Notes memory is filing now (with an LLM): their documents appear when the filing
+            # ends, so the erasure waits for it (see filings).
+            filing: dict[str, str] = {
+                row.call_id: row.operation_id
+                for row in conn.execute(
+                    select(outbox.c.call_id, outbox.c.operation_id).where(
+                        outbox.c.slug == slug,
+                        outbox.c.workspace_id == workspace_id,
+                        outbox.c.operation_id.is_not(None),
+                    )
+                )
+            }
             waiting = _delete_in(conn, outbox, outbox.c.call_id, taken)
             _delete_in(conn, calls, calls.c.call_id, taken)
             request = Erasure(
@@ -138,7 +161,14 @@ class ErasureIndex(IndexBase):
             if taken:
                 conn.execute(
                     erased_calls.insert(),
-                    [{"call_id": c, "request_id": request.request_id} for c in taken],
+                    [
+                        {
+                            "call_id": c,
+                            "request_id": request.request_id,
+                            "operation_id": filing.get(c),
+                        }
+                        for c in taken
+                    ],
                 )
             _tidy_prospect(conn, workspace_id, slug, requested_by, scope)
         return request
@@ -171,35 +201,114 @@ class ErasureIndex(IndexBase):
             )
 
     @offloaded("write")
-    def finish_erasure(self, request: Erasure, documents: int, now: datetime) -> bool:
-        """Mark the erasure done and wipe the name its receipt needed; True only the first
-        time (the receipt is due), False when another process finished it first."""
+    def claim_erasure(self, request_id: str, now: datetime, until: datetime) -> bool:
+        """Take the unfinished erasure until `until`, unless another finisher holds it (this
+        replica's confirmation, or another replica's resuming loop) or memory refused it and
+        its retry is not due: one finisher at a time, so memory's part and the receipt's
+        counts are done once."""
+        free = or_(erasures.c.next_attempt_at.is_(None), erasures.c.next_attempt_at <= now)
+        with self._engine.begin() as conn:
+            moved = conn.execute(
+                erasures.update()
+                .where(erasures.c.request_id == request_id, erasures.c.finished_at.is_(None), free)
+                .values(next_attempt_at=until)
+            ).rowcount
+        return moved == 1
+
+    @offloaded("write")
+    def release_erasure(
+        self, request_id: str, retry_at: datetime | None, refused: bool = False
+    ) -> int:
+        """Give an unfinished erasure back, due at `retry_at` (None: the next round); with
+        `refused`, memory refused it once more. Returns how often memory has refused it."""
+        values: dict[str, Any] = {"next_attempt_at": retry_at}
+        if refused:
+            values["refusals"] = erasures.c.refusals + 1
+        with self._engine.begin() as conn:
+            conn.execute(
+                erasures.update().where(erasures.c.request_id == request_id).values(**values)
+            )
+            return int(
+                conn.execute(
+                    select(erasures.c.refusals).where(erasures.c.request_id == request_id)
+                ).scalar()
+                or 0
+            )
+
+    @offloaded("read")
+    def filings(self, request_id: str) -> list[tuple[str, str]]:
+        """(call id, operation id) of the erased calls memory may still be filing."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(erased_calls.c.call_id, erased_calls.c.operation_id).where(
+                    erased_calls.c.request_id == request_id,
+                    erased_calls.c.operation_id.is_not(None),
+                )
+            ).all()
+        return [(row.call_id, row.operation_id) for row in rows]
+
+    @offloaded("write")
+    def filing_ended(self, call_id: str) -> None:
+        """Memory's filing of an erased call is over: its document, if any, is there now."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                erased_calls.update()
+                .where(erased_calls.c.call_id == call_id)
+                .values(operation_id=None)
+            )
+
+    @offloaded("write")
+    def finish_erasure(self, request: Erasure, documents: int, now: datetime) -> bool | None:
+        """Mark the erasure done and wipe the name its receipt needed. True the first time
+        (the receipt is due); False when it was finished before; None when it cannot finish
+        yet: memory took one of its calls into a filing since its part began."""
+        unsettled = (
+            select(erased_calls.c.call_id)
+            .where(
+                erased_calls.c.request_id == request.request_id,
+                erased_calls.c.operation_id.is_not(None),
+            )
+            .exists()
+        )
         with self._engine.begin() as conn:
             before = conn.execute(
-                select(erasures.c.documents).where(erasures.c.request_id == request.request_id)
+                select(erasures.c.documents, erasures.c.finished_at).where(
+                    erasures.c.request_id == request.request_id
+                )
             ).first()
-            if before is None:
+            if before is None or before.finished_at is not None:
                 return False
-            first = before.documents is None
             moved = conn.execute(
                 erasures.update()
                 .where(
-                    erasures.c.request_id == request.request_id, erasures.c.finished_at.is_(None)
+                    erasures.c.request_id == request.request_id,
+                    erasures.c.finished_at.is_(None),
+                    ~unsettled,
                 )
                 .values(
                     documents=documents + (before.documents or 0),
                     finished_at=now,
                     receipt_name=None,
+                    next_attempt_at=None,
                 )
             ).rowcount
+            if moved != 1:
+                return None
             _delete_in(conn, confirmations, confirmations.c.call_id, list(request.call_ids))
-        return moved == 1 and first
+        return before.documents is None
 
     @offloaded("write")
-    def reopen_erasure_of(self, call_id: str) -> None:
+    def reopen_erasure_of(self, call_id: str, operation_id: str | None = None) -> None:
         """A call arrived in memory after its erasure finished and could not be deleted
-        then: the erasure runs again (its receipt is not sent twice)."""
+        then, or memory took it into a filing (`operation_id`) as the erasure began: the
+        erasure runs again, after that filing (its receipt is not sent twice)."""
         with self._engine.begin() as conn:
+            if operation_id is not None:
+                conn.execute(
+                    erased_calls.update()
+                    .where(erased_calls.c.call_id == call_id)
+                    .values(operation_id=operation_id)
+                )
             conn.execute(
                 erasures.update()
                 .where(

@@ -145,6 +145,10 @@ erasures = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     # Only for a request made by an older version, which erased by the prospect's tag.
     Column("legacy_slug", String(128), nullable=True),
+    # Not before then: one finisher at a time (a lease, across replicas), or memory refused
+    # the deletion and it is tried again later.
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("refusals", Integer, nullable=False, server_default="0"),  # rep told at the first
     Index("erasures_unfinished", "finished_at"),
 )
 
@@ -155,6 +159,9 @@ erased_calls = Table(
     metadata,
     Column("call_id", String(128), primary_key=True),
     Column("request_id", String(32), nullable=False, index=True),
+    # Memory's own queued filing of the call (with an LLM), when it had one at erasure: its
+    # document is deleted only once that filing has ended, or it would appear afterwards.
+    Column("operation_id", String(64), nullable=True),
 )
 
 # The bot's own DMs about a call (its confirmations), so an erasure can delete them too.
@@ -284,6 +291,17 @@ def create_and_upgrade(engine: Engine) -> None:
             conn.execute(
                 text("ALTER TABLE outbox ADD COLUMN failed_operations INTEGER NOT NULL DEFAULT 0")
             )
+        _add_columns(
+            conn,
+            "erasures",
+            {
+                "next_attempt_at": "TIMESTAMP WITH TIME ZONE"
+                if conn.dialect.name == "postgresql"
+                else "DATETIME",
+                "refusals": "INTEGER NOT NULL DEFAULT 0",
+            },
+        )
+        _add_columns(conn, "erased_calls", {"operation_id": "VARCHAR(64)"})
         if "forgets" in names:
             _move_forgets(conn)
         if "pending_calls" in names:
@@ -296,6 +314,14 @@ def create_and_upgrade(engine: Engine) -> None:
             ).rowcount
             conn.execute(text("DROP TABLE pending_calls"))
             logger.info("Moved %d kept call(s) into the delivery outbox", moved)
+
+
+def _add_columns(conn: Connection, table: str, columns: dict[str, str]) -> None:
+    """Columns a table made by an older version lacks (name -> SQL type and default)."""
+    present = {c["name"] for c in inspect(conn).get_columns(table)}
+    for name, kind in columns.items():
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
 
 
 def _move_forgets(conn: Connection) -> None:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,7 +31,7 @@ from bot.infra.access import is_admin
 from bot.services import Services
 from memory.index import Erasure
 from memory.index_forgets import Scope
-from memory.store import MemoryUnavailable
+from memory.store import MemoryRejected, MemoryUnavailable
 
 logger = logging.getLogger(__name__)
 # Who erased, when and how much: an opaque id and counts, never a name or note text.
@@ -42,6 +43,12 @@ ANSWER_WITHIN_SECONDS = 10.0
 # Memory's part of one erasure in the background: bounded too, so a hung server never holds
 # the resuming loop (the next round tries again).
 BACKGROUND_BOUND_SECONDS = 120.0
+# A finisher holds its erasure a little longer than its bound, so no other one starts.
+LEASE_MARGIN_SECONDS = 30.0
+# How often a call memory is still filing is looked at again.
+FILING_POLL_SECONDS = 1.0
+# Memory refused a deletion (a 4xx): retrying at once will not help.
+REFUSED_RETRY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -143,16 +150,29 @@ async def finish(
     bound: float = BACKGROUND_BOUND_SECONDS,
 ) -> bool:
     """Memory's part of an erasure (within `bound` seconds), then the bot's own messages
-    about those calls; the receipt goes out once. False when memory did not answer."""
+    about those calls; the receipt goes out once. False when it is not done yet (memory did
+    not answer, refused, or is still filing one of the calls): the resuming loop goes on."""
+    now = services.clock()
+    lease = now + timedelta(seconds=bound + LEASE_MARGIN_SECONDS)
+    if not await services.index.claim_erasure(request.request_id, now, lease):
+        return False  # another finisher has it, or memory refused it and it waits
     try:
         documents = await asyncio.wait_for(_erase_in_memory(services, request), bound)
+    except MemoryRejected as refused:
+        await _refused(services, client, request, refused)
+        return False
     except (MemoryUnavailable, TimeoutError):
         logger.warning("Memory did not answer: erasure %s resumes later", request.request_id)
+        await services.index.release_erasure(request.request_id, None)
         return False
     deleted = await _delete_confirmations(services, client, request)
     done_at = services.clock()
-    if await services.index.finish_erasure(request, documents, done_at):
-        await services.index.scrub_files()
+    finished = await services.index.finish_erasure(request, documents, done_at)
+    if finished is None:
+        # Memory took one of the calls into a filing meanwhile: the next round waits for it.
+        await services.index.release_erasure(request.request_id, None)
+        return False
+    if finished:
         audit.info(
             "erasure done id=%s workspace=%s by=%s documents=%d messages=%d at=%s",
             request.request_id,
@@ -162,20 +182,58 @@ async def finish(
             deleted,
             done_at.isoformat(),
         )
-        try:
-            await client.chat_postMessage(
-                channel=request.requested_by,
-                text=view.receipt(request, documents, deleted, done_at),
-            )
-        except SlackApiError:
-            logger.exception("Could not send the receipt of erasure %s", request.request_id)
+        await _tell(client, request, view.receipt(request, deleted, done_at))
+    try:
+        await services.index.scrub_files()
+    except Exception:
+        logger.exception("Could not scrub the database files after erasure %s", request.request_id)
     return True
 
 
 async def _erase_in_memory(services: Services, request: Erasure) -> int:
+    await _wait_for_filings(services, request)
     if request.legacy_slug is not None:
         return await services.memory.forget_prospect(request.workspace_id, request.legacy_slug)
     return await services.memory.forget_calls(request.workspace_id, request.call_ids)
+
+
+async def _wait_for_filings(services: Services, request: Erasure) -> None:
+    """Until memory has ended filing each erased call it was filing (with an LLM): a document
+    deleted before its filing ends would be written afterwards."""
+    while filings := await services.index.filings(request.request_id):
+        going = 0
+        for call_id, operation in filings:
+            status, _ = await services.memory.operation(request.workspace_id, operation)
+            if status in ("pending", "processing"):
+                going += 1
+            else:
+                await services.index.filing_ended(call_id)
+        if going:
+            await asyncio.sleep(FILING_POLL_SECONDS)
+
+
+async def _refused(
+    services: Services, client: AsyncWebClient, request: Erasure, refused: MemoryRejected
+) -> None:
+    """Memory refused to delete (a 4xx): tried again every REFUSED_RETRY; the rep hears of
+    it once, and the log says so at every refusal, so an admin can look."""
+    retry_at = services.clock() + REFUSED_RETRY
+    refusals = await services.index.release_erasure(request.request_id, retry_at, refused=True)
+    logger.error(
+        "Memory refused erasure %s (%s); trying again at %s",
+        request.request_id,
+        refused,
+        retry_at.isoformat(),
+    )
+    if refusals == 1:
+        await _tell(client, request, view.memory_refused(request))
+
+
+async def _tell(client: AsyncWebClient, request: Erasure, text: str) -> None:
+    try:
+        await client.chat_postMessage(channel=request.requested_by, text=text)
+    except SlackApiError:
+        logger.exception("Could not tell the rep about erasure %s", request.request_id)
 
 
 async def _delete_confirmations(

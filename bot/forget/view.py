@@ -121,18 +121,29 @@ def counting_modal() -> dict[str, Any]:
 
 
 def memory_later(name: str) -> str:
-    """Said at once when memory did not answer in time: the rest happens when it does."""
+    """Said at once when memory's part did not finish in time: the rest happens later."""
     return (
-        f"🗑️ *{escape_mrkdwn(name)}*: what SalesMemory keeps here is erased. Memory is not "
-        "answering right now, so its part (the notes and what it drew from them) finishes as "
-        "soon as it is back; nothing logged after your confirmation is touched. You get the "
-        "receipt then."
+        f"🗑️ *{escape_mrkdwn(name)}*: what SalesMemory keeps here is erased. Memory has not "
+        "finished its part yet (it is not answering, or is still filing one of these notes), "
+        "so the notes and what it drew from them go as soon as it can; nothing logged after "
+        "your confirmation is touched. You get the receipt then."
     )
 
 
-def receipt(request: Erasure, documents: int, deleted_messages: int, done_at: datetime) -> str:
+def memory_refused(request: Erasure) -> str:
+    """Said once when memory refuses the deletion itself: it is not forgotten yet."""
+    return (
+        f"⚠️ *{escape_mrkdwn(request.receipt_name or 'The prospect')}*: what SalesMemory keeps "
+        "here is erased, but the memory server refused to delete its part. I try again every "
+        "10 minutes and send the receipt once it is done; please ask your Slack admin to look "
+        "at the memory server's log."
+    )
+
+
+def receipt(request: Erasure, deleted_messages: int, done_at: datetime) -> str:
     """The rep's receipt: what went, when, and what could not be removed."""
     who = escape_mrkdwn(request.receipt_name or "The prospect")
+    calls = f"{request.notes} call{'s' if request.notes != 1 else ''}"
     whose = "" if request.scope == "prospect" else "your calls with "
     late = (
         " Memory was unreachable when you asked, so it finished once memory was back."
@@ -149,9 +160,8 @@ def receipt(request: Erasure, documents: int, deleted_messages: int, done_at: da
     )
     return (
         f"🗑️ {whose}*{who}* {'are' if whose else 'is'} forgotten, as of "
-        f"{done_at:%d %b %Y %H:%M} UTC: {documents} document{'s' if documents != 1 else ''} in "
-        "memory (notes and transcripts, with every fact and observation memory drew from "
-        f"them), {request.notes} call record{'s' if request.notes != 1 else ''} here{waiting}."
+        f"{done_at:%d %b %Y %H:%M} UTC: {calls} in memory (notes and transcripts, with every "
+        f"fact and observation memory drew from them) and here{waiting}."
         f"{messages}{late} This cannot be undone. What I cannot remove: messages people posted "
         "in Slack themselves (such as one a note was logged from), and briefs or digests "
         "already shown in your conversations."

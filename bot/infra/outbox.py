@@ -140,7 +140,13 @@ class Outbox:
                         self.memory.bank_id(call.workspace_id), call, claimed.failed_operations
                     )
                     await self.memory.submit_call(call, operation)
-                    await self.index.accept(call.call_id, operation, self.clock() + POLL, lease)
+                    poll_at = self.clock() + POLL
+                    accepted = await self.index.accept(call.call_id, operation, poll_at, lease)
+                    if not accepted and await self.index.is_erased(call.call_id):
+                        # Erased while memory took it: the erasure waits for this filing to
+                        # end, then deletes what it made.
+                        await self.index.reopen_erasure_of(call.call_id, operation)
+                        return True
                     self._backoff = 0.0
                     await self._tell(call)
                     return True

@@ -32,6 +32,7 @@ class CapacityProxy:
     peak_in_flight: int = 0
     retained: Counter[str] = field(default_factory=Counter)  # document id -> accepted retains
     refuse: set[str] = field(default_factory=set)  # document ids answered 422, as invalid input
+    refuse_delete: set[str] = field(default_factory=set)  # their deletion is answered 403
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) as received
     # Requests it picks, given (method, path with query, body), wait until `release` is set.
     hold: Callable[[str, str, bytes], bool] | None = None
@@ -64,6 +65,8 @@ class CapacityProxy:
         if self.hold is not None and self.hold(request.method, request.path_qs, body):
             self.held += 1
             await self.release.wait()
+        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in self.refuse_delete:
+            return web.json_response({"detail": "not allowed"}, status=403)
         is_retain = request.method == "POST" and request.path.endswith("/memories")
         if is_retain and self.in_flight >= self.max_retains:
             self.rejected += 1

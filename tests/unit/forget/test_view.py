@@ -26,7 +26,8 @@ def test_every_forget_reply_escapes_the_names_it_shows() -> None:
         json.dumps(view.forget_offer(plan)[1][0]),  # the button's value is never shown
         json.dumps(view.build_forget_modal(plan)["blocks"]),
         view.memory_later(HOSTILE),
-        view.receipt(erasure, 3, 2, NOW),
+        view.receipt(erasure, 2, NOW),
+        view.memory_refused(erasure),
     ]
     for said in shown:
         assert "<https://evil" not in said and "<!channel>" not in said
@@ -43,7 +44,7 @@ def test_the_confirmation_says_what_stays_when_only_the_reps_calls_go() -> None:
 
 def test_a_late_receipt_says_memory_was_away() -> None:
     erasure = Erasure("r1", "T1", "U1", NOW, "mine", "Nadia", 1, 0)
-    said = view.receipt(erasure, 2, 0, NOW + timedelta(minutes=5))
+    said = view.receipt(erasure, 0, NOW + timedelta(minutes=5))
     assert "your calls with *Nadia* are forgotten" in said
     assert "Memory was unreachable when you asked" in said and "confirmation" not in said
 
