@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -44,6 +45,19 @@ _PG0_SECONDS = 120.0
 _FIRST_START = ".first-start-incomplete"
 # The identity of the pg0 binary whose PostgreSQL was unpacked completely.
 _INSTALLED = ".installation-complete"
+
+
+# A connection URI's password (pg0 prints URIs), up to the last @ before the host.
+_URI_PASSWORD = re.compile(r"(?P<head>postgres(?:ql)?://[^:/@\s]*:)\S*@")
+
+
+def redacted(text: str, *secrets: str) -> str:
+    """`text` (pg0's own output) fit for an error message: the given secrets and any
+    connection URI's password replaced by `***`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _URI_PASSWORD.sub(r"\g<head>***@", text)
 
 
 class EmbeddedMemoryError(Exception):
@@ -74,7 +88,11 @@ class PgRunner:
         return self.home / "data"
 
     def run(
-        self, *args: str, check: bool = True, cancel: threading.Event | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        cancel: threading.Event | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> subprocess.CompletedProcess[str]:
         """Run pg0 in a session of its own: Ctrl-C in the terminal reaches us, not pg0.
 
@@ -101,9 +119,8 @@ class PgRunner:
             raise
         result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         if check and result.returncode != 0:
-            raise EmbeddedMemoryError(
-                f"pg0 {args[0]} failed ({result.returncode}): {result.stderr.strip()[-800:]}"
-            )
+            said = redacted(result.stderr.strip(), *secrets)[-800:]
+            raise EmbeddedMemoryError(f"pg0 {args[0]} failed ({result.returncode}): {said}")
         return result
 
     def info(self) -> dict[str, object]:
@@ -310,6 +327,7 @@ def _pg0_start(runner: PgRunner, port: int, password: str, cancel: threading.Eve
         "--database",
         _PG_NAME,
         cancel=cancel,
+        secrets=(password,),
     )
 
 
