@@ -32,6 +32,7 @@ from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.services import Services
 from handlers.slack_io import explained, tell_rep, user_of, workspace_of
+from memory.index import CallErased
 from memory.prospects import (
     MAX_PROSPECT_NAME,
     NAME_TOO_LONG,
@@ -52,6 +53,11 @@ NOT_SAVED = (
 ALREADY_LOGGED = (
     "This follow-up is already logged as sent (from another form), so nothing here was "
     "saved. To keep these changes, copy them and log them with /log."
+)
+
+ERASED = (
+    "This call was logged from this form and then forgotten (/forget), so it was not saved "
+    "again. To log it anew, copy what you typed and use /log."
 )
 
 
@@ -354,6 +360,11 @@ def register(app: AsyncApp, services: Services) -> None:
                 services.outbox.submit(call, deadline, replace=entry is None),
                 WRITE_AHEAD_SECONDS + 0.7,
             )
+        except CallErased:
+            # A retried or replayed submission of a call since erased: it stays erased.
+            logger.info("Call %s was erased: its form's submission is not saved", call.call_id)
+            await ack(response_action="errors", errors=modal_errors({"note": ERASED}))
+            return
         except Exception:
             logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
             await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))

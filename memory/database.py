@@ -8,12 +8,16 @@ mean "another writer got there first: run the transaction again".
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+logger = logging.getLogger(__name__)
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 SUPPORTED_BACKENDS = (SQLITE, POSTGRESQL)
@@ -23,6 +27,11 @@ POSTGRESQL_DRIVER = "psycopg"
 
 # How long SQLite waits for another writer's lock before giving up on one statement.
 BUSY_TIMEOUT_SECONDS = 5.0
+
+# How long emptying SQLite's write-ahead log keeps trying while a reader holds it, and the pause
+# between tries: long enough for a read to end, short enough not to hold up an erasure's reply.
+CHECKPOINT_WITHIN_SECONDS = 2.0
+_CHECKPOINT_PAUSE_SECONDS = 0.05
 
 # libpq settings (psycopg and psycopg2 both use libpq), unless the URL sets them itself: a
 # server that does not answer a connect fails the request in seconds, and a connection whose
@@ -97,6 +106,33 @@ def _sqlite_engine(url: str, busy_timeout: float, **options: Any) -> Engine:
         cursor.close()
 
     return engine
+
+
+def truncate_wal(engine: Engine, within: float = CHECKPOINT_WITHIN_SECONDS) -> bool:
+    """Fold SQLite's write-ahead log into the database and empty it (it still holds pages as
+    they were before rows were deleted). True once emptied; False when a reader kept the log
+    in use for `within` seconds: its bytes stay until the next try, which is logged."""
+    deadline = time.monotonic() + within
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        while True:
+            left = deadline - time.monotonic()
+            # The checkpoint waits for readers through the busy handler: never past the bound
+            # (the connection's usual wait is set back when it returns to the pool).
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(1, int(min(left, 0.25) * 1000))}")
+            try:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            except OperationalError:
+                busy = 1  # another checkpoint or writer held the lock
+            if not busy:
+                return True
+            if time.monotonic() + _CHECKPOINT_PAUSE_SECONDS >= deadline:
+                logger.warning(
+                    "SQLite's write-ahead log stayed in use by a reader for %.1f s: it is "
+                    "emptied at the next try",
+                    within,
+                )
+                return False
+            time.sleep(_CHECKPOINT_PAUSE_SECONDS)
 
 
 def is_conflict(error: DBAPIError) -> bool:

@@ -39,6 +39,7 @@ from memory.index_tables import (
     TOLD_WAITING,
     UNCONFIRMED,
     calls,
+    erased_calls,
     outbox,
     prospects,
     refiled,
@@ -50,6 +51,15 @@ from memory.prospects import (
     prospect_slug,
 )
 from memory.records import CallLog
+
+
+class CallErased(Exception):
+    """A call was submitted again (a retried form, a replayed request) under the id of a call
+    an erasure took: it is not kept, so the erased call stays erased."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"call {call_id} was erased and is not saved again")
+        self.call_id = call_id
 
 
 @dataclass(frozen=True)
@@ -100,10 +110,16 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
         raises: a save the rep is told failed never lands later. False when this call was
         submitted before with the same content; a waiting call submitted again with other
         content (the rep fixed something) is replaced, unless `replace` is False (then any
-        call already there wins and this one gives False).
+        call already there wins and this one gives False). Raises CallErased when an
+        erasure took a call with this id.
         """
         with self._engine.begin() as conn:
             self._bound_waits(conn, deadline)
+            erased = conn.execute(
+                select(erased_calls.c.call_id).where(erased_calls.c.call_id == call.call_id)
+            ).first()
+            if erased is not None:
+                raise CallErased(call.call_id)
             waiting = conn.execute(
                 select(outbox.c.payload).where(outbox.c.call_id == call.call_id)
             ).scalar()
@@ -530,6 +546,7 @@ __all__ = [
     "UNCONFIRMED",
     "BriefView",
     "CallCounts",
+    "CallErased",
     "Claimed",
     "DealHealth",
     "DigestSetting",

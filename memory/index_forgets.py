@@ -23,9 +23,9 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 
+from memory.database import CHECKPOINT_WITHIN_SECONDS, truncate_wal
 from memory.index_base import IndexBase, aware, offloaded, retry_on_conflict
 from memory.index_tables import (
     brief_views,
@@ -120,7 +120,12 @@ class ErasureIndex(IndexBase):
         if scope == "mine" or not others_allowed:
             about.append(calls.c.rep_id == requested_by)
         with self._engine.begin() as conn:
-            taken = [row[0] for row in conn.execute(select(calls.c.call_id).where(*about))]
+            # Locked on PostgreSQL: a concurrent erasure of the same calls waits here, then
+            # finds them gone (READ COMMITTED), so no call is recorded twice.
+            taken = [
+                row[0]
+                for row in conn.execute(select(calls.c.call_id).where(*about).with_for_update())
+            ]
             # Notes memory is filing now (with an LLM): their documents appear when the filing
             # ends, so the erasure waits for it (see filings).
             filing: dict[str, str] = {
@@ -181,13 +186,16 @@ class ErasureIndex(IndexBase):
 
     @offloaded("read")
     def confirmations_of(self, call_ids: tuple[str, ...]) -> list[PostedMessage]:
+        found: list[PostedMessage] = []
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(confirmations.c.channel, confirmations.c.ts).where(
-                    confirmations.c.call_id.in_(call_ids)
-                )
-            ).all()
-        return [PostedMessage(row.channel, row.ts) for row in rows]
+            for chunk in _chunks(list(call_ids)):
+                rows = conn.execute(
+                    select(confirmations.c.channel, confirmations.c.ts).where(
+                        confirmations.c.call_id.in_(chunk)
+                    )
+                ).all()
+                found.extend(PostedMessage(row.channel, row.ts) for row in rows)
+        return found
 
     @offloaded("write")
     @retry_on_conflict
@@ -330,31 +338,34 @@ class ErasureIndex(IndexBase):
         return found is not None
 
     @offloaded("write")
-    def scrub_files(self) -> None:
+    def scrub_files(self, within: float = CHECKPOINT_WITHIN_SECONDS) -> bool:
         """After an erasure: SQLite overwrites deleted rows as it goes (secure_delete, set
         on every connection), and here its write-ahead log, which still holds the pages as
-        they were, is folded into the database and emptied. PostgreSQL reclaims dead rows
-        with VACUUM (autovacuum), see the README."""
+        they were, is folded into the database and emptied. False when a reader kept the
+        log in use for `within` seconds (the next scrub, or the next start, empties it).
+        PostgreSQL reclaims dead rows with VACUUM (autovacuum), see the README."""
         if self._engine.dialect.name != "sqlite":
-            return
-        with self._engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            return True
+        return truncate_wal(self._engine, within)
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    """`values` in pieces small enough for one `IN (...)` (older SQLite binds ≤ 999)."""
+    return [values[start : start + 500] for start in range(0, len(values), 500)]
 
 
 def _delete_in(conn: Connection, table: Table, column: Column[Any], values: list[str]) -> int:
-    """Delete the rows whose `column` is one of `values`, in chunks (SQLite binds ≤ 999)."""
-    deleted = 0
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        deleted += conn.execute(delete(table).where(column.in_(chunk))).rowcount
-    return deleted
+    """Delete the rows whose `column` is one of `values`, in chunks."""
+    return sum(
+        conn.execute(delete(table).where(column.in_(chunk))).rowcount for chunk in _chunks(values)
+    )
 
 
 def _tidy_prospect(
     conn: Connection, workspace_id: str, slug: str, rep_id: str, scope: Scope
 ) -> None:
-    """What was made here from the erased calls: the rep's own extras, and the whole
-    prospect once none of its calls is left."""
+    """What was made here from the erased calls: the rep's own extras, every draft of the
+    prospect, and the whole prospect once none of its calls is left."""
     left = conn.execute(
         select(func.count())
         .select_from(calls)
@@ -372,16 +383,12 @@ def _tidy_prospect(
             deal_health.c.workspace_id == workspace_id, deal_health.c.slug == slug
         )
     )
+    # A teammate's draft was written from every note of the prospect, the erased ones too:
+    # all go (a draft is made again on demand).
     shown = conn.execute(
-        select(drafts.c.draft_id, drafts.c.prospect, drafts.c.rep_id).where(
-            drafts.c.workspace_id == workspace_id
-        )
+        select(drafts.c.draft_id, drafts.c.prospect).where(drafts.c.workspace_id == workspace_id)
     ).all()
-    gone = [
-        row.draft_id
-        for row in shown
-        if prospect_slug(row.prospect) == slug and (everyone or row.rep_id == rep_id)
-    ]
+    gone = [row.draft_id for row in shown if prospect_slug(row.prospect) == slug]
     _delete_in(conn, drafts, drafts.c.draft_id, gone)
     about = [prospects.c.workspace_id == workspace_id, prospects.c.slug == slug]
     if not left:

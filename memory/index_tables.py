@@ -21,6 +21,9 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import OperationalError
+
+from memory.database import truncate_wal
 
 logger = logging.getLogger(__name__)
 
@@ -253,9 +256,37 @@ drafts = Table(
 # upgrade the schema: replicas starting together never race to create the same table.
 SCHEMA_LOCK_KEY = 0x5A1E_5D1C_0001
 
+# SQLite's `PRAGMA user_version` once the file was rewritten by VACUUM: rows deleted by
+# versions that did not set secure_delete left their bytes in free pages until then.
+COMPACTED_VERSION = 1
+
 
 def create_and_upgrade(engine: Engine) -> None:
     """Create missing tables; bring a database from an older version up to date."""
+    _upgrade_tables(engine)
+    if engine.dialect.name == "sqlite":
+        _compact_once(engine)
+        # Also empties a log an erasure's scrub could not (a reader held it then).
+        truncate_wal(engine)
+
+
+def _compact_once(engine: Engine) -> None:
+    """Rewrite an SQLite file once (VACUUM): what older versions deleted without
+    secure_delete, and the forgets table they named prospects in, leave no bytes behind."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if (conn.exec_driver_sql("PRAGMA user_version").scalar() or 0) >= COMPACTED_VERSION:
+            return
+        try:
+            conn.exec_driver_sql("VACUUM")
+        except OperationalError:
+            # Another process holds the file: the next start tries again.
+            logger.warning("Could not compact the local database (busy); trying at next start")
+            return
+        conn.exec_driver_sql(f"PRAGMA user_version = {COMPACTED_VERSION}")
+    logger.info("Compacted the local database once: no deleted row's bytes stay in it")
+
+
+def _upgrade_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Held to the end of this transaction; PostgreSQL's DDL is transactional, so the
