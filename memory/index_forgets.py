@@ -83,6 +83,10 @@ class PostedMessage:
 class ErasureIndex(IndexBase):
     """Counting, recording and carrying out erasures in the local index."""
 
+    # The last scrub could not empty the write-ahead log (a reader held it): the resuming
+    # loop tries again.
+    scrub_due = False
+
     @offloaded("read")
     def call_counts(self, workspace_id: str, slug: str, rep_id: str) -> CallCounts:
         """How many calls the prospect has, how many are the rep's, and how many of each
@@ -346,7 +350,8 @@ class ErasureIndex(IndexBase):
         PostgreSQL reclaims dead rows with VACUUM (autovacuum), see the README."""
         if self._engine.dialect.name != "sqlite":
             return True
-        return truncate_wal(self._engine, within)
+        self.scrub_due = not truncate_wal(self._engine, within)
+        return not self.scrub_due
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

@@ -256,10 +256,13 @@ async def _delete_confirmations(
 
 
 async def resume_forgets(services: Services, client: AsyncWebClient) -> int:
-    """Finish the erasures memory was away for; returns how many finished now."""
+    """Finish the erasures memory was away for, and empty the write-ahead log a reader kept
+    an earlier scrub from; returns how many erasures finished now."""
     finished = 0
     for request in await services.index.unfinished_erasures():
         finished += await finish(services, client, request)
+    if services.index.scrub_due:
+        await services.index.scrub_files()
     return finished
 
 
