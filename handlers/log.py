@@ -28,6 +28,7 @@ from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_deliv
 from bot.digest_settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
 from bot.home import refresh_home_later
+from bot.infra.request_guards import arrived_at
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.services import Services
@@ -42,8 +43,11 @@ from memory.records import CallLog
 
 logger = logging.getLogger(__name__)
 
-# The submission is written to the database before the modal is acked, inside Slack's 3 s.
+# The submission is written to the database before the modal is acked, inside Slack's 3 s:
+# by this long after the request arrived (what the request guards took counts too), with a
+# last margin for a database that hangs outright.
 WRITE_AHEAD_SECONDS = 1.8
+WRITE_AHEAD_MARGIN = 0.7
 NOT_SAVED = (
     "I couldn't save this just now (my database is busy). Everything you typed is still "
     "here: press Save again in a moment."
@@ -348,11 +352,11 @@ def register(app: AsyncApp, services: Services) -> None:
             # Write-ahead: the note is durable before the modal closes. The database itself
             # gives up at the deadline, so "press Save again" is only said of a save that did
             # not happen; the outer bound only guards against a database that hangs outright.
-            deadline = time.monotonic() + WRITE_AHEAD_SECONDS
+            deadline = arrived_at(context) + WRITE_AHEAD_SECONDS
             # An entry (one per follow-up draft) is never replaced by a second form.
             new = await asyncio.wait_for(
                 services.outbox.submit(call, deadline, replace=entry is None),
-                WRITE_AHEAD_SECONDS + 0.7,
+                max(deadline - time.monotonic(), 0.0) + WRITE_AHEAD_MARGIN,
             )
         except Exception:
             logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
