@@ -181,20 +181,36 @@ def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None, str | 
     )
 
 
-def confirmer(client: AsyncWebClient) -> Confirm:
-    """How the rep hears about a logged call: a DM naming the prospect and outcome."""
+@dataclass(frozen=True)
+class DirectMessages:
+    """Confirmations as DMs to the rep, naming the prospect and outcome."""
 
-    async def confirm(call: CallLog, kind: str) -> PostedMessage | None:
+    client: AsyncWebClient
+
+    async def post(self, call: CallLog, kind: str) -> PostedMessage | None:
         text, blocks = build_log_confirmation(call, kind)
         try:
-            posted = await client.chat_postMessage(channel=call.rep_id, text=text, blocks=blocks)
+            posted = await self.client.chat_postMessage(
+                channel=call.rep_id, text=text, blocks=blocks
+            )
         except SlackApiError:
             logger.exception("Could not confirm logged call %s", call.call_id)
             return None
         channel, ts = posted.get("channel"), posted.get("ts")
         return PostedMessage(str(channel), str(ts)) if channel and ts else None
 
-    return confirm
+    async def withdraw(self, message: PostedMessage) -> None:
+        try:
+            await self.client.chat_delete(channel=message.channel, ts=message.ts)
+        except SlackApiError as error:
+            logger.warning(
+                "Slack kept the confirmation of an erased call (%s)", error.response.get("error")
+            )
+
+
+def confirmer(client: AsyncWebClient) -> Confirm:
+    """How the rep hears about a logged call, for the app and its delivery worker alike."""
+    return DirectMessages(client)
 
 
 def register(app: AsyncApp, services: Services) -> None:
