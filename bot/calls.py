@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.log_form import LogForm
 from bot.services import Services
@@ -19,9 +19,18 @@ CONFIRM_WAIT_SECONDS = 3.0
 # What a confirmation says: the call is in memory; saved but waiting; waiting, now in memory.
 STORED, WAITING, NOW_STORED = "stored", "waiting", "now_stored"
 
-# Sends the rep a confirmation of one of the kinds above; gives back the message it posted
-# (None when Slack refused it), so an erasure of the call can delete it too.
-Confirm = Callable[[CallLog, str], Awaitable[PostedMessage | None]]
+
+class Confirm(Protocol):
+    """How the rep hears about a logged call (handlers.log.confirmer: a DM)."""
+
+    async def post(self, call: CallLog, kind: str) -> PostedMessage | None:
+        """Send a confirmation of one of the kinds above; the message posted (None when
+        Slack refused it), so an erasure of the call can delete it too."""
+        ...
+
+    async def withdraw(self, message: PostedMessage) -> None:
+        """Delete a confirmation posted before (one Slack will not delete stays)."""
+        ...
 
 
 def call_from_form(
@@ -72,9 +81,21 @@ def confirm_on_delivery(services: Services, confirm: Confirm) -> None:
 
 
 async def _confirm(services: Services, confirm: Confirm, call: CallLog, kind: str) -> None:
-    posted = await confirm(call, kind)
-    if posted is not None:
+    erased = services.index.is_erased
+    # A call an erasure took (it is recorded when the erasure is confirmed) is not confirmed.
+    if await erased(call.call_id):
+        return
+    posted = await confirm.post(call, kind)
+    if posted is None:
+        return
+    # An erasure confirmed while this was on its way may have deleted the call's confirmations
+    # before this one was recorded: then it is deleted here. Checked before recording (none is
+    # kept for a call already gone) and after (an erasure in between found nothing to delete).
+    if not await erased(call.call_id):
         await services.index.record_confirmation(call.call_id, posted)
+        if not await erased(call.call_id):
+            return
+    await confirm.withdraw(posted)
 
 
 def start_delivery(services: Services, confirm: Confirm, stop: asyncio.Event) -> asyncio.Task[None]:

@@ -31,6 +31,9 @@ class Sight:
 
 
 EVERYONE = Sight()  # NOTES_VISIBILITY=workspace: every rep's calls are read
+# Under NOTES_VISIBILITY=own, whose calls a request naming no rep reads: no Slack user id
+# looks like this (theirs are capitals and digits), so it matches no call and no prospect.
+NO_REP = "-no-rep-"
 
 
 def utc_now() -> datetime:
@@ -68,8 +71,11 @@ class Services:
             self.timezones = RepTimezones(self.index, on_user=self.team_access.learn)
 
     def seen_by(self, rep_id: str | None) -> str | None:
-        """The rep whose own prospects alone they may see (None: they see the workspace's)."""
-        return rep_id if self.notes_visibility == "own" and rep_id else None
+        """The rep whose own prospects alone they may see (None: they see the workspace's).
+        Under `own` a request that names no rep sees nothing, never everything."""
+        if self.notes_visibility != "own":
+            return None
+        return rep_id or NO_REP
 
     async def sight(self, workspace_id: str, slug: str, rep_id: str | None) -> Sight:
         """What of a prospect's calls the rep may read: under NOTES_VISIBILITY=own their own,

@@ -28,6 +28,7 @@ from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_deliv
 from bot.digest_settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
 from bot.home import refresh_home_later
+from bot.infra.request_guards import arrived_at
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.services import Services
@@ -43,8 +44,11 @@ from memory.records import CallLog
 
 logger = logging.getLogger(__name__)
 
-# The submission is written to the database before the modal is acked, inside Slack's 3 s.
+# The submission is written to the database before the modal is acked, inside Slack's 3 s:
+# by this long after the request arrived (what the request guards took counts too), with a
+# last margin for a database that hangs outright.
 WRITE_AHEAD_SECONDS = 1.8
+WRITE_AHEAD_MARGIN = 0.7
 NOT_SAVED = (
     "I couldn't save this just now (my database is busy). Everything you typed is still "
     "here: press Save again in a moment."
@@ -183,20 +187,36 @@ def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None, str | 
     )
 
 
-def confirmer(client: AsyncWebClient) -> Confirm:
-    """How the rep hears about a logged call: a DM naming the prospect and outcome."""
+@dataclass(frozen=True)
+class DirectMessages:
+    """Confirmations as DMs to the rep, naming the prospect and outcome."""
 
-    async def confirm(call: CallLog, kind: str) -> PostedMessage | None:
+    client: AsyncWebClient
+
+    async def post(self, call: CallLog, kind: str) -> PostedMessage | None:
         text, blocks = build_log_confirmation(call, kind)
         try:
-            posted = await client.chat_postMessage(channel=call.rep_id, text=text, blocks=blocks)
+            posted = await self.client.chat_postMessage(
+                channel=call.rep_id, text=text, blocks=blocks
+            )
         except SlackApiError:
             logger.exception("Could not confirm logged call %s", call.call_id)
             return None
         channel, ts = posted.get("channel"), posted.get("ts")
         return PostedMessage(str(channel), str(ts)) if channel and ts else None
 
-    return confirm
+    async def withdraw(self, message: PostedMessage) -> None:
+        try:
+            await self.client.chat_delete(channel=message.channel, ts=message.ts)
+        except SlackApiError as error:
+            logger.warning(
+                "Slack kept the confirmation of an erased call (%s)", error.response.get("error")
+            )
+
+
+def confirmer(client: AsyncWebClient) -> Confirm:
+    """How the rep hears about a logged call, for the app and its delivery worker alike."""
+    return DirectMessages(client)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -354,11 +374,11 @@ def register(app: AsyncApp, services: Services) -> None:
             # Write-ahead: the note is durable before the modal closes. The database itself
             # gives up at the deadline, so "press Save again" is only said of a save that did
             # not happen; the outer bound only guards against a database that hangs outright.
-            deadline = time.monotonic() + WRITE_AHEAD_SECONDS
+            deadline = arrived_at(context) + WRITE_AHEAD_SECONDS
             # An entry (one per follow-up draft) is never replaced by a second form.
             new = await asyncio.wait_for(
                 services.outbox.submit(call, deadline, replace=entry is None),
-                WRITE_AHEAD_SECONDS + 0.7,
+                max(deadline - time.monotonic(), 0.0) + WRITE_AHEAD_MARGIN,
             )
         except CallErased:
             # A retried or replayed submission of a call since erased: it stays erased.

@@ -142,3 +142,21 @@ def is_conflict(error: DBAPIError) -> bool:
         return True
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return code in _RUN_AGAIN
+
+
+def with_lock_wait(engine: Engine, seconds: float) -> Engine:
+    """The same database and connection pool, but each transaction begun on the returned
+    engine waits for another writer's lock at most `seconds` (SQLite's busy wait, PostgreSQL's
+    lock_timeout), then fails: for writes that must give up before a deadline of their own."""
+    bounded = engine.execution_options()
+    wait_ms = max(1, int(seconds * 1000))
+
+    @event.listens_for(bounded, "begin")
+    def _bounded_wait(conn: Any) -> None:
+        if conn.dialect.name == SQLITE:
+            # Connection-wide: set back when the connection returns to the pool (see above).
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+        elif conn.dialect.name == POSTGRESQL:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+
+    return bounded

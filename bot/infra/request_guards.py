@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,13 +17,19 @@ from slack_bolt.response import BoltResponse
 
 from bot.blocks.messages import NO_WORKSPACE
 from bot.services import Services
+from memory.request_claims import quick_claims
 
 logger = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse]]
 
-# A claim stands between the request and its ack, which Slack waits 3 s for.
-CLAIM_TIMEOUT = 1.0
+# A claim stands between the request and its ack, which Slack waits 3 s for: it gives up on
+# a locked database this soon, leaving the listener (a call's save: handlers.log) the rest.
+CLAIM_WAIT = 0.4
+# How long a plain answer to a request naming no one may take.
+ANSWER_TIMEOUT = 1.0
+# Where the context keeps the moment (time.monotonic()) the request reached the middleware.
+ARRIVED = "salesmemory_arrived"
 # Longer ids (forged ones) are kept as their hash: the key column has a fixed width.
 _MAX_KEY = 100
 
@@ -39,18 +46,31 @@ def request_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+def arrived_at(context: AsyncBoltContext) -> float:
+    """When the request reached the app (time.monotonic()), so a listener's own deadline
+    counts what the guards took too; now when no guard saw it (a listener called directly)."""
+    arrived = context.get(ARRIVED)
+    return arrived if isinstance(arrived, float) else time.monotonic()
+
+
 def retries_once(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
     """Middleware: the first process to claim a request's key runs it; copies get an empty
-    200. When the database does not answer in time the request runs: doing a retry's work
-    twice is better than dropping a rep's request."""
+    200. When the database does not answer within CLAIM_WAIT the request runs: doing a
+    retry's work twice is better than dropping a rep's request."""
+    claims = quick_claims(services.index, CLAIM_WAIT)
 
-    async def do_retries_once(body: dict[str, Any], next: Next) -> BoltResponse | None:
+    async def do_retries_once(
+        body: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
+        context[ARRIVED] = time.monotonic()
         key = request_key(body)
         if key is None:
             return await next()
         try:
+            # The database gives up at CLAIM_WAIT itself; the outer bound only guards against
+            # one that hangs outright (or a claim queued behind others).
             first = await asyncio.wait_for(
-                services.index.claim_request(key, services.clock()), CLAIM_TIMEOUT
+                claims.claim_request(key, services.clock()), CLAIM_WAIT + 0.1
             )
         except Exception as error:
             logger.warning(
@@ -90,7 +110,7 @@ async def answer_requests_naming_no_one(
                 context.respond(
                     text=NO_WORKSPACE, response_type="ephemeral", replace_original=False
                 ),
-                CLAIM_TIMEOUT,
+                ANSWER_TIMEOUT,
             )
         except Exception as error:
             logger.warning("Could not answer a request naming no one (%s)", type(error).__name__)

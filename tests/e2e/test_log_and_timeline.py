@@ -8,8 +8,10 @@ import logging
 
 import aiohttp
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
+from bot.forget.erase import confirm_forget
 from bot.services import Services
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
@@ -387,3 +389,29 @@ async def test_an_unexpected_failure_is_explained_not_silent(
     assert "Something went wrong on my side" in shown["text"]
     ref = shown["text"].split("(reference ")[1][:8]
     assert any(r.exc_info for r in caplog.records if ref in r.getMessage())
+
+
+async def test_a_confirmation_posted_while_its_call_is_erased_does_not_stay_in_the_dm(
+    bot: RunningBot,
+) -> None:
+    client = AsyncWebClient(token="xoxb-test", base_url=bot.slack.api_url)
+    told: list[str | None] = []
+
+    async def erase_meanwhile(_: dict) -> None:
+        # While Slack takes the confirmation, the rep forgets the prospect, to the receipt:
+        # the erasure finds no confirmation recorded yet to delete.
+        told.append(
+            await confirm_forget(bot.services, client, TEAM_ID, REP, "Zoe Quill", "prospect")
+        )
+
+    bot.slack.before_answer["chat.postMessage"] = erase_meanwhile
+    view = await open_log_modal(bot)
+    assert await submit(bot, view, view_id="V-ERASE", prospect="Zoe Quill", note="ZQX-E1.") == {}
+
+    [deleted] = await bot.slack.wait_for("chat.delete", timeout=30)
+    confirmation, receipt = bot.slack.called("chat.postMessage")
+    assert "Zoe Quill" in confirmation["text"] and told == [None]
+    # What stays in the rep's DM is the receipt alone; nothing records the deleted message.
+    assert (deleted["channel"], deleted["ts"]) not in bot.slack.posted
+    assert len(bot.slack.posted) == 1 and "Zoe Quill" in receipt["text"]
+    assert await bot.services.index.confirmations_of(("call-V-ERASE",)) == []

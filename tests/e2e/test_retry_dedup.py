@@ -4,15 +4,21 @@ restart: the claim is a row in the local index, not a process's memory."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
+from bot.infra.request_guards import CLAIM_WAIT
 from bot.services import Services
+from memory.database import BUSY_TIMEOUT_SECONDS, database_url
 from memory.index import LocalIndex
 from memory.index_requests import KEEP_CLAIMS
+from memory.request_claims import quick_claims
 from memory.store import ProspectMemory
 from tests.conftest import NOW
 from tests.e2e.conftest import BotServer, RunningBot, start_bot
@@ -140,3 +146,32 @@ async def test_a_forged_long_trigger_id_is_still_claimed_once(
         assert handled_again(caplog) == 1
     assert not any(r.levelno >= logging.WARNING for r in caplog.records)
     assert opened_triggers(fake_slack) == [trigger]
+
+
+async def test_a_claim_on_a_locked_database_gives_up_within_its_own_short_wait(
+    shared_db: str,
+) -> None:
+    index = LocalIndex.open(shared_db)
+    claims = quick_claims(index, CLAIM_WAIT)
+    # Another writer (another replica, a long erasure) holds the claims' table.
+    locker = create_engine(database_url(shared_db))
+    try:
+        with locker.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+                conn.exec_driver_sql("LOCK TABLE handled_requests IN EXCLUSIVE MODE")
+            started = time.monotonic()
+            with pytest.raises(OperationalError):
+                await claims.claim_request("trigger_id:locked", NOW)
+            # The database itself gave up: no thread is left waiting out the index's usual
+            # five seconds (the bound is generous for a loaded machine, well under that).
+            assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS / 2
+            conn.rollback()
+        # The lock gone, the same claim goes through, once.
+        assert await claims.claim_request("trigger_id:locked", NOW)
+        assert not await index.claim_request("trigger_id:locked", NOW)
+    finally:
+        locker.dispose()
+        index.close()

@@ -15,8 +15,10 @@ import pytest
 from bot.blocks import ids
 from bot.brief import make_brief
 from bot.calls import log_call
+from bot.followup import make_followup
 from bot.infra.llm import LlmClient
 from bot.services import Services
+from bot.timeline.history import prospect_timeline
 from memory.index import LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
@@ -85,6 +87,32 @@ async def test_own_hides_other_reps_prospects_everywhere(own_bot: RunningBot) ->
     await own_bot.send.command("/timeline", "Marcus Webb", user=OTHER)
     theirs = (await own_bot.slack.wait_for("respond", before + 1))[-1]
     assert MARCUS_NOTE in render(theirs["blocks"])
+
+
+@pytest.mark.parametrize("no_rep", ["", None])
+async def test_own_a_request_naming_no_rep_reads_no_notes(
+    own_bot: RunningBot, no_rep: str | None
+) -> None:
+    services = own_bot.services
+    # The rep who logged it reads it through the same use cases: the calls below can read.
+    theirs = await prospect_timeline(services, TEAM_ID, "Marcus Webb", rep_id=OTHER)
+    assert [e.note for e in theirs.entries] == [MARCUS_NOTE]
+    brief = await make_brief(services, TEAM_ID, "Marcus Webb", rep_id=OTHER)
+    assert [n.text for n in brief.notes] == [MARCUS_NOTE]
+
+    # Naming no rep is not "sees everything": no prospect is known and no note is read.
+    assert (
+        await services.index.search_prospects(TEAM_ID, "marc", rep_id=services.seen_by(no_rep))
+        == []
+    )
+    sight = await services.sight(TEAM_ID, "marcus-webb", no_rep)
+    assert not sight.shows(OTHER) and not sight.shows(REP) and sight.teammates == 1
+    timeline = await prospect_timeline(services, TEAM_ID, "Marcus Webb", rep_id=no_rep)
+    assert timeline.entries == [] and not timeline.found
+    brief = await make_brief(services, TEAM_ID, "Marcus Webb", rep_id=no_rep)
+    assert brief.notes == [] and not brief.has_history
+    followup = await make_followup(services, TEAM_ID, "Marcus Webb", rep_id=no_rep or "")
+    assert not followup.has_history and followup.draft is None
 
 
 async def test_workspace_shares_every_prospect(team_bot: RunningBot) -> None:

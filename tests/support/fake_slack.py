@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,11 @@ class FakeSlack:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # (channel, ts) of every message posted and not deleted, for chat.delete.
     posted: set[tuple[str, str]] = field(default_factory=set)
+    # method -> what runs once before Slack answers its next call, with its arguments: a
+    # test stages what happens while a call is on its way.
+    before_answer: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = field(
+        default_factory=dict
+    )
 
     @property
     def api_url(self) -> str:
@@ -100,6 +106,9 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         self.calls.append(SlackCall(method, args))
+        staged = self.before_answer.pop(method, None)
+        if staged is not None:
+            await staged(args)
         if method in self.hang:
             await asyncio.Event().wait()
         if method in self.errors:

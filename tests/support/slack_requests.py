@@ -140,6 +140,8 @@ class SlackSender:
                 "team": None if org_wide else {"id": team, "domain": "test"},
                 "user": {"id": user, "team_id": team},
                 "api_app_id": "A0APP",
+                # Slack sends one with every submission; retries of it are claimed by it.
+                "trigger_id": f"trigger-{time.monotonic_ns()}",
                 "view": {**view, "id": view_id, "team_id": team},
             }
         )
