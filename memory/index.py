@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select
 
+from memory.database import with_lock_wait
 from memory.index_base import offloaded, retry_on_conflict
 from memory.index_digests import DigestIndex, DigestSetting
 from memory.index_forgets import CallCounts, Erasure, ErasureIndex, PostedMessage
@@ -92,6 +93,13 @@ class WaitingCall:
 
 class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
     """The whole local index (see the module's docstring for where each part lives)."""
+
+    def quick_claims(self, wait: float) -> RequestIndex:
+        """Claims on Slack requests that give up on a locked database within `wait` seconds
+        (SQLite's busy wait, PostgreSQL's lock_timeout), on the same connections and threads
+        of their own: a claim stands before a request's ack, which Slack waits 3 s for, and
+        one waiting for a lock never delays a call's save. Closing this index closes it."""
+        return RequestIndex(with_lock_wait(self._engine, wait), upgrade=False)
 
     # -- calls and the write-ahead outbox -------------------------------------------------
 

@@ -77,13 +77,14 @@ def offloaded(
 class IndexBase:
     """The engine and the thread pools every part of the index runs its queries on."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, upgrade: bool = True) -> None:
         self._engine = engine
         self._pools = {
             name: ThreadPoolExecutor(threads, thread_name_prefix=f"local-index-{name}")
             for name, threads in _POOL_THREADS.items()
         }
-        create_and_upgrade(engine)
+        if upgrade:
+            create_and_upgrade(engine)
 
     @classmethod
     def open(cls, url: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Self:

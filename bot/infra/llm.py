@@ -22,6 +22,7 @@ import jsonschema
 from groq import AsyncGroq
 
 from memory.records import LlmUsage
+from prompts import load_schema, load_text
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,16 @@ def problem_kind(problems: list[str], checked: bool) -> str:
 @dataclass(frozen=True)
 class LlmTask:
     """One kind of question the bot asks: its name in logs and stats, whether the fast model
-    may answer it first, and how many tokens its answer needs (thinking comes on top)."""
+    may answer it first, and how many tokens its answer needs (thinking comes on top); with
+    `system` and `schema` (files in prompts/), what it is told and the JSON schema its answer
+    must match, named `schema_name` for the model."""
 
     name: str
     cheap: bool = False
     answer_tokens: int = 2000
+    system: str = ""
+    schema: str = ""
+    schema_name: str = ""
 
     @property
     def max_tokens(self) -> int:
@@ -155,6 +161,27 @@ class LlmClient:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+    async def run(
+        self,
+        task: LlmTask,
+        user: str,
+        workspace_id: str,
+        check: AnswerCheck | None = None,
+        salvage: Salvage | None = None,
+    ) -> dict[str, Any]:
+        """Ask `task`'s question of `user` (its prompt and schema come from prompts/): a
+        checked answer, or `LlmFailed` with the reason the caller falls back on."""
+        return await self.complete_json(
+            load_text(task.system),
+            user,
+            task.schema_name or task.name,
+            load_schema(task.schema),
+            check,
+            task=task,
+            workspace_id=workspace_id,
+            salvage=salvage,
+        )
 
     async def complete_json(
         self,

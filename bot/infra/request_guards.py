@@ -17,7 +17,6 @@ from slack_bolt.response import BoltResponse
 
 from bot.blocks.messages import NO_WORKSPACE
 from bot.services import Services
-from memory.request_claims import quick_claims
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def retries_once(services: Services) -> Callable[..., Awaitable[BoltResponse | N
     """Middleware: the first process to claim a request's key runs it; copies get an empty
     200. When the database does not answer within CLAIM_WAIT the request runs: doing a
     retry's work twice is better than dropping a rep's request."""
-    claims = quick_claims(services.index, CLAIM_WAIT)
+    claims = services.index.quick_claims(CLAIM_WAIT)
 
     async def do_retries_once(
         body: dict[str, Any], context: AsyncBoltContext, next: Next

@@ -18,7 +18,6 @@ from bot.services import Services
 from memory.database import BUSY_TIMEOUT_SECONDS, database_url
 from memory.index import LocalIndex
 from memory.index_requests import KEEP_CLAIMS
-from memory.request_claims import quick_claims
 from memory.store import ProspectMemory
 from tests.conftest import NOW
 from tests.e2e.conftest import BotServer, RunningBot, start_bot
@@ -152,7 +151,7 @@ async def test_a_claim_on_a_locked_database_gives_up_within_its_own_short_wait(
     shared_db: str,
 ) -> None:
     index = LocalIndex.open(shared_db)
-    claims = quick_claims(index, CLAIM_WAIT)
+    claims = index.quick_claims(CLAIM_WAIT)
     # Another writer (another replica, a long erasure) holds the claims' table.
     locker = create_engine(database_url(shared_db))
     try:
