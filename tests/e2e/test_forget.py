@@ -186,9 +186,10 @@ async def test_a_rep_erases_a_prospect_only_they_logged_and_nothing_of_it_is_lef
     # Nor does any table of the memory server (the kept call proves the search finds text).
     dsn = hindsight_server.database_url()
     assert dsn is not None
-    assert await asyncio.to_thread(residue, dsn, "ZQX-O1") != []
+    assert await asyncio.to_thread(residue, dsn, "ZQX-O1", memory.bank_id(TEAM_ID)) != []
+    bank = memory.bank_id(TEAM_ID)
     for erased_text in ("ZQX-N1", "ZQX-N2", "ZQX-T2", "Nadia Rahman", "nadia-rahman"):
-        assert await asyncio.to_thread(residue, dsn, erased_text) == []
+        assert await asyncio.to_thread(residue, dsn, erased_text, bank) == []
     # Nor do the local database's bytes, write-ahead log included.
     files = database_files(bot.services)
     assert files
@@ -447,7 +448,7 @@ async def test_a_call_memory_is_still_filing_goes_once_its_filing_ends(
         dsn = reasoning_hindsight_server.database_url()
         assert dsn is not None
         for erased in ("ZQF-P1", "Priya Shah"):
-            assert await asyncio.to_thread(residue, dsn, erased) == []
+            assert await asyncio.to_thread(residue, dsn, erased, bank) == []
     finally:
         reasoning_groq.extraction_gate.set()
         await server.close()

@@ -23,12 +23,20 @@ ORDER BY c.table_schema, c.table_name, c.column_name
 """
 
 
-def residue(dsn: str, marker: str) -> list[str]:
+_BANKED = """
+SELECT table_schema, table_name FROM information_schema.columns WHERE column_name = 'bank_id'
+"""
+
+
+def residue(dsn: str, marker: str, bank: str | None = None) -> list[str]:
     """The "table.column" (schema-qualified outside `public`) of every column that holds
-    `marker` (in any letter case) in some row."""
+    `marker` (in any letter case) in some row; with `bank`, rows of a table that names its
+    bank are searched only in that bank (other tests' banks on the same server may hold the
+    same name), and every row of any other table."""
     hits: list[str] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         columns = conn.execute(_TEXTUAL).fetchall()
+        banked = {tuple(row) for row in conn.execute(_BANKED).fetchall()}
         for schema, table, column, data_type in columns:
             if data_type == "bytea":
                 found = sql.SQL("position({marker} IN {col}) > 0").format(
@@ -38,6 +46,10 @@ def residue(dsn: str, marker: str) -> list[str]:
                 # Case folded: a name may be stored capitalised, and a tsvector lower-cased.
                 found = sql.SQL("strpos(lower({col}::text), {marker}) > 0").format(
                     col=sql.Identifier(column), marker=sql.Literal(marker.lower())
+                )
+            if bank is not None and (schema, table) in banked:
+                found = sql.SQL("{found} AND bank_id = {bank}").format(
+                    found=found, bank=sql.Literal(bank)
                 )
             query = sql.SQL("SELECT 1 FROM {table} WHERE {found} LIMIT 1").format(
                 table=sql.Identifier(schema, table), found=found
