@@ -284,8 +284,9 @@ class PipelineIndex(IndexBase):
 
     @offloaded("write")
     @retry_on_conflict
-    def record_health(self, workspace_id: str, health: DealHealth) -> None:
-        """The prospect's latest brief's verdict, replacing the one before."""
+    def record_health(self, workspace_id: str, health: DealHealth, judged_by: str = "") -> None:
+        """The prospect's latest brief's verdict, replacing the one before; `judged_by` is
+        the rep whose brief it was (under NOTES_VISIBILITY=own it read only their notes)."""
         with self._engine.begin() as conn:
             conn.execute(
                 delete(deal_health).where(
@@ -303,21 +304,27 @@ class PipelineIndex(IndexBase):
                     briefed_on=health.briefed_on,
                     open_commitments=health.open_commitments,
                     next_due=health.next_due,
+                    judged_by=judged_by,
                 )
             )
 
     @offloaded("read")
-    def health_of(self, workspace_id: str, slugs: list[str]) -> dict[str, DealHealth]:
-        """The health of these prospects that have had a model-made brief."""
+    def health_of(
+        self, workspace_id: str, slugs: list[str], judged_by: str | None = None
+    ) -> dict[str, DealHealth]:
+        """The health of these prospects that have had a model-made brief; with `judged_by`,
+        only the verdicts of that rep's own briefs (a teammate's was drawn from notes the rep
+        may not read)."""
         found: dict[str, DealHealth] = {}
         with self._engine.connect() as conn:
             for start in range(0, len(slugs), 500):
-                rows = conn.execute(
-                    select(deal_health).where(
-                        deal_health.c.workspace_id == workspace_id,
-                        deal_health.c.slug.in_(slugs[start : start + 500]),
-                    )
-                )
+                where = [
+                    deal_health.c.workspace_id == workspace_id,
+                    deal_health.c.slug.in_(slugs[start : start + 500]),
+                ]
+                if judged_by is not None:
+                    where.append(deal_health.c.judged_by == judged_by)
+                rows = conn.execute(select(deal_health).where(*where))
                 for row in rows:
                     found[row.slug] = DealHealth(
                         slug=row.slug,

@@ -215,6 +215,9 @@ deal_health = Table(
     Column("briefed_on", Date, nullable=False),
     Column("open_commitments", Integer, nullable=False),
     Column("next_due", Date, nullable=True),  # the earliest due date of an open commitment
+    # Whose brief judged it ("" before this was kept): under NOTES_VISIBILITY=own a rep sees
+    # only the verdicts of their own briefs.
+    Column("judged_by", String(32), nullable=False, server_default=""),
 )
 
 # One row per question asked of the model (bot.infra.llm): for the usage stats, no prompt or answer.
@@ -333,6 +336,7 @@ def _upgrade_tables(engine: Engine) -> None:
             },
         )
         _add_columns(conn, "erased_calls", {"operation_id": "VARCHAR(64)"})
+        _add_columns(conn, "deal_health", {"judged_by": "VARCHAR(32) NOT NULL DEFAULT ''"})
         if "forgets" in names:
             _move_forgets(conn)
         if "pending_calls" in names:
