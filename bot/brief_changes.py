@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.brief_findings import MemoryFinding
+from bot.domain.findings import MemoryFinding
 from bot.services import Services
 from memory.index import BriefView
 from memory.records import TimelineEntry

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.brief import BriefNote
 from bot.digest_gather import ProspectContext, gather_contexts
+from bot.domain.deal_facts import BriefNote
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.prospects import prospect_slug

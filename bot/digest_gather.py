@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.brief import BriefFacts, BriefNote
+from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.domain.waiting_calls import merge_waiting
 from bot.services import Services
 from memory.index import KnownProspect

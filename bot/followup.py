@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.brief import BriefFacts, memory_prompt, recollect
+from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
+from bot.domain.recall import memory_prompt, recollect
 from bot.grounding import Grounds, fold, without_unfounded
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.log_form import MAX_NOTE

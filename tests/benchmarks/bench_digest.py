@@ -32,7 +32,7 @@ from typing import Any
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.brief import make_brief, select_notes
+from bot.brief import make_brief
 from bot.digest import (
     DIGEST_SCHEMA,
     DIGEST_SYSTEM,
@@ -42,6 +42,7 @@ from bot.digest import (
     make_digest,
     prompt_share,
 )
+from bot.domain.recall import select_notes
 from bot.infra.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services

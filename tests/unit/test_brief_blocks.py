@@ -7,7 +7,7 @@ import pytest
 from bot.blocks import ids
 from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.brief import BriefFacts, BriefNote, BriefResult
+from bot.brief import BriefResult
 from bot.brief_answer import (
     Brief,
     Claim,
@@ -16,6 +16,7 @@ from bot.brief_answer import (
     Objection,
     brief_from_answer,
 )
+from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.domain.prospect_lookup import ProspectMatch
 from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer, commitment, objection
 

@@ -1,8 +1,9 @@
 from datetime import UTC, datetime
 
 from bot.blocks.brief import build_brief_blocks
-from bot.brief import BriefFacts, BriefResult
+from bot.brief import BriefResult
 from bot.brief_changes import BriefChanges, changes_since
+from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch
 from memory.index import BriefView
 from tests.support.blocks import render

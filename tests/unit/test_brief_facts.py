@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.brief import BriefFacts, BriefResult
+from bot.brief import BriefResult
 from bot.brief_answer import (
     Claim,
     Commitment,
@@ -12,6 +12,7 @@ from bot.brief_answer import (
     check_brief_answer,
     label_for_score,
 )
+from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch
 from tests.unit.brief_samples import TODAY, answer, commitment, entry, objection
 

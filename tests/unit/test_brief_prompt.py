@@ -1,14 +1,10 @@
 import json
 from datetime import date, timedelta
 
-from bot.brief import (
-    NOTES_BUDGET_CHARS,
-    BriefFacts,
-    BriefNote,
-    build_brief_prompt,
-    select_notes,
-)
-from bot.brief_findings import MemoryFinding, findings_from
+from bot.brief import build_brief_prompt
+from bot.domain.deal_facts import BriefFacts, BriefNote
+from bot.domain.findings import MemoryFinding, findings_from
+from bot.domain.recall import NOTES_BUDGET_CHARS, select_notes
 from memory.records import RecalledMemory
 from tests.unit.brief_samples import TODAY, entry
 

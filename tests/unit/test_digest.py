@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from bot.blocks.digest import build_digest_blocks
 from bot.blocks.limits import BUTTON_VALUE, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.brief import BriefFacts, BriefNote
 from bot.digest import (
     BUCKETS,
     Digest,
@@ -17,6 +16,7 @@ from bot.digest import (
     order_by_facts,
     reconcile,
 )
+from bot.domain.deal_facts import BriefFacts, BriefNote
 from prompts import load_text
 
 TODAY = date(2026, 11, 23)

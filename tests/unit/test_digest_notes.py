@@ -9,8 +9,8 @@ from typing import Any
 
 from hindsight_client_api.models.memory_unit_list_item import MemoryUnitListItem
 
-from bot.brief import BriefFacts, BriefNote
 from bot.digest import ProspectContext, build_digest_prompt, gather_contexts
+from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog, ListedCall, TimelineEntry

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.quiet import (
-    DEFAULT_RHYTHM,
-    LONGEST_RHYTHM,
-    SHORTEST_RHYTHM,
-    alert_due,
-    build_alert,
-    quiet_deals,
-    rhythm,
-)
+from bot.domain.rhythm import DEFAULT_RHYTHM, LONGEST_RHYTHM, SHORTEST_RHYTHM, quiet_deals, rhythm
+from bot.quiet import alert_due, build_alert
 from memory.index import DigestSetting
 from memory.records import FOLLOW_UP_SENT
 from tests.support.blocks import render
@@ -72,7 +65,7 @@ def test_the_alert_morning_is_nine_to_noon_on_a_working_day_in_the_reps_zone() -
 
 
 def test_the_alert_lists_every_quiet_deal_in_one_message_within_limits() -> None:
-    from bot.quiet import QuietDeal
+    from bot.domain.rhythm import QuietDeal
 
     deals = [QuietDeal(f"p{n}", f"<@U{n}> Deal {n}", 30 + n, 7) for n in range(30)]
     text, blocks = build_alert(deals)
