@@ -14,10 +14,6 @@ TIMELINE_USAGE = (
     "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
     "It shows every call logged with that prospect, newest first."
 )
-BRIEF_USAGE = (
-    "Usage: `/brief <prospect name>`, e.g. `/brief James Okafor`. Part of a name is enough "
-    "when only one prospect matches."
-)
 MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."

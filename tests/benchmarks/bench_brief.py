@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.brief import (
+from bot.brief.prepare import (
     BRIEF_QUERY,
     BRIEF_SCHEMA,
     BRIEF_SYSTEM,

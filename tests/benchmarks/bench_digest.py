@@ -32,7 +32,7 @@ from typing import Any
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
 from bot.digest import (
     DIGEST_SCHEMA,
     DIGEST_SYSTEM,

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
 from bot.calls import log_call
 from bot.digest import estimate_tokens
 from bot.infra.llm import LlmClient

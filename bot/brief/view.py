@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks import ids
 from bot.blocks.draft_button import draft_button
@@ -13,18 +13,27 @@ from bot.blocks.limits import (
     SECTION_TEXT,
     button,
     escape_mrkdwn,
+    label_name,
     mrkdwn,
     plain,
     truncate,
 )
 from bot.blocks.messages import teammates_note
-from bot.brief import BriefResult
-from bot.brief_answer import WE, Claim, Commitment, DecisionMaker, Objection
-from bot.brief_changes import BriefChanges
+from bot.brief.answer import WE, Claim, Commitment, DecisionMaker, Objection
+from bot.brief.changes import BriefChanges
+
+if TYPE_CHECKING:
+    # The result's type only: the view never imports the use case's I/O.
+    from bot.brief.prepare import BriefResult
 
 MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}
 MEMORY_NOTES_SHOWN = 10
 MEMORY_NOTE_CHARS = 700
+
+BRIEF_USAGE = (
+    "Usage: `/brief <prospect name>`, e.g. `/brief James Okafor`. Part of a name is enough "
+    "when only one prospect matches."
+)
 
 
 def _day(value: date | None) -> str:
@@ -200,12 +209,6 @@ def _objection_lines(objections: list[Objection]) -> str:
         if not o.is_open
     ]
     return "\n".join(lines)
-
-
-def label_name(label_value: str) -> str:
-    """`security_compliance` as a rep reads it: `Security/compliance`."""
-    words = {"security_compliance": "security/compliance", "other": "other"}
-    return escape_mrkdwn(words.get(label_value, label_value.replace("_", " ")).capitalize())
 
 
 def _decision_maker_lines(people: list[DecisionMaker]) -> str:

@@ -5,20 +5,13 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.brief import BriefResult
-from bot.brief_answer import (
-    Brief,
-    Claim,
-    Commitment,
-    DecisionMaker,
-    Objection,
-    brief_from_answer,
-)
+from bot.brief.answer import Brief, Claim, Commitment, DecisionMaker, Objection, brief_from_answer
+from bot.brief.prepare import BriefResult
+from bot.brief.view import build_brief_blocks
 from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.domain.prospect_lookup import ProspectMatch
-from tests.unit.brief_samples import CLAIM_DAY, MENTIONS, TODAY, answer, commitment, objection
+from tests.unit.brief.samples import CLAIM_DAY, MENTIONS, TODAY, answer, commitment, objection
 
 LONG = f"{MENTIONS} ".ljust(300, "z")
 DATES = [TODAY - timedelta(days=7 * i) for i in range(6)]

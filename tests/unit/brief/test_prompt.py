@@ -1,12 +1,12 @@
 import json
 from datetime import date, timedelta
 
-from bot.brief import build_brief_prompt
+from bot.brief.prepare import build_brief_prompt
 from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.domain.findings import MemoryFinding, findings_from
 from bot.domain.recall import NOTES_BUDGET_CHARS, select_notes
 from memory.records import RecalledMemory
-from tests.unit.brief_samples import TODAY, entry
+from tests.unit.brief.samples import TODAY, entry
 
 
 def quoted_notes(prompt: str) -> list[dict[str, str]]:

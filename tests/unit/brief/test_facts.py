@@ -2,8 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.brief import BriefResult
-from bot.brief_answer import (
+from bot.brief.answer import (
     Claim,
     Commitment,
     DecisionMaker,
@@ -12,9 +11,10 @@ from bot.brief_answer import (
     check_brief_answer,
     label_for_score,
 )
+from bot.brief.prepare import BriefResult
 from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch
-from tests.unit.brief_samples import TODAY, answer, commitment, entry, objection
+from tests.unit.brief.samples import TODAY, answer, commitment, entry, objection
 
 MATCH = ProspectMatch("james", "james-okafor", "James Okafor", True, [])
 NOTE_DATES = {date(2026, 11, 3), date(2026, 10, 1)}

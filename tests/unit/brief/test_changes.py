@@ -1,13 +1,13 @@
 from datetime import UTC, datetime
 
-from bot.blocks.brief import build_brief_blocks
-from bot.brief import BriefResult
-from bot.brief_changes import BriefChanges, changes_since
+from bot.brief.changes import BriefChanges, changes_since
+from bot.brief.prepare import BriefResult
+from bot.brief.view import build_brief_blocks
 from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch
 from memory.index import BriefView
 from tests.support.blocks import render
-from tests.unit.brief_samples import TODAY, entry
+from tests.unit.brief.samples import TODAY, entry
 
 SEEN = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.brief_answer import Brief, brief_from_answer, check_brief_answer
-from bot.brief_changes import BriefChanges, note_changes
+from bot.brief.answer import Brief, brief_from_answer, check_brief_answer
+from bot.brief.changes import BriefChanges, note_changes
 from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.domain.findings import MemoryFinding
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
