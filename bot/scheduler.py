@@ -24,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_delivery import Delivery, send_digest
+from bot.digest.delivery import Delivery, send_digest
 from bot.home import publish_home
 from bot.quiet import alert_due, send_quiet_alert
 from bot.services import Services

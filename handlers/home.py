@@ -14,8 +14,8 @@ from bot.blocks import ids
 from bot.blocks.home import DAY_OPTIONS
 from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON
-from bot.digest_delivery import send_digest
-from bot.digest_settings import change_digest_setting
+from bot.digest.delivery import send_digest
+from bot.digest.settings import change_digest_setting
 from bot.home import publish_home
 from bot.services import Services
 from bot.snooze import build_snooze_modal, check_snooze_date, snooze_until

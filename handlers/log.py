@@ -25,7 +25,7 @@ from bot.blocks.log_modal import (
 )
 from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
-from bot.digest_settings import enroll_rep
+from bot.digest.settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
 from bot.home import refresh_home_later
 from bot.log_form import validate_log_form

@@ -33,12 +33,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.brief.prepare import make_brief
-from bot.digest import (
+from bot.digest.gather import gather_contexts
+from bot.digest.ranking import (
     DIGEST_SCHEMA,
     DIGEST_SYSTEM,
     build_digest_prompt,
     estimate_tokens,
-    gather_contexts,
     make_digest,
     prompt_share,
 )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.brief.prepare import make_brief
 from bot.calls import log_call
-from bot.digest import estimate_tokens
+from bot.digest.ranking import estimate_tokens
 from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import sales_bank_setup
 from bot.services import Services

@@ -8,8 +8,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digest import NO_PROSPECTS, build_digest_blocks
-from bot.digest import make_digest
+from bot.digest.ranking import make_digest
+from bot.digest.view import NO_PROSPECTS, build_digest_blocks
 from bot.services import Services
 from memory.store import MemoryUnavailable
 

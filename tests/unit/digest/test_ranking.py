@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from bot.blocks.digest import build_digest_blocks
 from bot.blocks.limits import BUTTON_VALUE, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.digest import (
+from bot.digest.gather import ProspectContext
+from bot.digest.ranking import (
     BUCKETS,
     Digest,
-    ProspectContext,
     build_digest_prompt,
     estimate_tokens,
     order_by_facts,
     reconcile,
 )
+from bot.digest.view import build_digest_blocks
 from bot.domain.deal_facts import BriefFacts, BriefNote
 from prompts import load_text
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import MESSAGE_BLOCKS, button, escape_mrkdwn, mrkdwn, plain, truncate
-from bot.digest import BUCKETS, Digest, DigestItem
+from bot.digest.ranking import BUCKETS, Digest, DigestItem
 
 BUCKET_TITLES = {
     "needs_attention": "🔴 Needs attention now",

@@ -9,7 +9,8 @@ from typing import Any
 
 from hindsight_client_api.models.memory_unit_list_item import MemoryUnitListItem
 
-from bot.digest import ProspectContext, build_digest_prompt, gather_contexts
+from bot.digest.gather import ProspectContext, gather_contexts
+from bot.digest.ranking import build_digest_prompt
 from bot.domain.deal_facts import BriefFacts, BriefNote
 from bot.services import Services
 from memory.index import LocalIndex

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.digest_gather import ProspectContext, gather_contexts
+from bot.digest.gather import ProspectContext, gather_contexts
 from bot.domain.deal_facts import BriefNote
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services

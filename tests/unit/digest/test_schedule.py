@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest_settings import DigestCommand, parse_digest_command
+from bot.digest.settings import DigestCommand, parse_digest_command
 from bot.scheduler import next_digest_time
 from memory.index import DigestSetting
 
