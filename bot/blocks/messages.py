@@ -18,14 +18,6 @@ MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."
 )
-FOLLOWUP_USAGE = (
-    "Usage: `/followup <prospect name>` drafts the follow-up email for that prospect from "
-    "everything logged: the blocker that stands now, to the person who decides. Nothing is sent."
-)
-SENT_DRAFT_GONE = (
-    "That draft is older than two weeks or was made for someone else, so I did not log it. "
-    "Run `/followup <prospect>` for a fresh one, or log what you sent with `/log`."
-)
 STALE_BUTTON = (
     "That button is out of date or was not made by me, so I couldn't act on it. "
     "Run the command again (e.g. `/timeline <prospect>`)."

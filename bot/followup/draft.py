@@ -4,7 +4,7 @@ now, who decides, and an email to the person who can remove that blocker.
 Two questions to the model: the analysis (hard: the strong model) and the email (cheap: the
 small model first). Code checks both against the notes before anything is shown: dates must be
 notes' dates, people must be named in the notes, and the email must be addressed to the person
-the analysis named and state nothing the notes do not hold (bot.grounding). An email that keeps
+the analysis named and state nothing the notes do not hold (grounding.py). An email that keeps
 failing is shown with the failing sentences taken out, never with them. Nothing is sent.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.domain.recall import memory_prompt, recollect
-from bot.grounding import Grounds, fold, without_unfounded
+from bot.followup.grounding import Grounds, fold, without_unfounded
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.log_form import MAX_NOTE
 from bot.services import Services

@@ -6,10 +6,10 @@ import json
 from datetime import date
 
 from bot.blocks import ids
-from bot.blocks.followup import build_followup_blocks
 from bot.blocks.limits import BUTTON_VALUE, SECTION_TEXT
 from bot.domain.prospect_lookup import ProspectMatch
-from bot.followup import Analysis, BlockerStage, Draft, FollowupResult
+from bot.followup.draft import Analysis, BlockerStage, Draft, FollowupResult
+from bot.followup.view import build_followup_blocks
 from tests.support.blocks import buttons, render
 
 MATCH = ProspectMatch("mike reynolds", "mike-reynolds", "Mike Reynolds", True, [])

@@ -4,13 +4,16 @@ the email, and its buttons. Every text from memory or the model is escaped."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks import ids
 from bot.blocks.draft_button import draft_button, followup_value
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, button, escape_mrkdwn, mrkdwn, plain
 from bot.blocks.messages import teammates_note
-from bot.followup import FollowupResult
+
+if TYPE_CHECKING:
+    # The result's type only: the view never imports the use case's I/O.
+    from bot.followup.draft import FollowupResult
 
 MAX_PARAGRAPHS = 30
 ROLES = {
@@ -21,6 +24,15 @@ ROLES = {
     "influencer": "influencer",
     "unknown": "",
 }
+
+FOLLOWUP_USAGE = (
+    "Usage: `/followup <prospect name>` drafts the follow-up email for that prospect from "
+    "everything logged: the blocker that stands now, to the person who decides. Nothing is sent."
+)
+SENT_DRAFT_GONE = (
+    "That draft is older than two weeks or was made for someone else, so I did not log it. "
+    "Run `/followup <prospect>` for a fresh one, or log what you sent with `/log`."
+)
 
 
 def _day(value: date) -> str:
