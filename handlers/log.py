@@ -27,7 +27,7 @@ from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
 from bot.digest.settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
-from bot.home import refresh_home_later
+from bot.home.publish import refresh_home_later
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.services import Services

@@ -4,11 +4,12 @@ digest's settings as controls above it. Paged within Block Kit's 100 blocks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
+from bot.domain.rhythm import QuietDeal
 from memory.index import DealHealth, DigestSetting, KnownProspect
 
 HOME_BLOCKS = 100
@@ -23,6 +24,8 @@ DAY_OPTIONS = {
     "sat": "Saturdays",
     "sun": "Sundays",
 }
+# A quiet-deal alert lists this many; the rest are counted and wait in Home.
+MOST_DEALS_LISTED = 20
 MOMENTUM = {"improving": "↗ improving", "stable": "→ stable", "declining": "↘ declining"}
 
 
@@ -261,3 +264,71 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
         blocks.append({"type": "context", "elements": [mrkdwn(f"Page {page + 1} of {pages}")]})
         blocks.append({"type": "actions", "block_id": "home_pages", "elements": paging})
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+def build_alert(deals: list[QuietDeal]) -> tuple[str, list[dict[str, Any]]]:
+    """One DM listing every quiet deal, each with Brief and Snooze."""
+    count = len(deals)
+    text = f"{count} deal{'s have' if count != 1 else ' has'} gone quiet"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"🔕 {text}", HEADER_TEXT)},
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    "Quiet means silent for longer than the deal's own rhythm (the usual gap "
+                    "between its calls). Snooze a deal to stop hearing about it; turn these "
+                    "alerts off in the app's Home."
+                )
+            ],
+        },
+    ]
+    for deal in deals[:MOST_DEALS_LISTED]:
+        blocks.append(
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    f"*{escape_mrkdwn(deal.name)}* — {deal.silence} days since the last call; "
+                    f"usually every {deal.rhythm} days"
+                ),
+            }
+        )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{ids.HOME_PROSPECT_BLOCK}{deal.slug}",
+                "elements": [
+                    button("Brief", f"{ids.OPEN_BRIEF_ACTION}_alert", deal.name, primary=True),
+                    snooze_menu(),
+                ],
+            }
+        )
+    if count > MOST_DEALS_LISTED:
+        more = count - MOST_DEALS_LISTED
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more in Home.")]})
+    return text, blocks
+
+
+def build_snooze_modal(name: str, slug: str, today: date) -> dict[str, Any]:
+    """Asks until when to snooze the prospect (its slug rides in the private metadata)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.SNOOZE_MODAL_CALLBACK,
+        "title": plain("Snooze a prospect"),
+        "submit": plain("Snooze"),
+        "close": plain("Cancel"),
+        "private_metadata": slug,
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.SNOOZE_DATE_BLOCK,
+                "label": plain(f"Snooze {name} until", 150),
+                "hint": plain("No quiet-deal alert until then; the digest lists it as snoozed."),
+                "element": {
+                    "type": "datepicker",
+                    "action_id": ids.SNOOZE_DATE_ACTION,
+                    "initial_date": (today + timedelta(days=14)).isoformat(),
+                },
+            }
+        ],
+    }

@@ -1,8 +1,8 @@
 """Quiet-deal alerts: a deal is quiet when its silence passes its own rhythm (bot.domain.rhythm).
 
-At most one DM a rep a day, on
-working days in the morning of their own time zone, listing every quiet deal at once; snoozed
-and closed deals are left out; a rep can turn alerts off in App Home.
+At most one DM a rep a day, on working days in the morning of their own time zone, listing
+every quiet deal at once; snoozed and closed deals are left out; a rep can turn alerts off in
+App Home.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import ids
-from bot.blocks.home import snooze_menu
-from bot.blocks.limits import HEADER_TEXT, button, escape_mrkdwn, mrkdwn, plain
-from bot.domain.rhythm import QuietDeal, quiet_deals
+from bot.domain.rhythm import quiet_deals
+from bot.home.view import build_alert
 from bot.services import Services
 from memory.index import DigestSetting
 
@@ -28,50 +25,6 @@ logger = logging.getLogger(__name__)
 ALERT_HOUR = 9  # the rep's local time, Monday to Friday
 # A DM Slack refused (or missed while the bot was down) is tried at the next hours too.
 LAST_ALERT_HOUR = 11
-MOST_DEALS_LISTED = 20
-
-
-def build_alert(deals: list[QuietDeal]) -> tuple[str, list[dict[str, Any]]]:
-    """One DM listing every quiet deal, each with Brief and Snooze."""
-    count = len(deals)
-    text = f"{count} deal{'s have' if count != 1 else ' has'} gone quiet"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(f"🔕 {text}", HEADER_TEXT)},
-        {
-            "type": "context",
-            "elements": [
-                mrkdwn(
-                    "Quiet means silent for longer than the deal's own rhythm (the usual gap "
-                    "between its calls). Snooze a deal to stop hearing about it; turn these "
-                    "alerts off in the app's Home."
-                )
-            ],
-        },
-    ]
-    for deal in deals[:MOST_DEALS_LISTED]:
-        blocks.append(
-            {
-                "type": "section",
-                "text": mrkdwn(
-                    f"*{escape_mrkdwn(deal.name)}* — {deal.silence} days since the last call; "
-                    f"usually every {deal.rhythm} days"
-                ),
-            }
-        )
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"{ids.HOME_PROSPECT_BLOCK}{deal.slug}",
-                "elements": [
-                    button("Brief", f"{ids.OPEN_BRIEF_ACTION}_alert", deal.name, primary=True),
-                    snooze_menu(),
-                ],
-            }
-        )
-    if count > MOST_DEALS_LISTED:
-        more = count - MOST_DEALS_LISTED
-        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more in Home.")]})
-    return text, blocks
 
 
 def alert_due(setting: DigestSetting, now: datetime) -> date | None:

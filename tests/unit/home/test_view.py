@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.blocks import ids
-from bot.blocks.home import (
+from bot.blocks.limits import SECTION_TEXT
+from bot.home.view import (
     HOME_BLOCKS,
     PAGE_SIZE,
     HomeState,
@@ -16,7 +17,6 @@ from bot.blocks.home import (
     build_home_view,
     health_bar,
 )
-from bot.blocks.limits import SECTION_TEXT
 from memory.index import DealHealth, DigestSetting, KnownProspect
 from tests.support.blocks import buttons, render
 

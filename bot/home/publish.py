@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.home import HomeState, PipelineRow, build_home_view
+from bot.home.view import HomeState, PipelineRow, build_home_view
 from bot.services import Services
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from bot.blocks import ids
-from bot.blocks.home import HomeState, PipelineRow, build_home_view
-from bot.snooze import check_snooze_date, snooze_until
+from bot.home.snooze import check_snooze_date, snooze_until
+from bot.home.view import HomeState, PipelineRow, build_home_view
 from memory.index import KnownProspect
 from tests.support.blocks import render
 
