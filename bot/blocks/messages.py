@@ -1,4 +1,5 @@
-"""Short messages to the rep: confirmations, usage help and plain-words failures."""
+"""Messages several features share: plain-words failures, stale buttons, what teammates logged;
+and the log's confirmation DM."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from bot.blocks.limits import button, escape_mrkdwn, mrkdwn
 from bot.calls import NOW_STORED, WAITING
 from memory.records import CallLog
 
-TIMELINE_USAGE = (
-    "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
-    "It shows every call logged with that prospect, newest first."
-)
 MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."

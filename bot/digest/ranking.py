@@ -1,6 +1,6 @@
 """The Monday digest: a rep's whole pipeline ranked in ONE reasoning pass over all prospects.
 
-The pipeline is gathered in one listing of memory (`bot.digest_gather`), each prospect kept
+The pipeline is gathered in one listing of memory (`gather.py`), each prospect kept
 compact so 60 prospects with 20 notes each fit a token budget; the model's buckets are checked
 so every prospect appears exactly once. When the model fails, the digest is ordered by the
 computed facts, labelled as such.
