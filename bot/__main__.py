@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import create_app, create_web_app, slack_client
 from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
-from bot.digest_delivery import Delivery, send_digest
+from bot.digest.delivery import Delivery, send_digest
 from bot.forget.erase import resume_in_background
 from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import embedded_llm, sales_bank_setup

@@ -24,9 +24,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_delivery import Delivery, send_digest
-from bot.home import publish_home
-from bot.quiet import alert_due, send_quiet_alert
+from bot.digest.delivery import Delivery, send_digest
+from bot.home.publish import publish_home
+from bot.home.quiet_alerts import alert_due, send_quiet_alert
 from bot.services import Services
 from memory.database import create_database_engine
 from memory.index import DigestSetting
@@ -139,7 +139,8 @@ class DigestScheduler:
         self.scheduler.add_job(
             self.tidy, "cron", minute=35, id="tidy", jobstore="memory", replace_existing=True
         )
-        # Quiet-deal alerts: every hour, for the reps whose alert hour it is (bot.quiet).
+        # Quiet-deal alerts (bot.home.quiet_alerts): every hour, for the reps whose alert
+        # hour it is.
         self.scheduler.add_job(
             self.run_alerts,
             "cron",

@@ -9,10 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
-from bot.blocks.brief import build_brief_blocks
 from bot.blocks.limits import quote_input
-from bot.blocks.messages import BRIEF_USAGE
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
+from bot.brief.view import BRIEF_USAGE, build_brief_blocks
 from bot.services import Services
 from handlers.slack_io import (
     Rendered,

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_delivery import Delivery, send_digest
-from bot.digest_settings import apply_digest_command, parse_digest_command
-from bot.home import refresh_home_later
+from bot.digest.delivery import Delivery, send_digest
+from bot.digest.settings import apply_digest_command, parse_digest_command
+from bot.home.publish import refresh_home_later
 from bot.services import Services
 from handlers.slack_io import explained, user_of, workspace_of
 

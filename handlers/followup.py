@@ -10,10 +10,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
-from bot.blocks.followup import build_followup_blocks
 from bot.blocks.limits import quote_input
-from bot.blocks.messages import FOLLOWUP_USAGE, SENT_DRAFT_GONE, STALE_BUTTON
-from bot.followup import STYLES, make_followup, sent_entry_id, sent_note
+from bot.blocks.messages import STALE_BUTTON
+from bot.followup.draft import STYLES, make_followup, sent_entry_id, sent_note
+from bot.followup.view import FOLLOWUP_USAGE, SENT_DRAFT_GONE, build_followup_blocks
 from bot.services import Services
 from handlers.log import Prefill, open_log_modal
 from handlers.slack_io import (

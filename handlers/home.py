@@ -1,5 +1,5 @@
 """The App Home tab: published when a rep opens it, and when they page it or change their
-digest's settings there (bot.home publishes it after a logged call or a digest too)."""
+digest's settings there (bot.home.publish publishes it after a logged call or a digest too)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
-from bot.blocks.home import DAY_OPTIONS
 from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON
-from bot.digest_delivery import send_digest
-from bot.digest_settings import change_digest_setting
-from bot.home import publish_home
+from bot.digest.delivery import send_digest
+from bot.digest.settings import change_digest_setting
+from bot.home.publish import publish_home
+from bot.home.snooze import check_snooze_date, snooze_until
+from bot.home.view import DAY_OPTIONS, build_snooze_modal
 from bot.services import Services
-from bot.snooze import build_snooze_modal, check_snooze_date, snooze_until
 from handlers.slack_io import explained, reply_to, user_of, workspace_of
 
 logger = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ from bot.blocks.log_modal import (
 )
 from bot.blocks.messages import build_log_confirmation
 from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
-from bot.digest_settings import enroll_rep
+from bot.digest.settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
-from bot.home import refresh_home_later
+from bot.home.publish import refresh_home_later
 from bot.infra.request_guards import arrived_at
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
@@ -79,7 +79,7 @@ class Prefill:
     entry_id: str = ""  # the entry's id (one per draft), instead of one per form
 
 
-# An entry id a form may carry: a follow-up draft's (bot.followup.sent_entry_id).
+# An entry id a form may carry: a follow-up draft's (bot.followup.draft.sent_entry_id).
 _ENTRY_ID = re.compile(r"followup-[0-9a-f]{32}")
 
 

@@ -10,10 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.blocks.limits import quote_input
-from bot.blocks.messages import STALE_BUTTON, TIMELINE_USAGE
+from bot.blocks.messages import STALE_BUTTON
 from bot.services import Services
 from bot.timeline.history import prospect_timeline
-from bot.timeline.view import build_timeline_blocks
+from bot.timeline.view import TIMELINE_USAGE, build_timeline_blocks
 from handlers.slack_io import (
     Rendered,
     Reply,

@@ -55,3 +55,9 @@ def quote_input(text: str, limit: int = 200) -> str:
     backticks replaced so it can never close a code span around it."""
     one_line = " ".join(text.split()).replace("`", "'")
     return truncate(escape_mrkdwn(one_line), limit)
+
+
+def label_name(label_value: str) -> str:
+    """`security_compliance` as a rep reads it: `Security/compliance`."""
+    words = {"security_compliance": "security/compliance", "other": "other"}
+    return escape_mrkdwn(words.get(label_value, label_value.replace("_", " ")).capitalize())

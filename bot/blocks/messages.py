@@ -1,4 +1,5 @@
-"""Short messages to the rep: confirmations, usage help and plain-words failures."""
+"""Messages several features share: plain-words failures, stale buttons, what teammates logged;
+and the log's confirmation DM."""
 
 from __future__ import annotations
 
@@ -10,25 +11,9 @@ from bot.blocks.limits import button, escape_mrkdwn, mrkdwn
 from bot.calls import NOW_STORED, WAITING
 from memory.records import CallLog
 
-TIMELINE_USAGE = (
-    "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
-    "It shows every call logged with that prospect, newest first."
-)
-BRIEF_USAGE = (
-    "Usage: `/brief <prospect name>`, e.g. `/brief James Okafor`. Part of a name is enough "
-    "when only one prospect matches."
-)
 MEMORY_DOWN = (
     "I can't reach the memory service right now, so I can't show that. "
     "Nothing you logged is lost — please try again in a minute."
-)
-FOLLOWUP_USAGE = (
-    "Usage: `/followup <prospect name>` drafts the follow-up email for that prospect from "
-    "everything logged: the blocker that stands now, to the person who decides. Nothing is sent."
-)
-SENT_DRAFT_GONE = (
-    "That draft is older than two weeks or was made for someone else, so I did not log it. "
-    "Run `/followup <prospect>` for a fresh one, or log what you sent with `/log`."
 )
 STALE_BUTTON = (
     "That button is out of date or was not made by me, so I couldn't act on it. "

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.domain.rhythm import QuietDeal, quiet_deals
 from bot.infra.memory_setup import objection_kinds
-from bot.quiet import QuietDeal, quiet_deals
 from bot.services import Services
 from memory.index import LoggedCall
 from memory.records import CLOSED, FOLLOW_UP_SENT

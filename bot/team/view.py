@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.blocks.brief import label_name
-from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, escape_mrkdwn, mrkdwn, plain
+from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, escape_mrkdwn, label_name, mrkdwn, plain
 from bot.team.summary import MEMORY_DOWN, REJECTED, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
 
 MOST_REPS_LISTED = 20

@@ -21,6 +21,11 @@ from memory.records import TimelineEntry
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
+TIMELINE_USAGE = (
+    "Usage: `/timeline <prospect name>`, e.g. `/timeline James Okafor`. "
+    "It shows every call logged with that prospect, newest first."
+)
+
 
 def rep_mention(rep_id: str) -> str:
     return f"<@{rep_id}>" if _SLACK_USER.match(rep_id) else escape_mrkdwn(rep_id or "someone")

@@ -20,16 +20,16 @@ from typing import Any
 
 import aiohttp
 
-from bot.brief import (
+from bot.brief.prepare import (
     BRIEF_QUERY,
     BRIEF_SCHEMA,
     BRIEF_SYSTEM,
-    BriefFacts,
     build_brief_prompt,
     check_brief_answer,
-    select_notes,
 )
 from bot.calls import log_call
+from bot.domain.deal_facts import BriefFacts
+from bot.domain.recall import select_notes
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.calls import log_call
-from bot.followup import make_followup
+from bot.followup.draft import make_followup
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex

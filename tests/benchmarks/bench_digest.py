@@ -32,16 +32,17 @@ from typing import Any
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.brief import make_brief, select_notes
-from bot.digest import (
+from bot.brief.prepare import make_brief
+from bot.digest.gather import gather_contexts
+from bot.digest.ranking import (
     DIGEST_SCHEMA,
     DIGEST_SYSTEM,
     build_digest_prompt,
     estimate_tokens,
-    gather_contexts,
     make_digest,
     prompt_share,
 )
+from bot.domain.recall import select_notes
 from bot.infra.llm import LlmClient
 from bot.scheduler import DigestScheduler
 from bot.services import Services

@@ -19,9 +19,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
 from bot.calls import log_call
-from bot.digest import estimate_tokens
+from bot.digest.ranking import estimate_tokens
 from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import sales_bank_setup
 from bot.services import Services

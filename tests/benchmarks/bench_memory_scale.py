@@ -44,7 +44,7 @@ from hindsight_client import Hindsight
 from hindsight_client_api.exceptions import ApiException
 
 import memory.embedded as embedded_module
-from bot.brief import BRIEF_QUERY
+from bot.brief.prepare import BRIEF_QUERY
 from bot.infra.memory_setup import sales_bank_setup
 from memory import reaper
 from memory.embedded import EmbeddedHindsight

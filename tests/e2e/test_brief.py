@@ -20,7 +20,7 @@ from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_requests import REP
-from tests.unit.brief_samples import commitment, objection
+from tests.unit.brief.samples import commitment, objection
 
 PRIYA_NOTES = [
     (date(2026, 9, 15), "objection", "Budget frozen until Q3. She worries about onboarding."),

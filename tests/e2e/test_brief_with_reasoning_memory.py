@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex

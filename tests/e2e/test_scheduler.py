@@ -15,7 +15,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.calls import log_call
-from bot.digest_delivery import Delivery
+from bot.digest.delivery import Delivery
 from bot.scheduler import DigestScheduler
 from bot.services import Services
 from memory.index import DigestSetting, KeptDraft

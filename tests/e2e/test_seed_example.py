@@ -24,7 +24,7 @@ from tests.memory.test_reasoning_memory import consolidated
 from tests.support.blocks import render
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
-from tests.unit.brief_samples import commitment, objection
+from tests.unit.brief.samples import commitment, objection
 
 # (prospect, company, date, outcome, note): seed 000's pipeline, Priya's deal told in full.
 SEED_NOTES = [

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.blocks import ids
-from bot.brief import make_brief
+from bot.brief.prepare import make_brief
 from bot.calls import log_call
 from bot.followup import make_followup
 from bot.infra.llm import LlmClient

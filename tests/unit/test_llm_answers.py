@@ -1,10 +1,10 @@
 import json
 from typing import Any
 
-from bot.brief import BRIEF_SCHEMA, check_brief_answer
+from bot.brief.prepare import BRIEF_SCHEMA, check_brief_answer
 from bot.infra.llm import parse_answer
 from prompts import load_schema
-from tests.unit.brief_samples import answer
+from tests.unit.brief.samples import answer
 
 SCHEMA = load_schema(BRIEF_SCHEMA)
 
