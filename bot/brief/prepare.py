@@ -19,19 +19,23 @@ from bot.domain.recall import memory_prompt, recollect
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.index import DealHealth
-from prompts import load_schema, load_text
 
 logger = logging.getLogger(__name__)
 
-BRIEF_SCHEMA = "brief_schema.json"
-BRIEF_SYSTEM = "brief_system.md"
 BRIEF_QUERY = (
     "{name}: objections, concerns, budget freeze or approval, pricing, competitors, decision "
     "makers and their roles, risks, blockers, next steps, commitments, pilot or trial"
 )
 _CONFIDENCE = ["low", "medium", "high"]
 # Its answer is checked field by field and date by date, so a small model may try first.
-BRIEF_TASK = LlmTask("brief", cheap=True, answer_tokens=2500)
+BRIEF_TASK = LlmTask(
+    "brief",
+    cheap=True,
+    answer_tokens=2500,
+    system="brief_system.md",
+    schema="brief_schema.json",
+    schema_name="pre_call_brief",
+)
 
 
 @dataclass(frozen=True)
@@ -103,29 +107,22 @@ async def make_brief(
     known = await services.index.prospect(workspace_id, match.slug)
     prompt = build_brief_prompt(match.name, known.company if known else "", facts, notes, findings)
     try:
-        answer = await services.llm.complete_json(
-            load_text(BRIEF_SYSTEM),
-            prompt,
-            "pre_call_brief",
-            load_schema(BRIEF_SCHEMA),
-            check_brief_answer,
-            task=BRIEF_TASK,
-            workspace_id=workspace_id,
-        )
+        answer = await services.llm.run(BRIEF_TASK, prompt, workspace_id, check_brief_answer)
     except LlmFailed as failure:
         return BriefResult(match, facts, notes, fallback_reason=failure.reason, changes=changes)
     # A claim may cite any of the prospect's notes, including one memory recalled for it that
     # the prompt had no room for.
     note_dates = {e.call_date for e in entries}
     brief = brief_from_answer(answer, note_dates)
-    await _remember_health(services, workspace_id, match.slug, brief, today)
+    await _remember_health(services, workspace_id, match.slug, brief, today, rep_id or "")
     return BriefResult(match, facts, notes, brief=brief, changes=changes)
 
 
 async def _remember_health(
-    services: Services, workspace_id: str, slug: str, brief: Brief, today: date
+    services: Services, workspace_id: str, slug: str, brief: Brief, today: date, rep_id: str
 ) -> None:
-    """Keep the brief's verdict for App Home; the brief is shown even if this fails."""
+    """Keep the brief's verdict for App Home, as judged by the rep's brief (under
+    NOTES_VISIBILITY=own it read only their notes); the brief is shown even if this fails."""
     open_ones = [c for c in brief.commitments if c.is_open]
     dues = [c.due for c in open_ones if c.due is not None]
     health = DealHealth(
@@ -138,6 +135,6 @@ async def _remember_health(
         next_due=min(dues) if dues else None,
     )
     try:
-        await services.index.record_health(workspace_id, health)
+        await services.index.record_health(workspace_id, health, judged_by=rep_id)
     except Exception:
         logger.exception("Could not keep a prospect's health for App Home")

@@ -21,14 +21,19 @@ from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
 from memory.prospects import prospect_slug
 from memory.records import OUTCOMES
-from prompts import load_schema, load_text
+from prompts import load_text
 
 logger = logging.getLogger(__name__)
 
-DIGEST_SCHEMA = "digest_schema.json"
 # Reconciled with the facts afterwards (bot.digest.reconcile): a small model may try first.
-DIGEST_TASK = LlmTask("digest", cheap=True, answer_tokens=4000)
-DIGEST_SYSTEM = "digest_system.md"
+DIGEST_TASK = LlmTask(
+    "digest",
+    cheap=True,
+    answer_tokens=4000,
+    system="digest_system.md",
+    schema="digest_schema.json",
+    schema_name="weekly_digest",
+)
 BUCKETS = ("needs_attention", "follow_up", "on_track")
 DEFAULT_TOKEN_BUDGET = 24_000  # what build_digest_prompt assumes when not told
 MIN_NOTE_TEXT = 80  # no note is cut shorter than this
@@ -41,7 +46,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def _overhead_tokens() -> int:
-    return estimate_tokens(load_text(DIGEST_SYSTEM)) + 300
+    return estimate_tokens(load_text(DIGEST_TASK.system)) + 300
 
 
 def notes_share(prospects: int, token_budget: int, overhead_tokens: int) -> int:
@@ -263,14 +268,7 @@ async def make_digest(
         return Digest(rep_id, today, [*placed, *resting], "AI ranking is not configured")
     prompt = build_digest_prompt(contexts, today, services.digest_token_budget)
     try:
-        answer = await services.llm.complete_json(
-            load_text(DIGEST_SYSTEM),
-            prompt,
-            "weekly_digest",
-            load_schema(DIGEST_SCHEMA),
-            task=DIGEST_TASK,
-            workspace_id=workspace_id,
-        )
+        answer = await services.llm.run(DIGEST_TASK, prompt, workspace_id)
     except LlmFailed as failure:
         return Digest(rep_id, today, [*order_by_facts(contexts), *resting], failure.reason)
     return Digest(rep_id, today, [*reconcile(answer, contexts), *resting])

@@ -26,18 +26,27 @@ from bot.infra.llm import LlmFailed, LlmTask
 from bot.log_form import MAX_NOTE
 from bot.services import Services
 from memory.index import KeptDraft
-from prompts import load_schema, load_text
 
 logger = logging.getLogger(__name__)
 
-ANALYSIS_SCHEMA = "followup_analysis_schema.json"
-ANALYSIS_SYSTEM = "followup_analysis_system.md"
-EMAIL_SCHEMA = "followup_email_schema.json"
-EMAIL_SYSTEM = "followup_email_system.md"
 # Reasoning across every call about who decides: the strong model only.
-ANALYSIS_TASK = LlmTask("blocker", cheap=False, answer_tokens=1500)
+ANALYSIS_TASK = LlmTask(
+    "blocker",
+    cheap=False,
+    answer_tokens=1500,
+    system="followup_analysis_system.md",
+    schema="followup_analysis_schema.json",
+    schema_name="followup_analysis",
+)
 # Writing to a given person about a given blocker, checked claim by claim: cheap first.
-EMAIL_TASK = LlmTask("email", cheap=True, answer_tokens=1500)
+EMAIL_TASK = LlmTask(
+    "email",
+    cheap=True,
+    answer_tokens=1500,
+    system="followup_email_system.md",
+    schema="followup_email_schema.json",
+    schema_name="followup_email",
+)
 FOLLOWUP_QUERY = (
     "{name}: current blocker, open objections, what was resolved, who decides and signs off, "
     "their role and authority, pending documents, next steps, commitments"
@@ -257,24 +266,18 @@ async def make_followup(
         note_dates,
     )
     try:
-        answer = await services.llm.complete_json(
-            load_text(ANALYSIS_SYSTEM),
+        answer = await services.llm.run(
+            ANALYSIS_TASK,
             context + "Analyse the deal as JSON matching the schema.",
-            "followup_analysis",
-            load_schema(ANALYSIS_SCHEMA),
+            workspace_id,
             lambda a: check_analysis(a, grounds, note_dates),
-            task=ANALYSIS_TASK,
-            workspace_id=workspace_id,
         )
         analysis = analysis_from_answer(answer)
-        email = await services.llm.complete_json(
-            load_text(EMAIL_SYSTEM),
+        email = await services.llm.run(
+            EMAIL_TASK,
             email_prompt(context, analysis, style),
-            "followup_email",
-            load_schema(EMAIL_SCHEMA),
+            workspace_id,
             lambda e: check_email(e, grounds, analysis.recipient),
-            task=EMAIL_TASK,
-            workspace_id=workspace_id,
             salvage=lambda e: salvage_email(e, grounds, analysis.recipient),
         )
     except LlmFailed as failure:

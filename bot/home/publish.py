@@ -22,7 +22,10 @@ async def home_state(
     """The rep's own prospects with their health, their digest setting and last digest; all
     from the local index (never from paging memory)."""
     prospects = await services.index.known_prospects(workspace_id, rep_id=rep_id)
-    health = await services.index.health_of(workspace_id, [p.slug for p in prospects])
+    # Under NOTES_VISIBILITY=own, only the verdicts of the rep's own briefs: a teammate's
+    # brief was drawn from notes this rep may not read.
+    slugs = [p.slug for p in prospects]
+    health = await services.index.health_of(workspace_id, slugs, services.seen_by(rep_id))
     setting = await services.index.digest_setting(workspace_id, rep_id)
     last = await services.index.last_digest_sent(workspace_id, rep_id)
     today = services.today(await services.timezones.zone(client, workspace_id, rep_id))

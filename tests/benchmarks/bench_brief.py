@@ -22,8 +22,7 @@ import aiohttp
 
 from bot.brief.prepare import (
     BRIEF_QUERY,
-    BRIEF_SCHEMA,
-    BRIEF_SYSTEM,
+    BRIEF_TASK,
     build_brief_prompt,
     check_brief_answer,
 )
@@ -35,7 +34,6 @@ from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
-from prompts import load_schema, load_text
 from tests.benchmarks.common import run_with_hindsight
 from tests.e2e.conftest import start_bot
 from tests.support.fake_groq import FakeGroq
@@ -118,13 +116,7 @@ async def bench(hindsight_url: str, runs: int, workdir: Path) -> None:
         build_brief_prompt("James Okafor", "Paysend", facts, select_notes(entries, recalled))
 
     async def model() -> None:
-        await llm.complete_json(
-            load_text(BRIEF_SYSTEM),
-            prompt,
-            "pre_call_brief",
-            load_schema(BRIEF_SCHEMA),
-            check_brief_answer,
-        )
+        await llm.run(BRIEF_TASK, prompt, "", check_brief_answer)
 
     async def post() -> None:
         async with aiohttp.ClientSession() as session:

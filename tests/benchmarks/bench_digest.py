@@ -35,8 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.brief.prepare import make_brief
 from bot.digest.gather import gather_contexts
 from bot.digest.ranking import (
-    DIGEST_SCHEMA,
-    DIGEST_SYSTEM,
+    DIGEST_TASK,
     build_digest_prompt,
     estimate_tokens,
     make_digest,
@@ -50,7 +49,7 @@ from memory.index import DigestSetting, LocalIndex
 from memory.prospects import prospect_slug
 from memory.records import CallLog
 from memory.store import ProspectMemory
-from prompts import load_schema, load_text
+from prompts import load_text
 from tests.benchmarks.bench_brief import ANSWER
 from tests.benchmarks.common import run_with_hindsight
 from tests.support.fake_groq import FakeGroq
@@ -158,12 +157,7 @@ async def seeds_loop(services: Services, names: list[str]) -> None:
             TEAM_ID, prospect_slug(name), name, query=f"prospect interactions with {name}"
         )
         contexts.append({"name": name, "context": [m.text for m in recalled]})
-    await services.llm.complete_json(
-        load_text(DIGEST_SYSTEM),
-        json.dumps(contexts, separators=(",", ":")),
-        "weekly_digest",
-        load_schema(DIGEST_SCHEMA),
-    )
+    await services.llm.run(DIGEST_TASK, json.dumps(contexts, separators=(",", ":")), TEAM_ID)
 
 
 async def per_prospect_gather(services: Services, names: list[str]) -> None:
@@ -250,7 +244,7 @@ async def pipeline_comparison(
     }
     contexts = await gather_contexts(services, TEAM_ID, REP, TODAY, notes_chars=share)
     prompt = build_digest_prompt(contexts, TODAY, services.digest_token_budget)
-    tokens = estimate_tokens(load_text(DIGEST_SYSTEM)) + estimate_tokens(prompt)
+    tokens = estimate_tokens(load_text(DIGEST_TASK.system)) + estimate_tokens(prompt)
     await proxied_memory.aclose()
     await proxy.close()
 

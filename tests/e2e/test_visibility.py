@@ -11,15 +11,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.brief.prepare import make_brief
 from bot.calls import log_call
-from bot.followup import make_followup
+from bot.followup.draft import make_followup
+from bot.home.publish import home_state
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from bot.timeline.history import prospect_timeline
-from memory.index import LocalIndex
+from memory.index import DealHealth, LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
 from tests.conftest import NOW
@@ -227,6 +229,25 @@ async def test_own_a_line_on_a_teammates_prospect_opens_none_of_their_notes(
     theirs = await shown_to(bot, "/timeline", "Nadia Rahman", REP_A)
     assert all(marker in theirs for marker in ("ZEBRA-ONE", "ZEBRA-TWO"))
     assert B_NOTE not in theirs and "1 call by teammates" in theirs
+
+
+@pytest.mark.parametrize("visibility", ["own", "workspace"])
+async def test_app_home_shows_a_teammates_health_verdict_only_when_notes_are_shared(
+    fake_slack: FakeSlack, services: Services, visibility: str
+) -> None:
+    seen = replace(services, notes_visibility=visibility)
+    await log_shared_history(seen)
+    # Rep A's brief judged Nadia from A's own notes.
+    health = DealHealth("nadia-rahman", 81, "Hot", "rising", date(2026, 11, 19))
+    await seen.index.record_health(TEAM_ID, health, judged_by=REP_A)
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+
+    def verdicts(state: object) -> dict[str, DealHealth | None]:
+        return {row.prospect.slug: row.health for row in state.rows}  # type: ignore[attr-defined]
+
+    assert verdicts(await home_state(seen, client, TEAM_ID, REP_A))["nadia-rahman"] == health
+    mine = verdicts(await home_state(seen, client, TEAM_ID, REP))
+    assert mine["nadia-rahman"] == (None if visibility == "own" else health)
 
 
 async def test_own_snooze_knows_only_the_reps_own_prospects(own_shared_bot: RunningBot) -> None:

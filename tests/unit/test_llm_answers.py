@@ -1,12 +1,12 @@
 import json
 from typing import Any
 
-from bot.brief.prepare import BRIEF_SCHEMA, check_brief_answer
+from bot.brief.prepare import BRIEF_TASK, check_brief_answer
 from bot.infra.llm import parse_answer
 from prompts import load_schema
 from tests.unit.brief.samples import answer
 
-SCHEMA = load_schema(BRIEF_SCHEMA)
+SCHEMA = load_schema(BRIEF_TASK.schema)
 
 
 def test_a_valid_answer_is_accepted() -> None:
