@@ -16,6 +16,7 @@ memory/index_requests.py.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -41,6 +42,7 @@ from memory.index_tables import (
     UNCONFIRMED,
     calls,
     erased_calls,
+    filed_operations,
     outbox,
     prospects,
     refiled,
@@ -269,13 +271,16 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
             return claimed
 
     @offloaded("write")
-    def mark_delivered(self, call_id: str) -> int | None:
-        """Drop the delivered call's text; returns what the rep had been told (None: gone)."""
+    def mark_delivered(self, call_id: str, operations: Sequence[str] = ()) -> int | None:
+        """Drop the delivered call's text and keep memory's `operations` for it (an erasure
+        deletes them); returns what the rep had been told (None: gone)."""
         with self._engine.begin() as conn:
             conn.execute(delete(outbox).where(outbox.c.call_id == call_id))
             told = conn.execute(
                 select(calls.c.confirmed).where(calls.c.call_id == call_id)
             ).scalar()
+            if told is not None:
+                _keep_operations(conn, call_id, operations)
             return None if told is None else int(told)
 
     @offloaded("write")
@@ -312,7 +317,7 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
         stays until the operation is done (briefs and the timeline still need it). False when
         the call is no longer this worker's to hold (erased, or its lease ran out)."""
         with self._engine.begin() as conn:
-            return (
+            accepted = (
                 conn.execute(
                     outbox.update()
                     .where(outbox.c.call_id == call_id, outbox.c.lease_until == lease)
@@ -320,6 +325,9 @@ class LocalIndex(PipelineIndex, DigestIndex, ErasureIndex, RequestIndex):
                 ).rowcount
                 == 1
             )
+            if accepted:
+                _keep_operations(conn, call_id, [operation_id])
+            return accepted
 
     @offloaded("write")
     def claim_confirmation(self, call_id: str, told: int) -> int | None:
@@ -567,3 +575,18 @@ __all__ = [
     "TaskUsage",
     "WaitingCall",
 ]
+
+
+def _keep_operations(conn: Connection, call_id: str, operations: Sequence[str]) -> None:
+    """Remember memory's operation records of a call, each once."""
+    for operation_id in operations:
+        known = conn.execute(
+            select(filed_operations.c.call_id).where(
+                filed_operations.c.call_id == call_id,
+                filed_operations.c.operation_id == operation_id,
+            )
+        ).first()
+        if known is None:
+            conn.execute(
+                filed_operations.insert().values(call_id=call_id, operation_id=operation_id)
+            )

@@ -34,7 +34,9 @@ from memory.index_tables import (
     deal_health,
     drafts,
     erased_calls,
+    erased_operations,
     erasures,
+    filed_operations,
     outbox,
     prospects,
     snoozes,
@@ -142,6 +144,16 @@ class ErasureIndex(IndexBase):
                     )
                 )
             }
+            operations = {
+                row.operation_id
+                for chunk in _chunks(taken)
+                for row in conn.execute(
+                    select(filed_operations.c.operation_id).where(
+                        filed_operations.c.call_id.in_(chunk)
+                    )
+                )
+            }
+            _delete_in(conn, filed_operations, filed_operations.c.call_id, taken)
             waiting = _delete_in(conn, outbox, outbox.c.call_id, taken)
             _delete_in(conn, calls, calls.c.call_id, taken)
             request = Erasure(
@@ -177,6 +189,16 @@ class ErasureIndex(IndexBase):
                             "operation_id": filing.get(c),
                         }
                         for c in taken
+                    ],
+                )
+            # The filings under way (in `filing`) are also records memory keeps.
+            operations |= {filing[c] for c in taken if c in filing}
+            if operations:
+                conn.execute(
+                    erased_operations.insert(),
+                    [
+                        {"request_id": request.request_id, "operation_id": o}
+                        for o in sorted(operations)
                     ],
                 )
             _tidy_prospect(conn, workspace_id, slug, requested_by, scope)
@@ -248,6 +270,17 @@ class ErasureIndex(IndexBase):
             )
 
     @offloaded("read")
+    def erased_operations(self, request_id: str) -> list[str]:
+        """Memory's operation records of the erasure's calls (they hold the notes as sent)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(erased_operations.c.operation_id).where(
+                    erased_operations.c.request_id == request_id
+                )
+            ).all()
+        return sorted(row.operation_id for row in rows)
+
+    @offloaded("read")
     def filings(self, request_id: str) -> list[tuple[str, str]]:
         """(call id, operation id) of the erased calls memory may still be filing."""
         with self._engine.connect() as conn:
@@ -307,6 +340,11 @@ class ErasureIndex(IndexBase):
             if moved != 1:
                 return None
             _delete_in(conn, confirmations, confirmations.c.call_id, list(request.call_ids))
+            conn.execute(
+                delete(erased_operations).where(
+                    erased_operations.c.request_id == request.request_id
+                )
+            )
         return before.documents is None
 
     @offloaded("write")
@@ -315,20 +353,32 @@ class ErasureIndex(IndexBase):
         then, or memory took it into a filing (`operation_id`) as the erasure began: the
         erasure runs again, after that filing (its receipt is not sent twice)."""
         with self._engine.begin() as conn:
+            request_id = conn.execute(
+                select(erased_calls.c.request_id).where(erased_calls.c.call_id == call_id)
+            ).scalar()
+            if request_id is None:
+                return
             if operation_id is not None:
                 conn.execute(
                     erased_calls.update()
                     .where(erased_calls.c.call_id == call_id)
                     .values(operation_id=operation_id)
                 )
+                known = conn.execute(
+                    select(erased_operations.c.operation_id).where(
+                        erased_operations.c.request_id == request_id,
+                        erased_operations.c.operation_id == operation_id,
+                    )
+                ).first()
+                if known is None:
+                    conn.execute(
+                        erased_operations.insert().values(
+                            request_id=request_id, operation_id=operation_id
+                        )
+                    )
             conn.execute(
                 erasures.update()
-                .where(
-                    erasures.c.request_id
-                    == select(erased_calls.c.request_id)
-                    .where(erased_calls.c.call_id == call_id)
-                    .scalar_subquery()
-                )
+                .where(erasures.c.request_id == request_id)
                 .values(finished_at=None)
             )
 

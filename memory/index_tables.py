@@ -167,6 +167,23 @@ erased_calls = Table(
     Column("operation_id", String(64), nullable=True),
 )
 
+# Memory's operation records of each call (they hold the note as sent, and a server other
+# than the embedded one keeps them until its own retention ends): an erasure deletes them.
+filed_operations = Table(
+    "filed_operations",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("operation_id", String(64), primary_key=True),
+)
+
+# The operation records an erasure deletes once memory's part is done.
+erased_operations = Table(
+    "erased_operations",
+    metadata,
+    Column("request_id", String(32), primary_key=True),
+    Column("operation_id", String(64), primary_key=True),
+)
+
 # The bot's own DMs about a call (its confirmations), so an erasure can delete them too.
 confirmations = Table(
     "confirmations",

@@ -238,8 +238,9 @@ class ProspectMemory:
         config: dict[str, Any] = dict(answer.get("config") or {})
         return config
 
-    async def retain_call(self, call: CallLog) -> None:
+    async def retain_call(self, call: CallLog) -> list[str]:
         """Store one call; its `call_id` is the document id, so a retry replaces, never doubles.
+        Returns the ids of the operation records memory kept of it (they hold the note).
 
         The note is retained alone; who, when and how it went go in context and metadata, and
         the prospect and company as entities (with an LLM, header lines become junk facts).
@@ -247,9 +248,10 @@ class ProspectMemory:
         await self.configure_bank(call.workspace_id)
         await self.reasons()  # each document records how it was filed
         async with _memory_errors("retain"):
-            await self._retain_client.aretain_batch(
+            answer = await self._retain_client.aretain_batch(
                 bank_id=self.bank_id(call.workspace_id), items=self._items(call)
             )
+        return [*(answer.operation_ids or []), *filter(None, [answer.operation_id])]
 
     async def submit_call(self, call: CallLog, operation_id: str) -> None:
         """Hand a call to memory's own queue (an LLM extracts its facts there); returns once
@@ -571,6 +573,27 @@ class ProspectMemory:
         deleted = await self._delete_documents(self.bank_id(workspace_id), documents)
         await self.purge_erased(workspace_id, documents)
         return deleted
+
+    async def forget_operations(self, workspace_id: str, operation_ids: Iterable[str]) -> None:
+        """Delete memory's records of these finished operations (each holds a note as sent;
+        a server other than the embedded one would keep them until its retention ends)."""
+        bank = self.bank_id(workspace_id)
+        for operation_id in operation_ids:
+            status = await self._call(
+                "operation status",
+                partial(self._client.operations.get_operation_status, bank, operation_id),
+                missing=_GONE,
+            )
+            if status is _GONE:
+                continue
+            # A batch keeps each sub-batch (and its payload) as an operation of its own.
+            children = [c.operation_id for c in status.child_operations or []]
+            for one in [*children, operation_id]:
+                await self._call(
+                    "delete operation",
+                    partial(self._client.operations.delete_operation, bank, one),
+                    missing=_GONE,
+                )
 
     async def forget_call(self, workspace_id: str, call_id: str) -> int:
         """Delete one call's documents (its note and transcript); returns how many were there."""

@@ -194,7 +194,10 @@ async def _erase_in_memory(services: Services, request: Erasure) -> int:
     await _wait_for_filings(services, request)
     if request.legacy_slug is not None:
         return await services.memory.forget_prospect(request.workspace_id, request.legacy_slug)
-    return await services.memory.forget_calls(request.workspace_id, request.call_ids)
+    documents = await services.memory.forget_calls(request.workspace_id, request.call_ids)
+    operations = await services.index.erased_operations(request.request_id)
+    await services.memory.forget_operations(request.workspace_id, operations)
+    return documents
 
 
 async def _wait_for_filings(services: Services, request: Erasure) -> None:
@@ -232,7 +235,8 @@ async def _refused(
 async def _tell(client: AsyncWebClient, request: Erasure, text: str) -> None:
     try:
         await client.chat_postMessage(channel=request.requested_by, text=text)
-    except SlackApiError:
+    except Exception:
+        # Slack refused or is unreachable: the erasure itself is done, and its log says so.
         logger.exception("Could not tell the rep about erasure %s", request.request_id)
 
 

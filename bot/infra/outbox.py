@@ -131,6 +131,7 @@ class Outbox:
         if self._paused_until > loop.time():
             await release(None, None, False)
             return False
+        operations: list[str] = []  # memory's records of this delivery (none when filed)
         try:
             if await self.memory.reasons():
                 # With an LLM, memory files the note in its own queue (facts take a model
@@ -163,7 +164,7 @@ class Outbox:
                     await release(None, f"{status}: {error}", True, operation_failed=True)
                     return False
             else:
-                await self.memory.retain_call(call)
+                operations = await self.memory.retain_call(call)
         except MemoryBusy as busy:
             # At capacity: wait as asked and send it again; not an outage, not an attempt.
             self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
@@ -197,11 +198,12 @@ class Outbox:
             await release(retry_at, repr(unexpected), True)
             return False
         self._backoff = 0.0
-        known = await self.index.mark_delivered(call.call_id)
+        known = await self.index.mark_delivered(call.call_id, operations)
         if known is None and await self.index.is_erased(call.call_id):
             # Erased while this note was on its way: it does not come back.
             try:
                 await self.memory.forget_call(call.workspace_id, call.call_id)
+                await self.memory.forget_operations(call.workspace_id, operations)
                 logger.info("Call %s came after its erasure: deleted", call.call_id)
             except Exception:
                 logger.exception(

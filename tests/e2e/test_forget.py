@@ -23,7 +23,7 @@ from memory.embedded import EmbeddedHindsight
 from memory.index import DealHealth, KeptDraft, LocalIndex
 from memory.records import CallLog
 from memory.store import ProspectMemory
-from tests.conftest import NOW
+from tests.conftest import NOW, own_bank_memory
 from tests.e2e.conftest import RunningBot, filled_log_view, start_bot
 from tests.e2e.test_log_and_timeline import open_log_modal, submit
 from tests.memory.test_reasoning_memory import consolidated
@@ -500,3 +500,48 @@ async def test_an_erasure_memory_refuses_is_said_once_and_tried_again_later(
         assert await services.memory.listed_calls(TEAM_ID, "nadia-rahman") == []
     finally:
         await proxied.aclose()
+
+
+async def test_on_a_server_the_bot_does_not_own_an_erasure_deletes_memorys_operation_records(
+    fake_slack: FakeSlack,
+    reasoning_hindsight_server: EmbeddedHindsight,
+    reasoning_hindsight_url: str,
+    index: LocalIndex,
+) -> None:
+    # Connected as to an external server: no access to its database, only its API.
+    async with own_bank_memory(
+        reasoning_hindsight_url, None, reasoning_hindsight_server.api_key
+    ) as external:
+        services = Services(memory=external, index=index, clock=lambda: NOW)
+        client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+        note = CallLog(
+            call_id="call-external",
+            workspace_id=TEAM_ID,
+            prospect="Nadia Rahman",
+            company=None,
+            rep_id=REP,
+            call_date=date(2026, 11, 19),
+            outcome="neutral",
+            note="Security review ZQE-X1 is booked.",
+            transcript=None,
+            logged_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        )
+        await services.outbox.submit(note)
+        for _ in range(600):  # memory files it in its queue; the worker polls until done
+            await services.outbox.drain_once()
+            if not await index.count_waiting():
+                break
+            await asyncio.sleep(0.1)
+        bank = external.bank_id(TEAM_ID)
+        dsn = reasoning_hindsight_server.database_url()
+        assert dsn is not None
+        await consolidated(reasoning_hindsight_server, bank)
+        # The note as sent waits in memory's operation record (the test can see the tables).
+        assert "async_operations.task_payload" in await asyncio.to_thread(
+            residue, dsn, "ZQE-X1", bank
+        )
+
+        plan = ForgetPlan("nadia-rahman", "Nadia Rahman", "prospect", 1, 0)
+        assert await finish(services, client, await forget(services, TEAM_ID, plan, REP))
+        await consolidated(reasoning_hindsight_server, bank)
+        assert await asyncio.to_thread(residue, dsn, "ZQE-X1", bank) == []
