@@ -1,16 +1,57 @@
-"""Thin Bolt listeners: ack, check input, call a use case, send what a builder made."""
+"""Thin Bolt listeners: ack, check input, call a use case, send what a builder made.
+
+Every listener is a module-level function; `ROUTES` says which request each one answers."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.blocks import ids
 from bot.services import Services
 from handlers import brief, digest, followup, forget, home, log, people, stats, team, timeline
+from handlers.slack_io import carry_services, explain_failure
+
+logger = logging.getLogger(__name__)
+
+# Which `AsyncApp` method registers a route: its name, as Bolt spells it.
+Kind = Literal["command", "action", "options", "view", "event", "shortcut"]
+Route = tuple[Kind, str | re.Pattern[str], Callable[..., Awaitable[None]]]
+
+
+def _starting(action_id: str) -> re.Pattern[str]:
+    """Action ids that start with `action_id` (the rest says where the button is)."""
+    return re.compile(f"^{action_id}")
+
+
+# Every command, action, option source, view and event this app answers, but the call log's
+# (handlers.log registers its own).
+ROUTES: tuple[Route, ...] = (
+    ("command", "/brief", brief.handle_brief_command),
+    ("action", _starting(ids.OPEN_BRIEF_ACTION), brief.handle_open_brief),
+)
+
+
+async def tell_rep_about_error(
+    error: Exception, body: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """What a listener did not explain itself (see handlers.slack_io.explained)."""
+    if body.get("type") == "block_suggestion":
+        logger.error("Typeahead failed", exc_info=error)
+        return
+    await explain_failure(error, context, f"A {body.get('type') or 'command'} listener")
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    """Every command, action, option source and view this app answers, in one place."""
-    brief.register(app, services)
+    """The services every listener reads, the error handler, then every route."""
+    app.middleware(carry_services(services))
+    app.error(tell_rep_about_error)
+    for kind, matcher, listener in ROUTES:
+        getattr(app, kind)(matcher)(listener)
     home.register(app, services)
     log.register(app, services)
     timeline.register(app, services)
