@@ -33,6 +33,9 @@ def _starting(action_id: str) -> re.Pattern[str]:
 ROUTES: tuple[Route, ...] = (
     ("command", "/brief", brief.handle_brief_command),
     ("action", _starting(ids.OPEN_BRIEF_ACTION), brief.handle_open_brief),
+    ("command", "/timeline", timeline.handle_timeline_command),
+    ("action", _starting(ids.TIMELINE_PAGE_ACTION), timeline.handle_timeline_page),
+    ("action", _starting(ids.OPEN_TIMELINE_ACTION), timeline.handle_open_timeline),
 )
 
 
@@ -54,7 +57,6 @@ def register(app: AsyncApp, services: Services) -> None:
         getattr(app, kind)(matcher)(listener)
     home.register(app, services)
     log.register(app, services)
-    timeline.register(app, services)
     digest.register(app, services)
     stats.register(app, services)
     followup.register(app, services)
