@@ -36,6 +36,9 @@ ROUTES: tuple[Route, ...] = (
     ("command", "/timeline", timeline.handle_timeline_command),
     ("action", _starting(ids.TIMELINE_PAGE_ACTION), timeline.handle_timeline_page),
     ("action", _starting(ids.OPEN_TIMELINE_ACTION), timeline.handle_open_timeline),
+    ("command", "/followup", followup.handle_followup_command),
+    ("action", _starting(ids.DRAFT_FOLLOWUP_ACTION), followup.handle_draft_followup),
+    ("action", ids.LOG_FOLLOWUP_SENT_ACTION, followup.handle_log_followup_sent),
 )
 
 
@@ -59,7 +62,6 @@ def register(app: AsyncApp, services: Services) -> None:
     log.register(app, services)
     digest.register(app, services)
     stats.register(app, services)
-    followup.register(app, services)
     forget.register(app, services)
     team.register(app, services)
     people.register(app, services)
