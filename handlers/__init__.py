@@ -39,6 +39,9 @@ ROUTES: tuple[Route, ...] = (
     ("command", "/followup", followup.handle_followup_command),
     ("action", _starting(ids.DRAFT_FOLLOWUP_ACTION), followup.handle_draft_followup),
     ("action", ids.LOG_FOLLOWUP_SENT_ACTION, followup.handle_log_followup_sent),
+    ("command", "/forget", forget.handle_forget_command),
+    ("action", _starting(ids.FORGET_REVIEW_ACTION), forget.handle_forget_review),
+    ("view", ids.FORGET_MODAL_CALLBACK, forget.handle_forget_confirmed),
 )
 
 
@@ -62,6 +65,5 @@ def register(app: AsyncApp, services: Services) -> None:
     log.register(app, services)
     digest.register(app, services)
     stats.register(app, services)
-    forget.register(app, services)
     team.register(app, services)
     people.register(app, services)
