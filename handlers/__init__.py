@@ -42,6 +42,7 @@ ROUTES: tuple[Route, ...] = (
     ("command", "/forget", forget.handle_forget_command),
     ("action", _starting(ids.FORGET_REVIEW_ACTION), forget.handle_forget_review),
     ("view", ids.FORGET_MODAL_CALLBACK, forget.handle_forget_confirmed),
+    ("command", "/digest", digest.handle_digest_command),
     ("command", "/salesmemory", stats.handle_salesmemory_command),
 )
 
@@ -64,6 +65,5 @@ def register(app: AsyncApp, services: Services) -> None:
         getattr(app, kind)(matcher)(listener)
     home.register(app, services)
     log.register(app, services)
-    digest.register(app, services)
     team.register(app, services)
     people.register(app, services)

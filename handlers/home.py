@@ -50,7 +50,7 @@ def register(app: AsyncApp, services: Services) -> None:
         workspace_id, rep_id = workspace_of(context), user_of(context)
         if change:
             tz = await services.timezones.zone(client, workspace_id, rep_id)
-            await change_digest_setting(services.index, workspace_id, rep_id, tz, **change)
+            await change_digest_setting(services, workspace_id, rep_id, tz, **change)
         await publish_home(services, client, workspace_id, rep_id)
 
     @app.action(ids.HOME_DIGEST_DAY_ACTION)
