@@ -7,6 +7,8 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import plain
+from bot.services import Services
+from memory.index import KnownProspect
 
 # How far ahead a snooze may go.
 LONGEST_SNOOZE = timedelta(days=366)
@@ -53,3 +55,20 @@ def build_snooze_modal(name: str, slug: str, today: date) -> dict[str, Any]:
             }
         ],
     }
+
+
+async def snoozable(
+    services: Services, workspace_id: str, rep_id: str, slug: str
+) -> KnownProspect | None:
+    """The prospect a snooze control names, when the rep may see it: under
+    NOTES_VISIBILITY=own a slug the rep never logged is as unknown as one that does not exist."""
+    if not slug:
+        return None
+    return await services.index.prospect(workspace_id, slug, services.seen_by(rep_id))
+
+
+async def snooze_prospect(
+    services: Services, workspace_id: str, rep_id: str, slug: str, until: date | None
+) -> None:
+    """Quiet for this rep until `until` (its last day); None wakes it."""
+    await services.index.snooze(workspace_id, rep_id, slug, until)

@@ -33,6 +33,15 @@ def _starting(action_id: str) -> re.Pattern[str]:
 ROUTES: tuple[Route, ...] = (
     ("command", "/brief", brief.handle_brief_command),
     ("action", _starting(ids.OPEN_BRIEF_ACTION), brief.handle_open_brief),
+    ("event", "app_home_opened", home.handle_home_opened),
+    ("action", ids.HOME_DIGEST_DAY_ACTION, home.handle_digest_day),
+    ("action", ids.HOME_DIGEST_HOUR_ACTION, home.handle_digest_hour),
+    ("action", ids.HOME_DIGEST_TOGGLE_ACTION, home.handle_digest_toggle),
+    ("action", ids.HOME_DIGEST_NOW_ACTION, home.handle_digest_now),
+    ("action", _starting(ids.HOME_PAGE_ACTION), home.handle_home_page),
+    ("action", ids.HOME_SNOOZE_ACTION, home.handle_snooze_menu),
+    ("view", ids.SNOOZE_MODAL_CALLBACK, home.handle_snooze_date),
+    ("action", ids.HOME_ALERTS_TOGGLE_ACTION, home.handle_alerts_toggle),
     ("command", "/timeline", timeline.handle_timeline_command),
     ("action", _starting(ids.TIMELINE_PAGE_ACTION), timeline.handle_timeline_page),
     ("action", _starting(ids.OPEN_TIMELINE_ACTION), timeline.handle_open_timeline),
@@ -63,7 +72,6 @@ def register(app: AsyncApp, services: Services) -> None:
     app.error(tell_rep_about_error)
     for kind, matcher, listener in ROUTES:
         getattr(app, kind)(matcher)(listener)
-    home.register(app, services)
     log.register(app, services)
     team.register(app, services)
     people.register(app, services)
