@@ -53,6 +53,9 @@ ROUTES: tuple[Route, ...] = (
     ("view", ids.FORGET_MODAL_CALLBACK, forget.handle_forget_confirmed),
     ("command", "/digest", digest.handle_digest_command),
     ("command", "/salesmemory", stats.handle_salesmemory_command),
+    ("command", "/team", team.handle_team_command),
+    ("action", ids.HOME_TEAM_ACTION, team.handle_home_team),
+    ("event", "user_change", people.handle_user_change),
 )
 
 
@@ -73,5 +76,3 @@ def register(app: AsyncApp, services: Services) -> None:
     for kind, matcher, listener in ROUTES:
         getattr(app, kind)(matcher)(listener)
     log.register(app, services)
-    team.register(app, services)
-    people.register(app, services)
