@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -19,7 +18,6 @@ import handlers
 from bot.config import Settings
 from bot.infra.request_guards import answer_requests_naming_no_one, retries_once
 from bot.services import Services
-from handlers.slack_io import explain_failure
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +41,7 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
     )
     app.middleware(answer_requests_naming_no_one)
     app.middleware(retries_once(services))
-
-    @app.error
-    async def tell_rep_about_error(
-        error: Exception, body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        # What a listener did not explain itself (see handlers.slack_io.explained).
-        if body.get("type") == "block_suggestion":
-            logger.error("Typeahead failed", exc_info=error)
-            return
-        await explain_failure(error, context, f"A {body.get('type') or 'command'} listener")
-
+    # The listeners, their services and the error handler: all of them in `handlers`.
     handlers.register(app, services)
     return app
 

@@ -7,30 +7,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncBoltContext
 
-from bot.services import Services
-from handlers.slack_io import workspace_of
+from handlers.slack_io import services_of, workspace_of
 
 logger = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.event("user_change")
-    async def handle_user_change(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        # No one to tell about a failure here (the member changed their profile, not asked
-        # us anything): it is logged, and the day-old cache catches up anyway.
-        user = event.get("user")
-        if not isinstance(user, dict):
-            return
-        rep_id, zone = user.get("id"), user.get("tz")
-        if not (isinstance(rep_id, str) and rep_id):
-            return
-        try:
-            workspace_id = workspace_of(context)
-            # The event carries the member's admin flag too: App Home's team button follows.
-            services.team_access.learn(workspace_id, rep_id, user)
-            if isinstance(zone, str) and zone:
-                await services.timezones.moved(workspace_id, rep_id, zone)
-        except Exception:
-            logger.exception("Could not follow %s's profile change", rep_id)
+async def handle_user_change(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    # No one to tell about a failure here (the member changed their profile, not asked
+    # us anything): it is logged, and the day-old cache catches up anyway.
+    user = event.get("user")
+    if not isinstance(user, dict):
+        return
+    rep_id, zone = user.get("id"), user.get("tz")
+    if not (isinstance(rep_id, str) and rep_id):
+        return
+    try:
+        services, workspace_id = services_of(context), workspace_of(context)
+        # The event carries the member's admin flag too: App Home's team button follows.
+        services.team_access.learn(workspace_id, rep_id, user)
+        if isinstance(zone, str) and zone:
+            await services.timezones.moved(workspace_id, rep_id, zone)
+    except Exception:
+        logger.exception("Could not follow %s's profile change", rep_id)

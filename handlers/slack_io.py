@@ -15,12 +15,37 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.messages import MEMORY_DOWN, NO_WORKSPACE, STALE_BUTTON, something_broke
+from bot.services import Services
 from memory.prospects import MAX_PROSPECT_NAME, NAME_TOO_LONG, ProspectNameTooLong, prospect_slug
 from memory.store import MemoryUnavailable
 
 logger = logging.getLogger(__name__)
 
 Rendered = tuple[str, list[dict[str, Any]]]
+
+
+# Where the app's services ride in each request's context (see `carry_services`).
+SERVICES = "services"
+
+
+def carry_services(services: Services) -> Callable[..., Awaitable[Any]]:
+    """Global middleware: every listener finds the app's services in its `context`, so the
+    listeners are plain module-level functions, not closures over `register`'s argument.
+    (A lazy listener would get a deep copy of the context: none is used.)"""
+
+    async def put_services(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context[SERVICES] = services
+        return await next()
+
+    return put_services
+
+
+def services_of(context: AsyncBoltContext) -> Services:
+    """The app's services, as `carry_services` put them in the request's context."""
+    found = context.get(SERVICES)
+    if not isinstance(found, Services):
+        raise RuntimeError("the request carries no services: is carry_services registered?")
+    return found
 
 
 class NoWorkspace(Exception):

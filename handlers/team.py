@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import ids
 from bot.services import Services
 from bot.team.summary import team_view
 from bot.team.view import build_team_blocks, team_refusal
@@ -17,6 +16,7 @@ from handlers.slack_io import (
     Reply,
     explained,
     reply_to,
+    services_of,
     show_ephemeral,
     user_of,
     workspace_of,
@@ -51,30 +51,30 @@ async def show_team(
     await show_ephemeral(reply, "Team view", render(), replace, services.busy_slots)
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/team")
-    @explained
-    async def handle_team_command(
-        ack: AsyncAck,
-        command: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack(response_type="ephemeral", text="👥 Counting the team's last 8 weeks…")
-        await show_team(services, client, respond, workspace_of(context), user_of(context), True)
+@explained
+async def handle_team_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await ack(response_type="ephemeral", text="👥 Counting the team's last 8 weeks…")
+    await show_team(
+        services_of(context), client, respond, workspace_of(context), user_of(context), True
+    )
 
-    @app.action(ids.HOME_TEAM_ACTION)
-    @explained
-    async def handle_home_team(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        user_id = user_of(context)
-        # Home has no response URL: the view comes as a DM.
-        reply = reply_to(body, respond, client, user_id)
-        await show_team(services, client, reply, workspace_of(context), user_id, False)
+
+@explained
+async def handle_home_team(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    user_id = user_of(context)
+    # Home has no response URL: the view comes as a DM.
+    reply = reply_to(body, respond, client, user_id)
+    await show_team(services_of(context), client, reply, workspace_of(context), user_id, False)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import ids
 from bot.blocks.limits import quote_input
 from bot.blocks.messages import STALE_BUTTON
-from bot.services import Services
 from bot.timeline.history import prospect_timeline
 from bot.timeline.view import TIMELINE_USAGE, build_timeline_blocks
+from handlers.prospect_io import ProspectAsk, open_from_button, prospect_command
 from handlers.slack_io import (
     Rendered,
-    Reply,
     button_json,
     explained,
-    prospect_from_button,
-    reply_to,
+    services_of,
     show_ephemeral,
     user_of,
     workspace_of,
@@ -30,21 +26,15 @@ from memory.prospects import prospect_slug
 MAX_PAGE = 10_000
 
 
-async def show_timeline(
-    services: Services,
-    respond: Reply,
-    workspace_id: str,
-    user_id: str,
-    typed: str,
-    page: int = 0,
-    replace: bool = False,
-) -> None:
+async def show_timeline(ask: ProspectAsk, page: int = 0) -> None:
+    services = ask.services
+
     async def render() -> Rendered:
-        timeline = await prospect_timeline(services, workspace_id, typed, page, user_id)
+        timeline = await prospect_timeline(services, ask.workspace_id, ask.typed, page, ask.user_id)
         text = f"Timeline for {quote_input(timeline.match.name)}"
         return text, build_timeline_blocks(timeline)
 
-    await show_ephemeral(respond, "Timeline", render(), replace, services.busy_slots)
+    await show_ephemeral(ask.reply, "Timeline", render(), ask.replace, services.busy_slots)
 
 
 def read_page_value(value: Any) -> tuple[str, int] | None:
@@ -60,47 +50,52 @@ def read_page_value(value: Any) -> tuple[str, int] | None:
     return slug, page
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/timeline")
-    @explained
-    async def handle_timeline_command(
-        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
-    ) -> None:
-        typed = command.get("text", "").strip()
-        if not typed:
-            await ack(text=TIMELINE_USAGE)
-            return
-        await ack()
-        await show_timeline(services, respond, workspace_of(context), user_of(context), typed)
+@explained
+async def handle_timeline_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await prospect_command(
+        ack, command, context, client, respond, usage=TIMELINE_USAGE, answer=show_timeline
+    )
 
-    @app.action(re.compile(f"^{ids.TIMELINE_PAGE_ACTION}"))
-    @explained
-    async def handle_timeline_page(
-        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        wanted = read_page_value(action.get("value"))
-        if wanted is None:
-            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
-        slug, page = wanted
-        await show_timeline(
-            services, respond, workspace_of(context), user_of(context), slug, page, True
-        )
 
-    @app.action(re.compile(f"^{ids.OPEN_TIMELINE_ACTION}"))
-    @explained
-    async def handle_open_timeline(
-        ack: AsyncAck,
-        action: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        reply = reply_to(body, respond, client, user_of(context))
-        typed = await prospect_from_button(action, reply)
-        if typed is None:
-            return
-        await show_timeline(services, reply, workspace_of(context), user_of(context), typed)
+@explained
+async def handle_timeline_page(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    wanted = read_page_value(action.get("value"))
+    if wanted is None:
+        await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+        return
+    slug, page = wanted
+    ask = ProspectAsk(
+        services_of(context),
+        client,
+        respond,
+        workspace_of(context),
+        user_of(context),
+        slug,
+        replace=True,
+    )
+    await show_timeline(ask, page)
+
+
+@explained
+async def handle_open_timeline(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await open_from_button(ack, action, body, context, client, respond, answer=show_timeline)

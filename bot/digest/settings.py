@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks.limits import quote_input
 from bot.scheduler import DAYS, next_digest_time
+from bot.services import Services
 from memory.index import DigestSetting, LocalIndex
 
 DIGEST_HELP = (
@@ -61,11 +62,12 @@ async def enroll_rep(index: LocalIndex, workspace_id: str, rep_id: str, tz: str 
 
 
 async def change_digest_setting(
-    index: LocalIndex, workspace_id: str, rep_id: str, tz: str | None, **change: Any
+    services: Services, workspace_id: str, rep_id: str, tz: str | None, **change: Any
 ) -> DigestSetting:
     """The rep's setting (Monday 08:00 in `tz` when they have none) with `change` applied and
     saved. A stored zone is kept: it follows the rep through Slack's `user_change` event, and
     a process's cached zone may be older than it."""
+    index = services.index
     current = await index.digest_setting(workspace_id, rep_id) or DigestSetting(
         workspace_id, rep_id, tz or "UTC"
     )
@@ -76,7 +78,7 @@ async def change_digest_setting(
 
 
 async def apply_digest_command(
-    index: LocalIndex,
+    services: Services,
     workspace_id: str,
     rep_id: str,
     tz: str | None,
@@ -89,7 +91,7 @@ async def apply_digest_command(
         change = {"day": command.day, "hour": command.hour, "enabled": True}
     elif command.kind in ("on", "off"):
         change = {"enabled": command.kind == "on"}
-    updated = await change_digest_setting(index, workspace_id, rep_id, tz, **change)
+    updated = await change_digest_setting(services, workspace_id, rep_id, tz, **change)
     if not updated.enabled:
         return "Your weekly digest is *off*. `/digest on` turns it back on."
     when = f"{_DAY_NAMES[updated.day]}s at {updated.hour:02d}:00 ({updated.tz})"

@@ -337,3 +337,15 @@ def sent_note(draft: KeptDraft) -> tuple[str, str | None]:
     cut = text.rfind("\n", 0, MAX_NOTE)
     cut = cut if cut > MAX_NOTE // 2 else MAX_NOTE
     return text[:cut].rstrip(), text[cut:].strip()
+
+
+async def draft_to_log(
+    services: Services, workspace_id: str, rep_id: str, draft_id: str
+) -> tuple[KeptDraft | None, bool]:
+    """The rep's kept draft behind a "Log as sent" button (None when gone: expired, forgotten,
+    another rep's) and whether it is logged as sent already. Local reads only: the button's
+    trigger expires in 3 s."""
+    draft = await services.index.kept_draft(workspace_id, rep_id, draft_id, services.clock())
+    if draft is None:
+        return None, False
+    return draft, await services.index.call_logged(sent_entry_id(draft_id))

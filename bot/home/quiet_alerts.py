@@ -74,3 +74,8 @@ async def send_quiet_alert(
         await give_back()
         return False
     return True
+
+
+async def turn_alerts(services: Services, workspace_id: str, rep_id: str, on: bool) -> None:
+    """A rep's quiet-deal alerts on or off (App Home's toggle)."""
+    await services.index.set_alerts(workspace_id, rep_id, on)

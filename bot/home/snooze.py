@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.services import Services
+from memory.index import KnownProspect
+
 # How far ahead a snooze may go.
 LONGEST_SNOOZE = timedelta(days=366)
 
@@ -24,3 +27,20 @@ def check_snooze_date(picked: str, today: date) -> tuple[date | None, str | None
     if until > today + LONGEST_SNOOZE:
         return None, "Pick a date within a year."
     return until, None
+
+
+async def snoozable(
+    services: Services, workspace_id: str, rep_id: str, slug: str
+) -> KnownProspect | None:
+    """The prospect a snooze control names, when the rep may see it: under
+    NOTES_VISIBILITY=own a slug the rep never logged is as unknown as one that does not exist."""
+    if not slug:
+        return None
+    return await services.index.prospect(workspace_id, slug, services.seen_by(rep_id))
+
+
+async def snooze_prospect(
+    services: Services, workspace_id: str, rep_id: str, slug: str, until: date | None
+) -> None:
+    """Quiet for this rep until `until` (its last day); None wakes it."""
+    await services.index.snooze(workspace_id, rep_id, slug, until)

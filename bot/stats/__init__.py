@@ -1,1 +1,1 @@
-"""/salesmemory stats: what the model cost, per task, shown by view.py."""
+"""/salesmemory stats: what the model cost, per task (usage.py), shown by view.py."""
