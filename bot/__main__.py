@@ -26,7 +26,7 @@ from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from bot.infra.refile import refile_in_background
 from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
 from bot.infra.slack_checks import SlackStartupError, check_app_token, check_bot_token
-from bot.scheduler import DigestScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services
 from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
@@ -233,8 +233,8 @@ def scheduler_duty(
     if not settings.run_scheduler:
         return None
 
-    async def start_scheduler() -> DigestScheduler:
-        scheduler = DigestScheduler(services, client, settings.job_store_url)
+    async def start_scheduler() -> Scheduler:
+        scheduler = Scheduler(services, client, settings.job_store_url)
         try:
             await scheduler.start()
         except BaseException:

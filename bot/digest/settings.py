@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.limits import quote_input
-from bot.scheduler import DAYS, next_digest_time
+from bot.digest.schedule import DAYS, next_digest_time
 from bot.services import Services
 from memory.index import DigestSetting, LocalIndex
 

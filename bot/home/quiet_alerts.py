@@ -7,6 +7,7 @@ App Home.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from datetime import date, datetime
@@ -79,3 +80,37 @@ async def send_quiet_alert(
 async def turn_alerts(services: Services, workspace_id: str, rep_id: str, on: bool) -> None:
     """A rep's quiet-deal alerts on or off (App Home's toggle)."""
     await services.index.set_alerts(workspace_id, rep_id, on)
+
+
+async def send_due_alerts(
+    services: Services,
+    client: AsyncWebClient,
+    now: datetime,
+    slots: asyncio.Semaphore,
+    workers: int,
+) -> int:
+    """The hourly job: send the alerts due at `now` (each rep's morning on a working day),
+    each in one of the `slots` shared with the digest. Returns how many DMs went out."""
+    due = [
+        (s, day)
+        for s in await services.index.digest_settings()
+        if (day := alert_due(s, now)) is not None
+    ]
+    sent = 0
+
+    async def worker() -> None:
+        # A few workers over the list, not one task per rep: 1,000 reps due at 09:00 never
+        # stampede the database or Slack.
+        nonlocal sent
+        while due:
+            setting, day = due.pop()
+            async with slots:
+                try:
+                    sent += await send_quiet_alert(
+                        services, client, setting.workspace_id, setting.rep_id, day
+                    )
+                except Exception:
+                    logger.exception("Quiet-deal alert for %s failed", setting.rep_id)
+
+    await asyncio.gather(*(worker() for _ in range(min(workers, len(due)))))
+    return sent

@@ -43,7 +43,7 @@ from bot.digest.ranking import (
 )
 from bot.domain.recall import select_notes
 from bot.infra.llm import LlmClient
-from bot.scheduler import DigestScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services
 from memory.index import DigestSetting, LocalIndex
 from memory.prospects import prospect_slug
@@ -299,10 +299,10 @@ async def many_reps(
         await services.index.save_digest_setting(DigestSetting(TEAM_ID, rep, "UTC"))
     client = AsyncWebClient(token="xoxb-bench", base_url=slack.api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=20))
-    scheduler = DigestScheduler(with_llm, client, f"sqlite:///{workdir / 'jobs.db'}")
+    scheduler = Scheduler(with_llm, client, f"sqlite:///{workdir / 'jobs.db'}")
     await scheduler.start(paused=True)
     started = time.perf_counter()
-    outcomes = await scheduler.run_due(MONDAY_8_UTC)
+    outcomes = await scheduler.digests.run_due(MONDAY_8_UTC)
     seconds = time.perf_counter() - started
     scheduler.shutdown()
     posted = slack.called("chat.postMessage")

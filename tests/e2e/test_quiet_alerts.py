@@ -1,4 +1,4 @@
-"""Quiet-deal alerts through the production path (DigestScheduler.run_alerts) at injected
+"""Quiet-deal alerts through the production path (Scheduler.run_alerts) at injected
 instants: one batched DM per rep per working day at most, at 09:00 in their zone."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.scheduler import DigestScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services
 from memory.index import DigestSetting
 from memory.records import CallLog
@@ -39,7 +39,7 @@ async def logged(services: Services, rep: str, prospect: str, days: list[date]) 
 
 
 @pytest.fixture
-async def scheduler(services: Services, fake_slack: FakeSlack, tmp_path: Path) -> DigestScheduler:
+async def scheduler(services: Services, fake_slack: FakeSlack, tmp_path: Path) -> Scheduler:
     for rep, tz in ((PARIS_REP, "Europe/Paris"), (TOKYO_REP, "Asia/Tokyo")):
         await services.index.save_digest_setting(DigestSetting(TEAM_ID, rep, tz))
     weekly = [date(2026, 10, 1) + timedelta(days=7 * n) for n in range(5)]  # last 29 Oct
@@ -48,7 +48,7 @@ async def scheduler(services: Services, fake_slack: FakeSlack, tmp_path: Path) -
     await logged(services, PARIS_REP, "Slow Sally", [date(2026, 10, 1)])
     await logged(services, TOKYO_REP, "Tokyo Taro", weekly)
     client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
-    return DigestScheduler(services, client, f"sqlite:///{tmp_path / 'jobs.db'}")
+    return Scheduler(services, client, f"sqlite:///{tmp_path / 'jobs.db'}")
 
 
 def dms(fake_slack: FakeSlack, rep: str) -> list[dict]:
@@ -56,7 +56,7 @@ def dms(fake_slack: FakeSlack, rep: str) -> list[dict]:
 
 
 async def test_one_batched_alert_per_rep_per_working_day_at_nine_their_time(
-    scheduler: DigestScheduler, fake_slack: FakeSlack
+    scheduler: Scheduler, fake_slack: FakeSlack
 ) -> None:
     assert await scheduler.run_alerts(MONDAY_0905_PARIS) == 1
     [alert] = dms(fake_slack, PARIS_REP)
@@ -77,7 +77,7 @@ async def test_one_batched_alert_per_rep_per_working_day_at_nine_their_time(
 
 
 async def test_an_alert_slack_refused_is_sent_at_the_next_hour_and_only_once(
-    scheduler: DigestScheduler, fake_slack: FakeSlack
+    scheduler: Scheduler, fake_slack: FakeSlack
 ) -> None:
     fake_slack.errors["chat.postMessage"] = "fatal_error"
     assert await scheduler.run_alerts(MONDAY_0905_PARIS) == 0
@@ -91,7 +91,7 @@ async def test_an_alert_slack_refused_is_sent_at_the_next_hour_and_only_once(
 
 
 async def test_snoozed_deals_and_reps_who_turned_alerts_off_get_nothing(
-    scheduler: DigestScheduler, services: Services, fake_slack: FakeSlack
+    scheduler: Scheduler, services: Services, fake_slack: FakeSlack
 ) -> None:
     await services.index.snooze(TEAM_ID, PARIS_REP, "weekly-wendy", date(2026, 12, 1))
     await scheduler.run_alerts(MONDAY_0905_PARIS)
@@ -105,7 +105,7 @@ async def test_snoozed_deals_and_reps_who_turned_alerts_off_get_nothing(
 
 
 async def test_snoozing_from_the_alert_says_so_in_the_dm(
-    scheduler: DigestScheduler, services: Services, fake_slack: FakeSlack
+    scheduler: Scheduler, services: Services, fake_slack: FakeSlack
 ) -> None:
     await scheduler.run_alerts(MONDAY_0905_PARIS)
     [alert] = dms(fake_slack, PARIS_REP)

@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from bot.blocks.log_modal import build_log_modal
-from bot.scheduler import DigestScheduler, job_id
+from bot.digest.schedule import job_id
+from bot.scheduler import Scheduler
 from bot.services import Services
 from memory.embedded import free_port
 from memory.index import DigestSetting, LocalIndex
@@ -140,7 +141,7 @@ class Deployment:
                 for rep in reps:
                     await services.index.save_digest_setting(DigestSetting(TEAM_ID, rep, "UTC"))
             client = AsyncWebClient(token="xoxb-test", base_url=self.slack.api_url)
-            scheduler = DigestScheduler(services, client, self.db_url)
+            scheduler = Scheduler(services, client, self.db_url)
             await scheduler.start(paused=True)
             try:
                 for rep in reps:

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import scheduler as digest_scheduler
+from bot.digest.schedule import retry_job_id
 
 # What today's job store holds for a rep's weekly digest and a retry (bot/scheduler.py).
 STORED_REFERENCE = "bot.scheduler:run_digest_job"
@@ -31,7 +32,7 @@ async def test_jobs_stored_with_todays_reference_load_and_resolve(tmp_path: Path
         "date",
         run_date=datetime(2026, 11, 23, 9, tzinfo=UTC),
         args=["T1", "U1", "2026-11-23"],
-        id=digest_scheduler.retry_job_id("T1", "U1"),
+        id=retry_job_id("T1", "U1"),
     )
     writer.shutdown(wait=False)
 
@@ -41,7 +42,7 @@ async def test_jobs_stored_with_todays_reference_load_and_resolve(tmp_path: Path
         jobs = {job.id: job for job in reader.get_jobs()}
     finally:
         reader.shutdown(wait=False)
-    assert set(jobs) == {"digest:T1:U1", digest_scheduler.retry_job_id("T1", "U1")}
+    assert set(jobs) == {"digest:T1:U1", retry_job_id("T1", "U1")}
     for job in jobs.values():
         assert job.func_ref == STORED_REFERENCE
         assert job.func is digest_scheduler.run_digest_job

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.digest.schedule import next_digest_time
 from bot.digest.settings import DigestCommand, parse_digest_command
-from bot.scheduler import next_digest_time
 from memory.index import DigestSetting
 
 
