@@ -26,9 +26,9 @@ from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from bot.infra.refile import refile_in_background
 from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
 from bot.infra.slack_checks import SlackStartupError, check_app_token, check_bot_token
+from bot.log.intake import confirmer
 from bot.scheduler import Scheduler
 from bot.services import Services
-from handlers.log import confirmer
 from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
 from memory.index import LocalIndex
 from memory.scheduler_lock import scheduler_lock

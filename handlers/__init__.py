@@ -28,9 +28,13 @@ def _starting(action_id: str) -> re.Pattern[str]:
     return re.compile(f"^{action_id}")
 
 
-# Every command, action, option source, view and event this app answers, but the call log's
-# (handlers.log registers its own).
+# Every command, action, option source, view, event and shortcut this app answers.
 ROUTES: tuple[Route, ...] = (
+    ("command", "/log", log.handle_log_command),
+    ("action", ids.OPEN_LOG_ACTION, log.handle_open_log_button),
+    ("options", ids.PROSPECT_ACTION, log.handle_prospect_typeahead),
+    ("shortcut", ids.LOG_FROM_MESSAGE_SHORTCUT, log.handle_log_from_message),
+    ("view", ids.LOG_MODAL_CALLBACK, log.handle_log_submission),
     ("command", "/brief", brief.handle_brief_command),
     ("action", _starting(ids.OPEN_BRIEF_ACTION), brief.handle_open_brief),
     ("event", "app_home_opened", home.handle_home_opened),
@@ -75,4 +79,3 @@ def register(app: AsyncApp, services: Services) -> None:
     app.error(tell_rep_about_error)
     for kind, matcher, listener in ROUTES:
         getattr(app, kind)(matcher)(listener)
-    log.register(app, services)

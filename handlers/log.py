@@ -1,21 +1,19 @@
-"""`/log`, the "Log a call" button, the prospect typeahead and the modal's submission."""
+"""`/log`, the "Log a call" button and message shortcut, the prospect typeahead and the
+modal's submission."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import ids
 from bot.blocks.limits import quote_input
 from bot.blocks.log_modal import (
     build_log_modal,
@@ -23,32 +21,27 @@ from bot.blocks.log_modal import (
     modal_errors,
     read_log_modal,
 )
-from bot.blocks.messages import build_log_confirmation
-from bot.calls import Confirm, PostedMessage, call_from_form, confirm_when_delivered
-from bot.digest.settings import enroll_rep
-from bot.domain.prospect_lookup import find_prospect
-from bot.home.publish import refresh_home_later
+from bot.calls import call_from_form
 from bot.infra.request_guards import arrived_at
+from bot.log.intake import (
+    after_saved,
+    names_for_message,
+    prospect_to_prefill,
+    prospects_like,
+    write_ahead,
+)
 from bot.log_form import validate_log_form
 from bot.message_note import NothingToLog, note_from_message
 from bot.services import Services
-from handlers.slack_io import explained, tell_rep, user_of, workspace_of
+from handlers.slack_io import explained, services_of, tell_rep, user_of, workspace_of
 from memory.index import CallErased
-from memory.prospects import (
-    MAX_PROSPECT_NAME,
-    NAME_TOO_LONG,
-    clean_prospect_name,
-    prospect_slug,
-)
-from memory.records import CallLog
+from memory.prospects import MAX_PROSPECT_NAME, NAME_TOO_LONG, clean_prospect_name
 
 logger = logging.getLogger(__name__)
 
-# The submission is written to the database before the modal is acked, inside Slack's 3 s:
-# by this long after the request arrived (what the request guards took counts too), with a
-# last margin for a database that hangs outright.
-WRITE_AHEAD_SECONDS = 1.8
-WRITE_AHEAD_MARGIN = 0.7
+# What the form says, staying open with everything the rep typed, when a submission was not
+# saved (bot.log.intake.write_ahead): the database was busy, the draft's entry is logged
+# already, or the call was forgotten since.
 NOT_SAVED = (
     "I couldn't save this just now (my database is busy). Everything you typed is still "
     "here: press Save again in a moment."
@@ -94,11 +87,7 @@ async def open_log_modal(
 ) -> bool:
     """Open the modal, pre-filled with the prospect the rep named (and a message's text);
     False if Slack refused."""
-    prospect: str | None = None
-    # A name past the limit is left out of the form (the command says so), never looked up.
-    if prospect_slug(typed) and len(clean_prospect_name(typed)) <= MAX_PROSPECT_NAME:
-        match = await find_prospect(services.index, workspace_id, typed, services.seen_by(user_id))
-        prospect = match.name if match.known else clean_prospect_name(typed)
+    prospect = await prospect_to_prefill(services, workspace_id, user_id, typed)
     # Nothing is asked of Slack between the ack and views.open (the trigger expires in 3 s):
     # the rep's zone comes from what is known already, or is learnt once the form is open,
     # and so is a message's link.
@@ -187,223 +176,162 @@ def _form_metadata(view: dict[str, Any]) -> tuple[str | None, str | None, str | 
     )
 
 
-@dataclass(frozen=True)
-class DirectMessages:
-    """Confirmations as DMs to the rep, naming the prospect and outcome."""
-
-    client: AsyncWebClient
-
-    async def post(self, call: CallLog, kind: str) -> PostedMessage | None:
-        text, blocks = build_log_confirmation(call, kind)
-        try:
-            posted = await self.client.chat_postMessage(
-                channel=call.rep_id, text=text, blocks=blocks
-            )
-        except SlackApiError:
-            logger.exception("Could not confirm logged call %s", call.call_id)
-            return None
-        channel, ts = posted.get("channel"), posted.get("ts")
-        return PostedMessage(str(channel), str(ts)) if channel and ts else None
-
-    async def withdraw(self, message: PostedMessage) -> None:
-        try:
-            await self.client.chat_delete(channel=message.channel, ts=message.ts)
-        except SlackApiError as error:
-            logger.warning(
-                "Slack kept the confirmation of an erased call (%s)", error.response.get("error")
-            )
-
-
-def confirmer(client: AsyncWebClient) -> Confirm:
-    """How the rep hears about a logged call, for the app and its delivery worker alike."""
-    return DirectMessages(client)
-
-
-def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/log")
-    @explained
-    async def handle_log_command(
-        ack: AsyncAck,
-        command: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        typed = command.get("text", "")
-        opened = await open_log_modal(
-            services,
-            client,
-            command.get("trigger_id", ""),
-            user_of(context),
-            workspace_of(context),
-            typed,
+@explained
+async def handle_log_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    typed = command.get("text", "")
+    opened = await open_log_modal(
+        services_of(context),
+        client,
+        command.get("trigger_id", ""),
+        user_of(context),
+        workspace_of(context),
+        typed,
+    )
+    if not opened:
+        await respond(
+            "I couldn't open the call form just now. Please run `/log` again."
+            + (f" (You typed: {quote_input(typed)})" if typed.strip() else "")
         )
-        if not opened:
-            await respond(
-                "I couldn't open the call form just now. Please run `/log` again."
-                + (f" (You typed: {quote_input(typed)})" if typed.strip() else "")
-            )
-        elif len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
-            await respond(
-                f"{NAME_TOO_LONG} I left the prospect empty in the form. "
-                f"You typed: {quote_input(typed, 400)}"
-            )
+    elif len(clean_prospect_name(typed)) > MAX_PROSPECT_NAME:
+        await respond(
+            f"{NAME_TOO_LONG} I left the prospect empty in the form. "
+            f"You typed: {quote_input(typed, 400)}"
+        )
 
-    @app.action(ids.OPEN_LOG_ACTION)
-    @explained
-    async def handle_open_log_button(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        user_id = user_of(context)
-        opened = await open_log_modal(
-            services,
-            client,
-            str(body.get("trigger_id", "")),
-            user_id,
-            workspace_of(context),
-            str(action.get("value") or ""),
-        )
-        if not opened:
-            await tell_rep(client, user_id, "I couldn't open the call form. Please try `/log`.")
 
-    @app.options(ids.PROSPECT_ACTION)
-    async def handle_prospect_typeahead(
-        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        typed = str(body.get("value") or "")
-        try:
-            known = await asyncio.wait_for(
-                services.index.search_prospects(
-                    workspace_of(context), typed, rep_id=services.seen_by(user_of(context))
-                ),
-                2.0,
-            )
-        except Exception:
-            # The rep can still type a new name; known names come back when the index does.
-            logger.exception("Prospect typeahead failed; offering only the typed name")
-            known = []
-        await ack(options=build_prospect_options(typed, known))
+@explained
+async def handle_open_log_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    user_id = user_of(context)
+    opened = await open_log_modal(
+        services_of(context),
+        client,
+        str(body.get("trigger_id", "")),
+        user_id,
+        workspace_of(context),
+        str(action.get("value") or ""),
+    )
+    if not opened:
+        await tell_rep(client, user_id, "I couldn't open the call form. Please try `/log`.")
 
-    @app.shortcut(ids.LOG_FROM_MESSAGE_SHORTCUT)
-    @explained
-    async def handle_log_from_message(
-        ack: AsyncAck,
-        shortcut: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        workspace_id, user_id = workspace_of(context), user_of(context)
-        message = shortcut.get("message") or {}
-        try:
-            # Within Slack's 3 s for views.open: without the names, nothing is pre-selected.
-            known = await asyncio.wait_for(
-                services.index.prospect_names(workspace_id, services.seen_by(user_id)), 1.0
-            )
-        except Exception:
-            logger.exception("Could not read the known prospects for a message shortcut")
-            known = []
-        try:
-            made = note_from_message(message, known)
-        except NothingToLog as nothing:
-            await respond(text=nothing.reason, response_type="ephemeral", replace_original=False)
-            return
-        notice = ""
-        if made.left_out:
-            notice = (
-                f"The message is longer than the note and transcript fields: the last "
-                f"{made.left_out:,} characters are not in them. They stay in the Slack message, "
-                "whose link is kept with the note when Slack gives one."
-            )
-        prefill = Prefill(
-            note=made.note,
-            transcript=made.transcript,
-            notice=notice,
-            channel_id=str((shortcut.get("channel") or {}).get("id") or ""),
-            message_ts=str(shortcut.get("message_ts") or message.get("ts") or ""),
-        )
-        opened = await open_log_modal(
-            services,
-            client,
-            str(shortcut.get("trigger_id") or ""),
-            user_id,
-            workspace_id,
-            made.prospect or "",
-            prefill,
-        )
-        if not opened:
-            await respond(
-                text="I couldn't open the call form just now. Please try the shortcut again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
 
-    @app.view(ids.LOG_MODAL_CALLBACK)
-    @explained
-    async def handle_log_submission(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        tz, source, entry = _form_metadata(view)
-        form, errors = validate_log_form(
-            read_log_modal((view.get("state") or {}).get("values") or {}), services.today(tz)
+async def handle_prospect_typeahead(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    typed = str(body.get("value") or "")
+    known = await prospects_like(
+        services_of(context), workspace_of(context), user_of(context), typed
+    )
+    await ack(options=build_prospect_options(typed, known))
+
+
+def _message_prefill(
+    shortcut: dict[str, Any], note: str, transcript: str, left_out: int
+) -> Prefill:
+    """The form's fill from a message ("Log as call note"), and where the message is."""
+    message = shortcut.get("message") or {}
+    notice = ""
+    if left_out:
+        notice = (
+            f"The message is longer than the note and transcript fields: the last "
+            f"{left_out:,} characters are not in them. They stay in the Slack message, "
+            "whose link is kept with the note when Slack gives one."
         )
-        if form is None:
-            # The modal stays open with everything the rep typed, and says what to fix.
-            await ack(response_action="errors", errors=modal_errors(errors))
-            return
-        user_id, workspace_id = user_of(context), workspace_of(context)
-        call = call_from_form(
-            services,
-            form,
-            entry or f"call-{view['id']}",
-            workspace_id,
-            user_id,
-            source[:500] if source else None,
+    return Prefill(
+        note=note,
+        transcript=transcript,
+        notice=notice,
+        channel_id=str((shortcut.get("channel") or {}).get("id") or ""),
+        message_ts=str(shortcut.get("message_ts") or message.get("ts") or ""),
+    )
+
+
+@explained
+async def handle_log_from_message(
+    ack: AsyncAck,
+    shortcut: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    services, workspace_id, user_id = services_of(context), workspace_of(context), user_of(context)
+    known = await names_for_message(services, workspace_id, user_id)
+    try:
+        made = note_from_message(shortcut.get("message") or {}, known)
+    except NothingToLog as nothing:
+        await respond(text=nothing.reason, response_type="ephemeral", replace_original=False)
+        return
+    opened = await open_log_modal(
+        services,
+        client,
+        str(shortcut.get("trigger_id") or ""),
+        user_id,
+        workspace_id,
+        made.prospect or "",
+        _message_prefill(shortcut, made.note, made.transcript, made.left_out),
+    )
+    if not opened:
+        await respond(
+            text="I couldn't open the call form just now. Please try the shortcut again.",
+            response_type="ephemeral",
+            replace_original=False,
         )
-        try:
-            # Write-ahead: the note is durable before the modal closes. The database itself
-            # gives up at the deadline, so "press Save again" is only said of a save that did
-            # not happen; the outer bound only guards against a database that hangs outright.
-            deadline = arrived_at(context) + WRITE_AHEAD_SECONDS
-            # An entry (one per follow-up draft) is never replaced by a second form.
-            new = await asyncio.wait_for(
-                services.outbox.submit(call, deadline, replace=entry is None),
-                max(deadline - time.monotonic(), 0.0) + WRITE_AHEAD_MARGIN,
-            )
-        except CallErased:
-            # A retried or replayed submission of a call since erased: it stays erased.
-            logger.info("Call %s was erased: its form's submission is not saved", call.call_id)
-            await ack(response_action="errors", errors=modal_errors({"note": ERASED}))
-            return
-        except Exception:
-            logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
-            await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))
-            return
-        if entry is not None and not new:
-            # Another form for the same draft was saved first: this one stays open with what
-            # the rep typed, and says so.
-            await ack(response_action="errors", errors=modal_errors({"note": ALREADY_LOGGED}))
-            return
-        await ack()
-        try:
-            zone = await services.timezones.zone(client, workspace_id, user_id)
-            await enroll_rep(services.index, workspace_id, user_id, zone or tz)
-        except Exception:
-            logger.exception("Could not schedule %s's weekly digest", user_id)
-        refresh_home_later(services, client, workspace_id, user_id)
-        try:
-            await confirm_when_delivered(services, call, confirmer(client))
-        except Exception:
-            # The call is saved (written ahead): never tell the rep something failed. The
-            # worker confirms it when memory has it.
-            logger.exception("Could not confirm call %s yet; the worker will", call.call_id)
+
+
+@explained
+async def handle_log_submission(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    services = services_of(context)
+    tz, source, entry = _form_metadata(view)
+    form, errors = validate_log_form(
+        read_log_modal((view.get("state") or {}).get("values") or {}), services.today(tz)
+    )
+    if form is None:
+        # The modal stays open with everything the rep typed, and says what to fix.
+        await ack(response_action="errors", errors=modal_errors(errors))
+        return
+    call = call_from_form(
+        services,
+        form,
+        entry or f"call-{view['id']}",
+        workspace_of(context),
+        user_of(context),
+        source[:500] if source else None,
+    )
+    try:
+        # Acked only once the note is durable (or is known not to be saved).
+        new = await write_ahead(services, call, arrived_at(context), replace=entry is None)
+    except CallErased:
+        # A retried or replayed submission of a call since erased: it stays erased.
+        logger.info("Call %s was erased: its form's submission is not saved", call.call_id)
+        await ack(response_action="errors", errors=modal_errors({"note": ERASED}))
+        return
+    except Exception:
+        logger.exception("Could not write call %s ahead; the modal stays open", call.call_id)
+        await ack(response_action="errors", errors=modal_errors({"note": NOT_SAVED}))
+        return
+    if entry is not None and not new:
+        # Another form for the same draft was saved first: this one stays open with what
+        # the rep typed, and says so.
+        await ack(response_action="errors", errors=modal_errors({"note": ALREADY_LOGGED}))
+        return
+    await ack()
+    await after_saved(services, client, call, tz)

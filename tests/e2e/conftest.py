@@ -16,8 +16,8 @@ from bot.blocks import ids
 from bot.calls import start_delivery
 from bot.config import load_settings
 from bot.infra.llm import LlmClient
+from bot.log.intake import confirmer
 from bot.services import Services
-from handlers.log import confirmer
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.blocks import ids
 from bot.blocks.messages import STALE_BUTTON
 from bot.brief.view import BRIEF_USAGE
 from bot.followup.view import FOLLOWUP_USAGE
@@ -22,12 +24,13 @@ from bot.forget.view import FORGET_USAGE
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from bot.timeline.view import TIMELINE_USAGE
-from handlers import brief, followup, forget, stats, timeline
+from handlers import brief, followup, forget, log, stats, timeline
 from handlers.prospect_io import ProspectAsk, open_from_button, prospect_command
 from handlers.slack_io import carry_services, services_of
 from memory.index import LocalIndex
 from memory.records import LlmUsage
 from tests.support.fake_slack import FakeSlack
+from tests.unit.factories import CALL
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
 
@@ -215,3 +218,37 @@ def test_every_route_is_a_module_level_listener_of_a_bolt_kind() -> None:
         actual = inspect.unwrap(listener)
         assert "<locals>" not in actual.__qualname__, actual.__qualname__
         assert inspect.iscoroutinefunction(actual)
+
+
+async def test_the_prospect_typeahead_offers_known_names_from_the_index_then_the_typed_one(
+    services: Services, index: LocalIndex
+) -> None:
+    await index.write_ahead(CALL)  # James Okafor, in T1
+    ack = Recorder()
+    await log.handle_prospect_typeahead(
+        ack=ack, body={"value": "okaf"}, context=context_with(services)
+    )
+    [answered] = ack.calls
+    assert [o["value"] for o in answered["options"]] == ["James Okafor", "okaf"]
+
+
+async def test_log_opens_the_form_with_the_known_prospect_the_rep_meant(
+    services: Services, index: LocalIndex, slack: tuple[FakeSlack, AsyncWebClient]
+) -> None:
+    fake, client = slack
+    await index.write_ahead(CALL)
+    respond = Recorder()
+    await log.handle_log_command(
+        ack=Recorder(),
+        command={"text": "okafor", "trigger_id": "trig-1"},
+        context=context_with(services),
+        client=client,
+        respond=respond,
+    )
+    [opened] = fake.called("views.open")
+    assert opened["trigger_id"] == "trig-1"
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    assert view["callback_id"] == ids.LOG_MODAL_CALLBACK
+    [prospect] = [b for b in view["blocks"] if b.get("block_id") == ids.PROSPECT_BLOCK]
+    assert prospect["element"]["initial_option"]["value"] == "James Okafor"
+    assert respond.calls == []  # opened, and the name was within the limit
