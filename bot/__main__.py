@@ -17,7 +17,6 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app, create_web_app, slack_client
-from bot.calls import start_delivery
 from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
 from bot.digest.delivery import Delivery, send_digest
 from bot.forget.erase import resume_in_background
@@ -26,6 +25,7 @@ from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from bot.infra.refile import refile_in_background
 from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
 from bot.infra.slack_checks import SlackStartupError, check_app_token, check_bot_token
+from bot.log.calls import start_delivery
 from bot.log.intake import confirmer
 from bot.scheduler import Scheduler
 from bot.services import Services

@@ -15,14 +15,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.limits import quote_input
-from bot.blocks.log_modal import (
-    build_log_modal,
-    build_prospect_options,
-    modal_errors,
-    read_log_modal,
-)
-from bot.calls import call_from_form
 from bot.infra.request_guards import arrived_at
+from bot.log.calls import call_from_form
+from bot.log.form import validate_log_form
 from bot.log.intake import (
     after_saved,
     names_for_message,
@@ -30,8 +25,13 @@ from bot.log.intake import (
     prospects_like,
     write_ahead,
 )
-from bot.log_form import validate_log_form
-from bot.message_note import NothingToLog, note_from_message
+from bot.log.message_note import NothingToLog, note_from_message
+from bot.log.view import (
+    build_log_modal,
+    build_prospect_options,
+    modal_errors,
+    read_log_modal,
+)
 from bot.services import Services
 from handlers.slack_io import explained, services_of, tell_rep, user_of, workspace_of
 from memory.index import CallErased

@@ -23,7 +23,7 @@ from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.domain.recall import memory_prompt, recollect
 from bot.followup.grounding import Grounds, fold, without_unfounded
 from bot.infra.llm import LlmFailed, LlmTask
-from bot.log_form import MAX_NOTE
+from bot.log.form import MAX_NOTE
 from bot.services import Services
 from memory.index import KeptDraft
 

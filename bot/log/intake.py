@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.messages import build_log_confirmation
-from bot.calls import Confirm, confirm_when_delivered
 from bot.digest.settings import enroll_rep
 from bot.domain.prospect_lookup import find_prospect
 from bot.home.publish import refresh_home_later
+from bot.log.calls import Confirm, confirm_when_delivered
+from bot.log.view import build_log_confirmation
 from bot.services import Services
 from memory.index import PostedMessage
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug

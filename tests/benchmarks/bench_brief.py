@@ -26,10 +26,10 @@ from bot.brief.prepare import (
     build_brief_prompt,
     check_brief_answer,
 )
-from bot.calls import log_call
 from bot.domain.deal_facts import BriefFacts
 from bot.domain.recall import select_notes
 from bot.infra.llm import LlmClient
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog

@@ -25,9 +25,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.calls import log_call
 from bot.followup.draft import make_followup
 from bot.infra.llm import LlmClient
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog, LlmUsage

@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.brief.prepare import make_brief
-from bot.calls import log_call
 from bot.digest.ranking import estimate_tokens
 from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import sales_bank_setup
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, HindsightLlm
 from memory.index import LocalIndex

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.blocks.log_modal import build_log_modal
+from bot.log.view import build_log_modal
 from memory.embedded import free_port
 from memory.ownership import read_state
 from memory.store import ProspectMemory

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import create_app, create_web_app
 from bot.blocks import ids
-from bot.calls import start_delivery
 from bot.config import load_settings
 from bot.infra.llm import LlmClient
+from bot.log.calls import start_delivery
 from bot.log.intake import confirmer
 from bot.services import Services
 from tests.support.fake_groq import FakeGroq

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.calls import log_call
+from bot.log.calls import log_call
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import call

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.calls import log_call
 from bot.infra.llm import LlmClient
+from bot.log.calls import log_call
 from bot.services import Services
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import GOOD_ANSWER, PRIYA_NOTES, call

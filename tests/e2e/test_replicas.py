@@ -23,8 +23,8 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.blocks.log_modal import build_log_modal
 from bot.digest.schedule import job_id
+from bot.log.view import build_log_modal
 from bot.scheduler import Scheduler
 from bot.services import Services
 from memory.embedded import free_port

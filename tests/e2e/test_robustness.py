@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.calls import log_call
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.index_base import _POOL_THREADS as POOL_THREADS

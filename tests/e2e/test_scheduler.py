@@ -16,8 +16,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.calls import log_call
 from bot.digest.delivery import Delivery
+from bot.log.calls import log_call
 from bot.scheduler import Scheduler
 from bot.services import Services
 from memory.index import DigestSetting, KeptDraft

@@ -15,10 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import ids
 from bot.brief.prepare import make_brief
-from bot.calls import log_call
 from bot.followup.draft import make_followup
 from bot.home.publish import home_state
 from bot.infra.llm import LlmClient
+from bot.log.calls import log_call
 from bot.services import Services
 from bot.timeline.history import prospect_timeline
 from memory.index import DealHealth, LocalIndex

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.calls import log_call
 from bot.digest.gather import gather_contexts
 from bot.digest.ranking import build_digest_prompt
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.records import CallLog
 from memory.store import MemoryUnavailable, ProspectMemory

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from bot.calls import log_call
 from bot.infra.outbox import Outbox
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.calls import log_call
 from bot.infra.memory_setup import sales_bank_setup
 from bot.infra.refile import refile_text_notes
+from bot.log.calls import log_call
 from bot.services import Services
 from memory.embedded import EmbeddedHindsight, HindsightLlm
 from memory.index import LocalIndex

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.followup.draft import check_analysis, check_email, salvage_email, sent_note
 from bot.followup.grounding import Grounds
-from bot.log_form import MAX_NOTE
+from bot.log.form import MAX_NOTE
 from memory.index import KeptDraft
 
 NOTE_DATES = {date(2026, 10, 14), date(2026, 11, 10)}

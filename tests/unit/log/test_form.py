@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from bot.log_form import LogForm, LogFormInput, validate_log_form
+from bot.log.form import LogForm, LogFormInput, validate_log_form
 
 TODAY = date(2026, 11, 2)
 # prospect, company, outcome, call_date, note, transcript

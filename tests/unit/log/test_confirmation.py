@@ -1,8 +1,7 @@
 from dataclasses import replace
 from typing import Any
 
-from bot.blocks.messages import build_log_confirmation
-from bot.calls import NOW_STORED, STORED, WAITING
+from bot.log.view import NOW_STORED, STORED, WAITING, build_log_confirmation
 from tests.unit.factories import CALL
 
 

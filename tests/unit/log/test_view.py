@@ -3,13 +3,13 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.limits import MODAL_TITLE, OPTION_TEXT, OPTION_VALUE
-from bot.blocks.log_modal import (
+from bot.log.form import LogFormInput
+from bot.log.view import (
     build_log_modal,
     build_prospect_options,
     modal_errors,
     read_log_modal,
 )
-from bot.log_form import LogFormInput
 
 BLOCKS = ["PROSPECT", "COMPANY", "OUTCOME", "DATE", "NOTE", "TRANSCRIPT"]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.log_form import MAX_NOTE, MAX_TRANSCRIPT
+from bot.log.form import MAX_NOTE, MAX_TRANSCRIPT
 from memory.prospects import prospect_slug
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>")

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import Protocol
 
-from bot.log_form import LogForm
+from bot.log.form import LogForm
+from bot.log.view import NOW_STORED, STORED, WAITING
 from bot.services import Services
 from memory.index import TOLD_STORED, TOLD_WAITING, UNCONFIRMED, PostedMessage
 from memory.records import CallLog
@@ -16,12 +17,9 @@ logger = logging.getLogger(__name__)
 # How long the rep's confirmation waits for memory before it says "saved, on its way".
 CONFIRM_WAIT_SECONDS = 3.0
 
-# What a confirmation says: the call is in memory; saved but waiting; waiting, now in memory.
-STORED, WAITING, NOW_STORED = "stored", "waiting", "now_stored"
-
 
 class Confirm(Protocol):
-    """How the rep hears about a logged call (handlers.log.confirmer: a DM)."""
+    """How the rep hears about a logged call (bot.log.intake.confirmer: a DM)."""
 
     async def post(self, call: CallLog, kind: str) -> PostedMessage | None:
         """Send a confirmation of one of the kinds above; the message posted (None when

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.log_form import MAX_NOTE, MAX_TRANSCRIPT
-from bot.message_note import NothingToLog, named_prospect, note_from_message, readable
+from bot.log.form import MAX_NOTE, MAX_TRANSCRIPT
+from bot.log.message_note import NothingToLog, named_prospect, note_from_message, readable
 
 KNOWN = ["Sarah Chen", "Mike Reynolds", "José Álvarez"]
 

@@ -1,4 +1,5 @@
-"""The post-call logging modal, its prospect typeahead, and reading a submission back."""
+"""What logging a call shows: the modal, its prospect typeahead, reading a submission back, and
+the confirmation DM."""
 
 from __future__ import annotations
 
@@ -6,10 +7,23 @@ from datetime import date
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import INPUT_MAX, OPTION_TEXT, OPTION_VALUE, mrkdwn, plain, truncate
-from bot.log_form import LogFormInput
+from bot.blocks.draft_button import draft_button
+from bot.blocks.limits import (
+    INPUT_MAX,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    button,
+    escape_mrkdwn,
+    mrkdwn,
+    plain,
+    truncate,
+)
+from bot.log.form import LogFormInput
 from memory.prospects import MAX_PROSPECT_NAME, clean_prospect_name, prospect_slug
-from memory.records import OUTCOMES
+from memory.records import OUTCOMES, CallLog
+
+# What a confirmation says: the call is in memory; saved but waiting; waiting, now in memory.
+STORED, WAITING, NOW_STORED = "stored", "waiting", "now_stored"
 
 # Field names of the validator -> the block that shows the error inside the modal.
 FIELD_BLOCKS = {
@@ -175,3 +189,39 @@ def read_log_modal(state_values: dict[str, Any]) -> LogFormInput:
 def modal_errors(errors: dict[str, str]) -> dict[str, str]:
     """Validator errors keyed by the modal's block ids (Slack's `response_action: errors`)."""
     return {FIELD_BLOCKS[field]: message for field, message in errors.items()}
+
+
+def build_log_confirmation(call: CallLog, kind: str) -> tuple[str, list[dict[str, Any]]]:
+    """The DM about a logged call: in memory, saved and on its way, or now in memory."""
+    who = escape_mrkdwn(call.prospect)
+    outcome = escape_mrkdwn(call.outcome_label)
+    if kind == WAITING:
+        text = (
+            f"Your call with {who} ({outcome}, {call.call_date}) is saved; memory is busy or "
+            "unreachable, so it will be stored shortly. I'll tell you when it is."
+        )
+        body = (
+            f"⏳ Your call with *{who}* ({outcome}, {call.call_date:%d %b %Y}) is saved here, "
+            "note and all. Memory is busy or unreachable right now, so it will be stored as soon "
+            "as it answers: nothing you typed is lost, and I'll tell you when it is in."
+        )
+    elif kind == NOW_STORED:
+        text = f"Your call with {who} ({outcome}, {call.call_date}) is now in memory."
+        body = (
+            f"✅ Your call with *{who}* on {call.call_date:%d %b %Y} (*{outcome}*) has reached "
+            "memory: briefs and digests now use it."
+        )
+    else:
+        text = f"Logged your call with {who} ({outcome}, {call.call_date})."
+        body = f"✅ Logged your call with *{who}* on {call.call_date:%d %b %Y}: *{outcome}*."
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": mrkdwn(body)},
+        {
+            "type": "actions",
+            "elements": [
+                draft_button(call.prospect, "logged"),
+                button("Timeline", f"{ids.OPEN_TIMELINE_ACTION}_0", call.prospect),
+            ],
+        },
+    ]
+    return text, blocks
