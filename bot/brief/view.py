@@ -20,10 +20,10 @@ from bot.blocks.limits import (
 )
 from bot.blocks.messages import teammates_note
 from bot.brief.answer import WE, Claim, Commitment, DecisionMaker, Objection
-from bot.brief.changes import BriefChanges
 
 if TYPE_CHECKING:
     # The result's type only: the view never imports the use case's I/O.
+    from bot.brief.changes import BriefChanges
     from bot.brief.prepare import BriefResult
 
 MOMENTUM = {"improving": "↗ Improving", "stable": "→ Stable", "declining": "↘ Declining"}

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from bot.digest.gather import ProspectContext, gather_contexts
+from bot.digest.view import BUCKETS
 from bot.domain.deal_facts import BriefNote
 from bot.infra.llm import LlmFailed, LlmTask
 from bot.services import Services
@@ -34,7 +35,6 @@ DIGEST_TASK = LlmTask(
     schema="digest_schema.json",
     schema_name="weekly_digest",
 )
-BUCKETS = ("needs_attention", "follow_up", "on_track")
 DEFAULT_TOKEN_BUDGET = 24_000  # what build_digest_prompt assumes when not told
 MIN_NOTE_TEXT = 80  # no note is cut shorter than this
 MIN_PROSPECT_CHARS = 400

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks import ids
 from bot.blocks.limits import MESSAGE_BLOCKS, button, escape_mrkdwn, mrkdwn, plain, truncate
-from bot.digest.ranking import BUCKETS, Digest, DigestItem
+
+if TYPE_CHECKING:
+    # The result's types only: the view never imports the use case's I/O.
+    from bot.digest.ranking import Digest, DigestItem
+
+# The digest's sections, in the order a rep reads them (the ranking fills them).
+BUCKETS = ("needs_attention", "follow_up", "on_track")
 
 BUCKET_TITLES = {
     "needs_attention": "🔴 Needs attention now",

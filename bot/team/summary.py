@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from bot.domain.rhythm import QuietDeal, quiet_deals
 from bot.infra.memory_setup import objection_kinds
 from bot.services import Services
+from bot.team.view import MEMORY_DOWN, REJECTED, TEXT_ONLY
 from memory.index import LoggedCall
 from memory.records import CLOSED, FOLLOW_UP_SENT
 from memory.rep_notes import RepNote
@@ -34,7 +35,6 @@ COMPETITOR = "competitor"
 # How far back before a close its last objection is looked for.
 CLOSE_LOOKBACK_DAYS = 2 * WINDOW_DAYS
 # Why objection trends are missing.
-TEXT_ONLY, MEMORY_DOWN, REJECTED = "text_only", "memory_down", "rejected"
 
 
 @dataclass(frozen=True)

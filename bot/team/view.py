@@ -4,10 +4,16 @@ last objection. Counts, rep mentions and prospect names only: never a note's tex
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks.limits import HEADER_TEXT, SECTION_TEXT, escape_mrkdwn, label_name, mrkdwn, plain
-from bot.team.summary import MEMORY_DOWN, REJECTED, TEXT_ONLY, Closes, RepQuiet, TeamView, Trend
+
+if TYPE_CHECKING:
+    # The result's types only: the view never imports the use case's I/O.
+    from bot.team.summary import Closes, RepQuiet, TeamView, Trend
+
+# Why the trends are missing, as the summary says it and the view explains it.
+TEXT_ONLY, MEMORY_DOWN, REJECTED = "text_only", "memory_down", "rejected"
 
 MOST_REPS_LISTED = 20
 NAMES_PER_REP = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks import ids
 from bot.blocks.limits import (
@@ -16,8 +16,11 @@ from bot.blocks.limits import (
     plain,
 )
 from bot.blocks.messages import teammates_note
-from bot.timeline.history import Timeline
 from memory.records import TimelineEntry
+
+if TYPE_CHECKING:
+    # The result's type only: the view never imports the use case's I/O.
+    from bot.timeline.history import Timeline
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 

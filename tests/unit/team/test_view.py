@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from bot.blocks.limits import MESSAGE_BLOCKS, SECTION_TEXT
 from bot.infra.memory_setup import objection_kinds
-from bot.team.summary import MEMORY_DOWN, TEXT_ONLY, Closes, summarize, windows
-from bot.team.view import TREND_MISSING, build_team_blocks, team_refusal
+from bot.team.summary import Closes, summarize, windows
+from bot.team.view import MEMORY_DOWN, TEXT_ONLY, TREND_MISSING, build_team_blocks, team_refusal
 from memory.index import LoggedCall
 from memory.records import FOLLOW_UP_SENT, TimelineEntry
 from memory.rep_notes import RepNote
