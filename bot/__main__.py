@@ -9,7 +9,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,6 +50,11 @@ async def _bounded(step: str, work: Awaitable[Any], seconds: float) -> None:
         logger.warning("Shutdown: %s took over %.0fs; going on without it", step, seconds)
     except Exception:
         logger.exception("Shutdown: %s failed", step)
+
+
+def _fixed(url: str | None) -> Callable[[], str | None] | None:
+    """A database URL given once, as the memory client asks for it (None: none)."""
+    return None if url is None else lambda: url
 
 
 @asynccontextmanager
@@ -94,7 +99,9 @@ async def running_services(
         # `python -m bot digest`, reads the same file).
         embedded.api_key if embedded is not None else settings.hindsight_api_key,
         setup=sales_bank_setup(),
-        database_url=embedded.database_url if embedded is not None else None,
+        database_url=embedded.database_url
+        if embedded is not None
+        else _fixed(settings.hindsight_database_url),
     )
     await _log_memory_mode(memory, url)
     index = LocalIndex.open(settings.db_url)

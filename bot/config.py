@@ -51,6 +51,9 @@ class Settings:
     groq_max_retries: int
     hindsight_url: str | None
     hindsight_api_key: str | None
+    # The external server's own PostgreSQL (compose.yaml sets it): an erasure purges there
+    # what Hindsight's API cannot delete (entities only erased notes named). None: not reachable.
+    hindsight_database_url: str | None
     home: Path
     db_url: str
     bank_prefix: str
@@ -215,6 +218,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"HINDSIGHT_URL is malformed: {masked_url(hindsight_url)!r} is not an http(s) URL."
         )
 
+    hindsight_db = get("HINDSIGHT_DATABASE_URL")
+    if hindsight_db is not None and not hindsight_db.startswith(("postgresql://", "postgres://")):
+        problems.append(
+            f"HINDSIGHT_DATABASE_URL is malformed: {masked_url(hindsight_db)!r} is not a "
+            "postgresql:// URL."
+        )
+
     home = Path(get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
     db_url = get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"
     db_problem = _database_problem(db_url)
@@ -290,6 +300,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         groq_max_retries=groq_max_retries,
         hindsight_url=hindsight_url,
         hindsight_api_key=get("HINDSIGHT_API_KEY"),
+        hindsight_database_url=hindsight_db,
         home=home,
         db_url=db_url,
         bank_prefix=bank_prefix,

@@ -502,16 +502,23 @@ async def test_an_erasure_memory_refuses_is_said_once_and_tried_again_later(
         await proxied.aclose()
 
 
+@pytest.mark.parametrize("its_database", [False, True])
 async def test_on_a_server_the_bot_does_not_own_an_erasure_deletes_memorys_operation_records(
     fake_slack: FakeSlack,
     reasoning_hindsight_server: EmbeddedHindsight,
     reasoning_hindsight_url: str,
     index: LocalIndex,
+    its_database: bool,
 ) -> None:
-    # Connected as to an external server: no access to its database, only its API.
-    async with own_bank_memory(
-        reasoning_hindsight_url, None, reasoning_hindsight_server.api_key
-    ) as external:
+    # Connected as to an external server: only its API, or (HINDSIGHT_DATABASE_URL) its
+    # database too.
+    server = reasoning_hindsight_server
+    connected = (
+        own_bank_memory(reasoning_hindsight_url, server)
+        if its_database
+        else own_bank_memory(reasoning_hindsight_url, None, server.api_key)
+    )
+    async with connected as external:
         services = Services(memory=external, index=index, clock=lambda: NOW)
         client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
         note = CallLog(
@@ -541,7 +548,12 @@ async def test_on_a_server_the_bot_does_not_own_an_erasure_deletes_memorys_opera
             residue, dsn, "ZQE-X1", bank
         )
 
+        named = await asyncio.to_thread(residue, dsn, "Nadia Rahman", bank)
+        assert "entities.canonical_name" in named, named
+
         plan = ForgetPlan("nadia-rahman", "Nadia Rahman", "prospect", 1, 0)
         assert await finish(services, client, await forget(services, TEAM_ID, plan, REP))
         await consolidated(reasoning_hindsight_server, bank)
         assert await asyncio.to_thread(residue, dsn, "ZQE-X1", bank) == []
+        # Nor is the prospect's name left in an entity only the erased note named.
+        assert await asyncio.to_thread(residue, dsn, "Nadia Rahman", bank) == []

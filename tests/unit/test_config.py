@@ -152,6 +152,7 @@ def test_the_team_view_user_group_is_an_id_or_a_handle_else_an_error() -> None:
         ("SALESMEMORY_DB_URL", "postgresql//sales:hunter2@db/sm", "***@db/sm"),
         ("HINDSIGHT_URL", "ftp://ops:hunter2@memory.example/", "ops:***@memory.example"),
         ("GROQ_BASE_URL", "groq.example/?token=hunter2", "token=***"),
+        ("HINDSIGHT_DATABASE_URL", "mysql://hs:hunter2@db/hs", "hs:***@db/hs"),
     ],
 )
 def test_a_config_error_never_shows_a_password_in_a_url(name: str, value: str, shown: str) -> None:

@@ -218,6 +218,8 @@ def test_bots_run_in_http_mode_sharing_one_database_and_one_hindsight() -> None:
         assert "SLACK_SIGNING_SECRET" in env
         assert env["HINDSIGHT_URL"] == f"http://hindsight:{hindsight['HINDSIGHT_API_PORT']}"
         assert env["HINDSIGHT_API_KEY"] == hindsight["HINDSIGHT_API_TENANT_API_KEY"]
+        # The bots purge what Hindsight's API cannot delete in the database it runs on.
+        assert env["HINDSIGHT_DATABASE_URL"] == hindsight["HINDSIGHT_API_DATABASE_URL"]
         assert re.fullmatch(
             r"postgresql\+psycopg://salesmemory:.+@postgres:5432/salesmemory",
             env["SALESMEMORY_DB_URL"],
