@@ -11,14 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
-    Connection,
-    Row,
-    Table,
     delete,
     func,
     or_,
@@ -26,25 +22,28 @@ from sqlalchemy import (
 )
 
 from memory.database import CHECKPOINT_WITHIN_SECONDS, truncate_wal
-from memory.index_base import IndexBase, aware, offloaded, retry_on_conflict
+from memory.index_base import IndexBase, offloaded, retry_on_conflict
+from memory.index_erasure_rows import (
+    Erasure,
+    Scope,
+    chunks,
+    delete_in,
+    erasure_from_row,
+    filings_under_way,
+    operations_of,
+    record_erasure,
+    taken_calls,
+    tidy_prospect,
+)
 from memory.index_tables import (
-    brief_views,
     calls,
     confirmations,
-    deal_health,
-    drafts,
     erased_calls,
     erased_operations,
     erasures,
     filed_operations,
     outbox,
-    prospects,
-    snoozes,
 )
-from memory.prospects import prospect_slug
-
-# Every rep's calls on the prospect, or only the asking rep's own.
-Scope = Literal["prospect", "mine"]
 
 
 @dataclass(frozen=True)
@@ -55,23 +54,6 @@ class CallCounts:
     mine: int
     waiting_mine: int
     waiting_total: int
-
-
-@dataclass(frozen=True)
-class Erasure:
-    """A confirmed erasure: who asked, when, what it takes, and how far it has got."""
-
-    request_id: str
-    workspace_id: str
-    requested_by: str
-    requested_at: datetime
-    scope: str
-    receipt_name: str | None
-    notes: int
-    waiting: int
-    call_ids: tuple[str, ...] = ()
-    legacy_slug: str | None = None  # a request of an older version: erase by the tag
-    documents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,36 +108,12 @@ class ErasureIndex(IndexBase):
         if scope == "mine" or not others_allowed:
             about.append(calls.c.rep_id == requested_by)
         with self._engine.begin() as conn:
-            # Locked on PostgreSQL: a concurrent erasure of the same calls waits here, then
-            # finds them gone (READ COMMITTED), so no call is recorded twice.
-            taken = [
-                row[0]
-                for row in conn.execute(select(calls.c.call_id).where(*about).with_for_update())
-            ]
-            # Notes memory is filing now (with an LLM): their documents appear when the filing
-            # ends, so the erasure waits for it (see filings).
-            filing: dict[str, str] = {
-                row.call_id: row.operation_id
-                for row in conn.execute(
-                    select(outbox.c.call_id, outbox.c.operation_id).where(
-                        outbox.c.slug == slug,
-                        outbox.c.workspace_id == workspace_id,
-                        outbox.c.operation_id.is_not(None),
-                    )
-                )
-            }
-            operations = {
-                row.operation_id
-                for chunk in _chunks(taken)
-                for row in conn.execute(
-                    select(filed_operations.c.operation_id).where(
-                        filed_operations.c.call_id.in_(chunk)
-                    )
-                )
-            }
-            _delete_in(conn, filed_operations, filed_operations.c.call_id, taken)
-            waiting = _delete_in(conn, outbox, outbox.c.call_id, taken)
-            _delete_in(conn, calls, calls.c.call_id, taken)
+            taken = taken_calls(conn, about)
+            filing = filings_under_way(conn, workspace_id, slug)
+            operations = operations_of(conn, taken)
+            delete_in(conn, filed_operations, filed_operations.c.call_id, taken)
+            waiting = delete_in(conn, outbox, outbox.c.call_id, taken)
+            delete_in(conn, calls, calls.c.call_id, taken)
             request = Erasure(
                 uuid.uuid4().hex,
                 workspace_id,
@@ -167,54 +125,21 @@ class ErasureIndex(IndexBase):
                 waiting,
                 tuple(taken),
             )
-            conn.execute(
-                erasures.insert().values(
-                    request_id=request.request_id,
-                    workspace_id=workspace_id,
-                    requested_by=requested_by,
-                    requested_at=now,
-                    scope=scope,
-                    receipt_name=name,
-                    notes=len(taken),
-                    waiting=waiting,
-                )
-            )
-            if taken:
-                conn.execute(
-                    erased_calls.insert(),
-                    [
-                        {
-                            "call_id": c,
-                            "request_id": request.request_id,
-                            "operation_id": filing.get(c),
-                        }
-                        for c in taken
-                    ],
-                )
-            # The filings under way (in `filing`) are also records memory keeps.
-            operations |= {filing[c] for c in taken if c in filing}
-            if operations:
-                conn.execute(
-                    erased_operations.insert(),
-                    [
-                        {"request_id": request.request_id, "operation_id": o}
-                        for o in sorted(operations)
-                    ],
-                )
-            _tidy_prospect(conn, workspace_id, slug, requested_by, scope)
+            record_erasure(conn, request, filing, operations)
+            tidy_prospect(conn, workspace_id, slug, requested_by, scope)
         return request
 
     @offloaded("read")
     def unfinished_erasures(self) -> list[Erasure]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(erasures).where(erasures.c.finished_at.is_(None))).all()
-            return [_erasure(conn, row) for row in rows]
+            return [erasure_from_row(conn, row) for row in rows]
 
     @offloaded("read")
     def confirmations_of(self, call_ids: tuple[str, ...]) -> list[PostedMessage]:
         found: list[PostedMessage] = []
         with self._engine.connect() as conn:
-            for chunk in _chunks(list(call_ids)):
+            for chunk in chunks(list(call_ids)):
                 rows = conn.execute(
                     select(confirmations.c.channel, confirmations.c.ts).where(
                         confirmations.c.call_id.in_(chunk)
@@ -339,7 +264,7 @@ class ErasureIndex(IndexBase):
             ).rowcount
             if moved != 1:
                 return None
-            _delete_in(conn, confirmations, confirmations.c.call_id, list(request.call_ids))
+            delete_in(conn, confirmations, confirmations.c.call_id, list(request.call_ids))
             conn.execute(
                 delete(erased_operations).where(
                     erased_operations.c.request_id == request.request_id
@@ -404,73 +329,5 @@ class ErasureIndex(IndexBase):
         return not self.scrub_due
 
 
-def _chunks(values: list[str]) -> list[list[str]]:
-    """`values` in pieces small enough for one `IN (...)` (older SQLite binds ≤ 999)."""
-    return [values[start : start + 500] for start in range(0, len(values), 500)]
-
-
-def _delete_in(conn: Connection, table: Table, column: Column[Any], values: list[str]) -> int:
-    """Delete the rows whose `column` is one of `values`, in chunks."""
-    return sum(
-        conn.execute(delete(table).where(column.in_(chunk))).rowcount for chunk in _chunks(values)
-    )
-
-
-def _tidy_prospect(
-    conn: Connection, workspace_id: str, slug: str, rep_id: str, scope: Scope
-) -> None:
-    """What was made here from the erased calls: the rep's own extras, every draft of the
-    prospect, and the whole prospect once none of its calls is left."""
-    left = conn.execute(
-        select(func.count())
-        .select_from(calls)
-        .where(calls.c.workspace_id == workspace_id, calls.c.slug == slug)
-    ).scalar()
-    everyone = scope == "prospect" or not left
-    for table in (snoozes, brief_views):
-        where = [table.c.workspace_id == workspace_id, table.c.slug == slug]
-        if not everyone:
-            where.append(table.c.rep_id == rep_id)
-        conn.execute(delete(table).where(*where))
-    # Health was judged from the erased notes too; the next brief judges it again.
-    conn.execute(
-        delete(deal_health).where(
-            deal_health.c.workspace_id == workspace_id, deal_health.c.slug == slug
-        )
-    )
-    # A teammate's draft was written from every note of the prospect, the erased ones too:
-    # all go (a draft is made again on demand).
-    shown = conn.execute(
-        select(drafts.c.draft_id, drafts.c.prospect).where(drafts.c.workspace_id == workspace_id)
-    ).all()
-    gone = [row.draft_id for row in shown if prospect_slug(row.prospect) == slug]
-    _delete_in(conn, drafts, drafts.c.draft_id, gone)
-    about = [prospects.c.workspace_id == workspace_id, prospects.c.slug == slug]
-    if not left:
-        conn.execute(delete(prospects).where(*about))
-        return
-    latest = conn.execute(
-        select(func.max(calls.c.call_date)).where(
-            calls.c.workspace_id == workspace_id, calls.c.slug == slug
-        )
-    ).scalar()
-    conn.execute(prospects.update().where(*about).values(last_contact=latest))
-
-
-def _erasure(conn: Connection, row: Row[Any]) -> Erasure:
-    taken = conn.execute(
-        select(erased_calls.c.call_id).where(erased_calls.c.request_id == row.request_id)
-    ).all()
-    return Erasure(
-        row.request_id,
-        row.workspace_id,
-        row.requested_by,
-        aware(row.requested_at),
-        row.scope,
-        row.receipt_name,
-        row.notes,
-        row.waiting,
-        tuple(r[0] for r in taken),
-        row.legacy_slug,
-        row.documents,
-    )
+# What other modules import from here, wherever it is defined.
+__all__ = ["CallCounts", "Erasure", "ErasureIndex", "PostedMessage", "Scope"]

@@ -1,52 +1,56 @@
 """Hindsight as the memory of every prospect: retain, recall, timeline, list, forget.
 
 Async only: the sync client binds its session to the first thread's loop and fails when called
-from Bolt's or APScheduler's workers.
+from Bolt's or APScheduler's workers. Listing, reading and forgetting documents are in
+memory.store_documents; the error mapping in memory.store_errors; the bank set-up in
+memory.bank_setup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
-import pydantic
 from hindsight_client import Hindsight
-from hindsight_client_api.exceptions import ApiException
-from hindsight_client_api.models.document_list_item import DocumentListItem
-from hindsight_client_api.models.list_documents_response import ListDocumentsResponse
-from hindsight_client_api.models.list_memory_units_response import ListMemoryUnitsResponse
 from hindsight_client_api.models.recall_response import RecallResponse
 
+from memory.bank_setup import (
+    FILED,
+    FILED_AS_FACTS,
+    FILED_AS_TEXT,
+    PROSPECT_SCOPE,
+    REASONING_RETAIN_TIMEOUT,
+    BankSetup,
+)
 from memory.records import (
     CALL_LOG_TYPE,
     TRANSCRIPT_TYPE,
     CallLog,
-    ListedCall,
-    ProspectSummary,
     RecalledMemory,
-    TimelineEntry,
-    newest_first,
     prospect_tag,
     rep_tag,
     type_tag,
 )
-from memory.rep_notes import RepNote, notes_from_units
-from memory.server_residue import PurgeFailed, purge_residue
+from memory.store_base import GONE, parse_date
+from memory.store_documents import DocumentsMemory
+from memory.store_errors import MemoryBusy, MemoryRejected, MemoryUnavailable, memory_errors
+
+# What other modules import from here, wherever it is defined.
+__all__ = [
+    "DEFAULT_RECALL_QUERY",
+    "BankSetup",
+    "MemoryBusy",
+    "MemoryRejected",
+    "MemoryUnavailable",
+    "ProspectMemory",
+]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-_PAGE = 100
-_FETCH_CONCURRENCY = 8
 DEFAULT_RECALL_QUERY = (
     "{name}: objections, concerns, budget, pricing, competitors, decision makers and roles, "
     "risks, next steps, commitments and outcomes of sales calls"
@@ -54,107 +58,10 @@ DEFAULT_RECALL_QUERY = (
 
 
 _NO_RECALL = RecallResponse(results=[])
-_NO_DOCUMENTS = ListDocumentsResponse(items=[], total=0, limit=_PAGE, offset=0)
-# Memory units per listing page: a unit is ~1 KB of JSON, so a page stays well under 1 MB.
-_UNIT_PAGE = 500
-_NO_UNITS = ListMemoryUnitsResponse(items=[], total=0, limit=_UNIT_PAGE, offset=0)
-_GONE: Any = object()
-# A purge is a few DELETEs in one transaction; memory down must not hold an erasure longer.
-_PURGE_SECONDS = 20.0
 
 
-class MemoryUnavailable(Exception):
-    """Hindsight could not be reached or failed; the caller keeps what the rep typed."""
-
-
-class MemoryBusy(MemoryUnavailable):
-    """Hindsight is at capacity (503 + Retry-After): backpressure, not an outage."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class MemoryRejected(MemoryUnavailable):
-    """Hindsight refused this request itself (a 4xx): retrying at once will not help."""
-
-
-def _retry_after(exc: ApiException, default: float = 2.0) -> float:
-    headers = exc.headers or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return min(max(float(raw), 0.1), 60.0) if raw is not None else default
-    except ValueError:
-        return default
-
-
-@asynccontextmanager
-async def _memory_errors(action: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except ApiException as exc:
-        message = f"Hindsight answered {exc.status} to {action}"
-        # The answer's body may echo what was sent (a validation error quotes the note): it
-        # goes to DEBUG only, and is not chained where a logged traceback would print it.
-        logger.debug("%s: %s", message, exc)
-        if (
-            exc.status in (429, 503)
-            and exc.headers
-            and any(key.lower() == "retry-after" for key in exc.headers)
-        ):
-            raise MemoryBusy(message, _retry_after(exc)) from None
-        if isinstance(exc.status, int) and 400 <= exc.status < 500 and exc.status not in (408, 429):
-            raise MemoryRejected(message) from None
-        raise MemoryUnavailable(message) from None
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        raise MemoryUnavailable(f"Hindsight unreachable during {action}: {exc!r}") from exc
-    except (pydantic.ValidationError, json.JSONDecodeError) as exc:
-        # Something answered, but not Hindsight (a proxy's error page, a half-started server).
-        # A validation error quotes what it read (memories, perhaps): DEBUG only, unchained.
-        logger.debug("Unreadable answer to %s: %s", action, exc)
-        raise MemoryUnavailable(f"Hindsight gave an unreadable answer to {action}") from None
-
-
-@dataclass(frozen=True)
-class BankSetup:
-    """How every workspace's bank is configured: what extraction should keep (the mission),
-    the labels that become filterable fact tags, and how observations are scoped."""
-
-    retain_mission: str
-    entity_labels: list[dict[str, Any]]
-    observation_scopes: list[list[str]] = field(default_factory=lambda: [[PROSPECT_SCOPE]])
-    # The local embedding model reads 256 tokens (~1,000 characters) of a chunk: longer chunks
-    # (a transcript) would be searchable by their first 1,000 characters only.
-    chunk_size: int = 1000
-
-
-FILED, FILED_AS_FACTS, FILED_AS_TEXT = "filed", "facts", "text"
-
-# One set of observations per prospect: the scope glob matches each memory's own prospect tag.
-PROSPECT_SCOPE = "prospect:*"
-# Retaining with a model extracts facts first (a call to the LLM per chunk): allow for it.
-REASONING_RETAIN_TIMEOUT = 120.0
-
-
-class ProspectMemory:
+class ProspectMemory(DocumentsMemory):
     """One bank per workspace; every prospect isolated by its `prospect:<slug>` tag."""
-
-    def __init__(
-        self,
-        client: Hindsight,
-        bank_prefix: str,
-        setup: BankSetup | None = None,
-        retain_client: Hindsight | None = None,
-        database_url: Callable[[], str | None] | None = None,
-    ) -> None:
-        self._client = client
-        # The embedded server's PostgreSQL, for what its API cannot erase (purge_erased).
-        self._database_url = database_url
-        self._retain_client = retain_client or client
-        self._bank_prefix = bank_prefix
-        self._setup = setup
-        self._configured: set[str] = set()
-        self._reasons: bool | None = None
 
     @classmethod
     def connect(
@@ -175,22 +82,10 @@ class ProspectMemory:
             database_url,
         )
 
-    @property
-    def bank_prefix(self) -> str:
-        return self._bank_prefix
-
-    def bank_id(self, workspace_id: str) -> str:
-        return f"{self._bank_prefix}-{workspace_id}"
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-        if self._retain_client is not self._client:
-            await self._retain_client.aclose()
-
     async def ping(self) -> bool:
         """Whether Hindsight answers at all (for /healthz)."""
         try:
-            async with _memory_errors("health check"):
+            async with memory_errors("health check"):
                 await self._client.aget_version()
         except MemoryUnavailable:
             return False
@@ -200,7 +95,7 @@ class ProspectMemory:
         """Whether the server extracts facts and keeps observations with an LLM (False in
         chunks mode, where a note is stored as text and embedding only). Asked once."""
         if self._reasons is None:
-            async with _memory_errors("version"):
+            async with memory_errors("version"):
                 version = await self._client.aget_version()
             features = version.features
             self._reasons = bool(getattr(features, "observations", False))
@@ -216,7 +111,7 @@ class ProspectMemory:
             return
         setup = self._setup
         try:
-            async with _memory_errors("bank set-up"):
+            async with memory_errors("bank set-up"):
                 await self._client.acreate_bank(bank, retain_mission=setup.retain_mission)
                 await self._client.aupdate_bank_config(
                     bank,
@@ -233,7 +128,7 @@ class ProspectMemory:
 
     async def bank_config(self, workspace_id: str) -> dict[str, Any]:
         """The bank's configuration as the server resolves it (for checks and diagnostics)."""
-        async with _memory_errors("bank config"):
+        async with memory_errors("bank config"):
             answer = await self._client.aget_bank_config(self.bank_id(workspace_id))
         config: dict[str, Any] = dict(answer.get("config") or {})
         return config
@@ -247,7 +142,7 @@ class ProspectMemory:
         """
         await self.configure_bank(call.workspace_id)
         await self.reasons()  # each document records how it was filed
-        async with _memory_errors("retain"):
+        async with memory_errors("retain"):
             answer = await self._retain_client.aretain_batch(
                 bank_id=self.bank_id(call.workspace_id), items=self._items(call)
             )
@@ -258,7 +153,7 @@ class ProspectMemory:
         memory has accepted it. The same `operation_id` again is the same work, never twice."""
         await self.configure_bank(call.workspace_id)
         await self.reasons()
-        async with _memory_errors("retain"):
+        async with memory_errors("retain"):
             await self._client.aretain_batch(
                 bank_id=self.bank_id(call.workspace_id),
                 items=self._items(call),
@@ -379,7 +274,7 @@ class ProspectMemory:
             found = []
             for fact_id in result.source_fact_ids or ():
                 fact = evidence.get(fact_id)
-                when = _parse_date((fact.metadata or {}).get("date")) if fact else None
+                when = parse_date((fact.metadata or {}).get("date")) if fact else None
                 if fact is not None and fact.document_id and when is not None:
                     found.append((fact.document_id, when))
             return tuple(sorted(set(found), key=lambda source: (source[1], source[0])))
@@ -412,128 +307,6 @@ class ProspectMemory:
         )
         return [_recalled(result) for result in response.results]
 
-    async def timeline(
-        self, workspace_id: str, slug: str, rep_id: str | None = None
-    ) -> list[TimelineEntry]:
-        """Every logged call for a prospect (with `rep_id`: that rep's only), newest first, with
-        the rep's note (one document read per call: a page of the timeline uses
-        `listed_calls` and `with_notes` instead)."""
-        listed = await self.listed_calls(workspace_id, slug, rep_id)
-        return await self.with_notes(workspace_id, listed)
-
-    async def listed_calls(
-        self, workspace_id: str, slug: str, rep_id: str | None = None
-    ) -> list[ListedCall]:
-        """Every logged call for a prospect (with `rep_id`: that rep's only), newest first,
-        from the document listing alone: no note is read (a listing carries metadata and text
-        length, never text)."""
-        mine = [rep_tag(rep_id)] if rep_id is not None else []
-        documents = await self._list_documents(
-            self.bank_id(workspace_id), [prospect_tag(slug), type_tag(CALL_LOG_TYPE), *mine]
-        )
-        return newest_first(_listed_call(doc) for doc in documents)
-
-    async def with_notes(
-        self, workspace_id: str, calls: Sequence[ListedCall]
-    ) -> list[TimelineEntry]:
-        """These calls with their notes, in the same order: one document read per call, a few
-        at a time. A call forgotten since it was listed is left out."""
-        bank = self.bank_id(workspace_id)
-        semaphore = asyncio.Semaphore(_FETCH_CONCURRENCY)
-
-        async def read(call: ListedCall) -> TimelineEntry | None:
-            async with semaphore:
-                full = await self._call(
-                    "get document",
-                    partial(self._client.documents.get_document, bank, call.call_id),
-                    missing=_GONE,  # forgotten between list and get
-                )
-            if full is _GONE:
-                return None
-            return call.with_note(full.original_text or "")
-
-        entries = await asyncio.gather(*(read(call) for call in calls))
-        return [e for e in entries if e is not None]
-
-    async def rep_notes(self, workspace_id: str, rep_id: str) -> list[RepNote]:
-        """Every call note a rep logged, newest first, grouped into calls, from one paged
-        listing of the memory units tagged with the rep: no query embedding, no document read
-        per call, so the cost follows the size of the pipeline, not the number of prospects.
-
-        Transcripts are left out. With an LLM a note's text is the facts memory extracted from
-        it (a note it found nothing in is not listed).
-        """
-        units = await self._listed_units(
-            workspace_id, [rep_tag(rep_id), type_tag(CALL_LOG_TYPE)], f"{rep_id}'s notes"
-        )
-        return notes_from_units(units)
-
-    async def labelled_notes(self, workspace_id: str, label: str, since: date) -> list[RepNote]:
-        """The workspace's call notes from `since` on in which memory found something it
-        labelled `label` (`objection:pricing`), newest first; each holds only those facts.
-        Empty in chunks mode, where nothing is labelled."""
-        units = await self._listed_units(
-            workspace_id,
-            [type_tag(CALL_LOG_TYPE), label],
-            f"notes labelled {label}",
-            since,
-        )
-        return notes_from_units(units)
-
-    async def _listed_units(
-        self, workspace_id: str, tags: list[str], what: str, since: date | None = None
-    ) -> list[Any]:
-        """Every memory unit carrying all of `tags` (mentioned from `since` on, when given:
-        memory dates a note's units by the call's date), read in pages side by side."""
-        bank = self.bank_id(workspace_id)
-        window = {"time_field": "mentioned_at", "start_date": since.isoformat()} if since else {}
-
-        async def page(offset: int) -> ListMemoryUnitsResponse:
-            return await self._call(
-                "list memories",
-                partial(
-                    self._client.alist_memories,
-                    bank,
-                    tags=tags,
-                    tags_match="all_strict",
-                    limit=_UNIT_PAGE,
-                    offset=offset,
-                    **window,  # type: ignore[arg-type]
-                ),
-                missing=_NO_UNITS,
-            )
-
-        semaphore = asyncio.Semaphore(_FETCH_CONCURRENCY)
-
-        async def later(offset: int) -> ListMemoryUnitsResponse:
-            async with semaphore:
-                return await page(offset)
-
-        for _ in range(2):
-            first = await page(0)
-            rest = await asyncio.gather(
-                *(later(offset) for offset in range(_UNIT_PAGE, first.total, _UNIT_PAGE))
-            )
-            pages = [first, *rest]
-            units = {unit.id: unit for p in pages for unit in p.items}
-            # Pages read side by side see one bank only if nothing was filed or forgotten
-            # meanwhile (offsets would shift): otherwise list once more.
-            if len({p.total for p in pages}) == 1 and len(units) == first.total:
-                break
-            logger.info("Memory changed while listing %s; listing again", what)
-        return list(units.values())
-
-    async def filed_as_text(self, workspace_id: str) -> list[str]:
-        """Ids of the workspace's notes and transcripts stored as text only (in chunks mode,
-        or before that was recorded): what an LLM has not read yet."""
-        documents = await self._list_documents(self.bank_id(workspace_id), [])
-        return [
-            doc.id
-            for doc in documents
-            if (doc.document_metadata or {}).get("type") in (CALL_LOG_TYPE, TRANSCRIPT_TYPE)
-            and (doc.document_metadata or {}).get(FILED) != FILED_AS_FACTS
-        ]
-
     async def refile(self, workspace_id: str, document_id: str) -> str | None:
         """Have memory extract facts from a stored document again (in its own queue); returns
         the operation id, or None when the document is gone."""
@@ -542,165 +315,11 @@ class ProspectMemory:
         answer = await self._call(
             "reprocess document",
             lambda: self._client.documents.reprocess_document(bank, document_id),
-            missing=_GONE,
+            missing=GONE,
         )
-        if answer is _GONE:
+        if answer is GONE:
             return None
         return str(answer.operation_id) if answer.operation_id else ""
-
-    async def rep_prospects(self, workspace_id: str, rep_id: str) -> list[ProspectSummary]:
-        """The prospects a rep has logged calls for, most recently contacted first."""
-        return await self._summaries(workspace_id, [rep_tag(rep_id)])
-
-    async def workspace_prospects(self, workspace_id: str) -> list[ProspectSummary]:
-        """Every prospect with a logged call in this workspace, most recently contacted first."""
-        return await self._summaries(workspace_id, [])
-
-    async def forget_prospect(self, workspace_id: str, slug: str) -> int:
-        """Delete every document tagged with a prospect; returns how many. Only for erasures
-        asked by an older version, which took the prospect's tag (bot.forget.erase)."""
-        bank = self.bank_id(workspace_id)
-        listed = [doc.id for doc in await self._list_documents(bank, [prospect_tag(slug)])]
-        deleted = await self._delete_documents(bank, listed)
-        await self.purge_erased(workspace_id, listed)
-        return deleted
-
-    async def forget_calls(self, workspace_id: str, call_ids: Iterable[str]) -> int:
-        """Delete these calls' documents (note and transcript), and with them every fact,
-        observation and mental model memory drew from them, and what the server still keeps
-        of them (purge_erased); returns how many were there."""
-        documents = [d for call_id in call_ids for d in (call_id, f"{call_id}-transcript")]
-        deleted = await self._delete_documents(self.bank_id(workspace_id), documents)
-        await self.purge_erased(workspace_id, documents)
-        return deleted
-
-    async def forget_operations(self, workspace_id: str, operation_ids: Iterable[str]) -> None:
-        """Delete memory's records of these finished operations (each holds a note as sent;
-        a server other than the embedded one would keep them until its retention ends)."""
-        bank = self.bank_id(workspace_id)
-        for operation_id in operation_ids:
-            status = await self._call(
-                "operation status",
-                partial(self._client.operations.get_operation_status, bank, operation_id),
-                missing=_GONE,
-            )
-            if status is _GONE:
-                continue
-            # A batch keeps each sub-batch (and its payload) as an operation of its own.
-            children = [c.operation_id for c in status.child_operations or []]
-            for one in [*children, operation_id]:
-                await self._call(
-                    "delete operation",
-                    partial(self._client.operations.delete_operation, bank, one),
-                    missing=_GONE,
-                )
-
-    async def forget_call(self, workspace_id: str, call_id: str) -> int:
-        """Delete one call's documents (its note and transcript); returns how many were there."""
-        return await self.forget_calls(workspace_id, [call_id])
-
-    async def _delete_documents(self, bank: str, document_ids: list[str]) -> int:
-        """Delete these documents (and what memory drew from them); one already gone is not
-        counted."""
-        deleted = 0
-        for document_id in document_ids:
-            answer = await self._call(
-                "delete document",
-                partial(self._client.documents.delete_document, bank, document_id),
-                missing=_GONE,
-            )
-            deleted += answer is not _GONE
-        return deleted
-
-    async def _summaries(self, workspace_id: str, tags: list[str]) -> list[ProspectSummary]:
-        documents = await self._list_documents(
-            self.bank_id(workspace_id), [*tags, type_tag(CALL_LOG_TYPE)]
-        )
-        calls_by_slug: dict[str, list[dict[str, Any]]] = {}
-        for doc in documents:
-            meta = doc.document_metadata or {}
-            if meta.get("prospect_slug"):
-                calls_by_slug.setdefault(str(meta["prospect_slug"]), []).append(meta)
-        summaries = []
-        for slug, metas in calls_by_slug.items():
-            latest = max(metas, key=lambda m: (str(m.get("date")), str(m.get("logged_at"))))
-            summaries.append(
-                ProspectSummary(
-                    slug=slug,
-                    name=str(latest.get("prospect", slug)),
-                    company=str(latest.get("company", "")),
-                    last_contact=_parse_date(latest.get("date")) or date.min,
-                    interactions=len(metas),
-                    last_outcome=str(latest.get("outcome", "")),
-                )
-            )
-        return sorted(summaries, key=lambda s: (s.last_contact, s.name), reverse=True)
-
-    async def _list_documents(self, bank: str, tags: list[str]) -> list[Any]:
-        documents: list[Any] = []
-        offset = 0
-        while True:
-            page = await self._call(
-                "list documents",
-                partial(
-                    self._client.documents.list_documents,
-                    bank,
-                    tags=tags,
-                    tags_match="all_strict",
-                    limit=_PAGE,
-                    offset=offset,
-                ),
-                missing=_NO_DOCUMENTS,
-            )
-            documents.extend(page.items)
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return documents
-
-    async def _call(
-        self, action: str, request: Callable[[], Awaitable[T]], missing: T | None = None
-    ) -> T:
-        """Run one request; a 404 (a bank or document that does not exist yet) gives `missing`."""
-        async with _memory_errors(action):
-            return await _answer_or_missing(request, missing)
-
-    async def purge_erased(self, workspace_id: str, document_ids: list[str]) -> None:
-        """Remove what the server still keeps of these deleted documents: operation records
-        (note text), entities no remaining memory mentions, LLM traces (memory/server_residue).
-
-        Only for the embedded server, whose database the bot owns; an external server keeps
-        them within its own retention settings (compose.yaml sets them)."""
-        url = self._database_url() if self._database_url is not None else None
-        if url is None:
-            return
-        try:
-            await purge_residue(url, self.bank_id(workspace_id), document_ids, _PURGE_SECONDS)
-        except PurgeFailed as exc:
-            raise MemoryUnavailable(f"Memory's database during purge: {exc}") from exc
-
-
-async def _answer_or_missing(request: Callable[[], Awaitable[T]], missing: T | None) -> T:
-    try:
-        return await request()
-    except ApiException as exc:
-        if exc.status == 404 and missing is not None:
-            return missing
-        raise
-
-
-def _listed_call(doc: DocumentListItem) -> ListedCall:
-    meta = doc.document_metadata or {}
-    return ListedCall(
-        call_id=doc.id,
-        prospect=str(meta.get("prospect", "")),
-        call_date=_parse_date(meta.get("date")) or date.min,
-        outcome=str(meta.get("outcome", "")),
-        rep_id=str(meta.get("rep", "")),
-        has_transcript=meta.get("has_transcript") == "yes",
-        logged_at=str(meta.get("logged_at", doc.created_at)),
-        length=doc.text_length or 0,
-        metadata=dict(meta),
-    )
 
 
 def _interleaved(*ranked: list[RecalledMemory]) -> list[RecalledMemory]:
@@ -716,16 +335,9 @@ def _recalled(result: Any, sources: tuple[tuple[str, date], ...] = ()) -> Recall
     return RecalledMemory(
         text=result.text,
         document_id=result.document_id,
-        call_date=_parse_date((result.metadata or {}).get("date")),
+        call_date=parse_date((result.metadata or {}).get("date")),
         metadata=dict(result.metadata or {}),
         tags=tuple(result.tags or ()),
         kind=str(result.type or ""),
         sources=sources,
     )
-
-
-def _parse_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
