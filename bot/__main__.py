@@ -69,29 +69,7 @@ async def running_services(
     supervisor: asyncio.Task[None] | None = None
     url = settings.hindsight_url
     if url is None:
-        embedded = EmbeddedHindsight(
-            settings.home, pg_user=settings.pg_user, llm=embedded_llm(settings)
-        )
-        logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
-        starting = asyncio.ensure_future(asyncio.to_thread(embedded.start))
-        try:
-            if stop is not None:
-                await _first_done(starting, stop)
-                if stop.is_set() and not starting.done():
-                    # Asked to stop during start-up: stop() makes the start give up at once.
-                    await asyncio.to_thread(embedded.stop)
-            url = await starting
-        except BaseException:
-            await asyncio.to_thread(embedded.stop)
-            raise
-        if not embedded.owner:
-            logger.info(
-                "Another process owns the embedded Hindsight at %s; using it", masked_url(url)
-            )
-        if stop is not None:
-            # The owner restarts its server; a process using another's takes it over if that
-            # owner exits.
-            supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
+        embedded, url, supervisor = await _start_embedded(settings, stop)
     memory = ProspectMemory.connect(
         url,
         settings.bank_prefix,
@@ -105,19 +83,7 @@ async def running_services(
     )
     await _log_memory_mode(memory, url)
     index = LocalIndex.open(settings.db_url)
-    llm = None
-    if settings.groq_api_key:
-        llm = LlmClient(
-            settings.groq_api_key,
-            settings.groq_base_url,
-            settings.groq_model,
-            settings.groq_timeout,
-            settings.groq_max_retries,
-            fast_model=settings.groq_model_fast,
-            usage=index.record_llm_usage,
-        )
-    else:
-        logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
+    llm = _llm_client(settings, index)
     try:
         yield Services(
             memory=memory,
@@ -138,6 +104,52 @@ async def running_services(
         await _bounded("closing clients", asyncio.gather(*closing), CLOSE_CLIENTS_SECONDS)
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def _start_embedded(
+    settings: Settings, stop: asyncio.Event | None
+) -> tuple[EmbeddedHindsight, str, asyncio.Task[None] | None]:
+    """The embedded Hindsight started (or another process's found), its URL, and with
+    `stop` the task that supervises it."""
+    embedded = EmbeddedHindsight(
+        settings.home, pg_user=settings.pg_user, llm=embedded_llm(settings)
+    )
+    logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
+    starting = asyncio.ensure_future(asyncio.to_thread(embedded.start))
+    try:
+        if stop is not None:
+            await _first_done(starting, stop)
+            if stop.is_set() and not starting.done():
+                # Asked to stop during start-up: stop() makes the start give up at once.
+                await asyncio.to_thread(embedded.stop)
+        url = await starting
+    except BaseException:
+        await asyncio.to_thread(embedded.stop)
+        raise
+    if not embedded.owner:
+        logger.info("Another process owns the embedded Hindsight at %s; using it", masked_url(url))
+    supervisor = None
+    if stop is not None:
+        # The owner restarts its server; a process using another's takes it over if that
+        # owner exits.
+        supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
+    return embedded, url, supervisor
+
+
+def _llm_client(settings: Settings, index: LocalIndex) -> LlmClient | None:
+    """Groq when its key is set (usage recorded in the index); None otherwise."""
+    if not settings.groq_api_key:
+        logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
+        return None
+    return LlmClient(
+        settings.groq_api_key,
+        settings.groq_base_url,
+        settings.groq_model,
+        settings.groq_timeout,
+        settings.groq_max_retries,
+        fast_model=settings.groq_model_fast,
+        usage=index.record_llm_usage,
+    )
 
 
 async def _log_memory_mode(memory: ProspectMemory, url: str) -> None:

@@ -93,26 +93,29 @@ def check_brief_answer(answer: dict[str, Any]) -> list[str]:
     return []
 
 
-def brief_from_answer(answer: dict[str, Any], note_dates: set[date]) -> Brief:
-    """Keep what can be traced: a claim whose date matches no note is dropped; a resolution or
-    a kept promise that cites no later note is not believed (the item stays open)."""
+class _Tracer:
+    """Traces an answer's claims to the dates of the notes it was given."""
 
-    def noted(value: Any) -> date | None:
+    def __init__(self, note_dates: set[date]) -> None:
+        self.note_dates = note_dates
+
+    def noted(self, value: Any) -> date | None:
         when = _date(value)
-        return when if when in note_dates else None
+        return when if when in self.note_dates else None
 
-    def later(value: Any, since: date) -> date | None:
-        when = noted(value)
+    def later(self, value: Any, since: date) -> date | None:
+        when = self.noted(value)
         return when if when is not None and when >= since else None
 
     def traced(
+        self,
         items: list[dict[str, Any]],
         make: Callable[[dict[str, Any], date], Any],
         when_key: str = "source_date",
     ) -> list[Any]:
         kept = []
         for item in items:
-            when = noted(item.get(when_key))
+            when = self.noted(item.get(when_key))
             if when is None:
                 # The claim quotes the notes: its text only at DEBUG.
                 logger.info("Dropped a claim with no matching note")
@@ -121,24 +124,32 @@ def brief_from_answer(answer: dict[str, Any], note_dates: set[date]) -> Brief:
             kept.append(make(item, when))
         return kept
 
-    def claim(item: dict[str, Any], when: date, detail: str = "") -> Claim:
-        return Claim(_text(item.get("text")), when, detail)
-
-    def objection(item: dict[str, Any], raised: date) -> Objection:
+    def objection(self, item: dict[str, Any], raised: date) -> Objection:
         resolved = None
         if item["status"] == "resolved":
-            resolved = later(item.get("resolved_date"), raised)
+            resolved = self.later(item.get("resolved_date"), raised)
         return Objection(item["kind"], _text(item.get("text")), raised, resolved)
 
-    def commitment(item: dict[str, Any], made: date) -> Commitment:
-        done = later(item.get("done_date"), made) if item["status"] == "done" else None
+    def commitment(self, item: dict[str, Any], made: date) -> Commitment:
+        done = self.later(item.get("done_date"), made) if item["status"] == "done" else None
         due = _date(item.get("due_date"))
         return Commitment(item["by"], _text(item.get("text")), made, due, done)
 
-    def decision_maker(item: dict[str, Any], when: date) -> DecisionMaker:
-        authority = _text(item.get("authority"))
-        return DecisionMaker(_text(item.get("name")), item["role"], authority, when)
 
+def _claim(item: dict[str, Any], when: date, detail: str = "") -> Claim:
+    return Claim(_text(item.get("text")), when, detail)
+
+
+def _decision_maker(item: dict[str, Any], when: date) -> DecisionMaker:
+    authority = _text(item.get("authority"))
+    return DecisionMaker(_text(item.get("name")), item["role"], authority, when)
+
+
+def brief_from_answer(answer: dict[str, Any], note_dates: set[date]) -> Brief:
+    """Keep what can be traced: a claim whose date matches no note is dropped; a resolution or
+    a kept promise that cites no later note is not believed (the item stays open)."""
+    tracer = _Tracer(note_dates)
+    traced = tracer.traced
     action = answer["recommended_action"]
     score = int(answer["score"])
     # The label follows the score's band, except "At risk", which overrides any score.
@@ -149,14 +160,14 @@ def brief_from_answer(answer: dict[str, Any], note_dates: set[date]) -> Brief:
         momentum=answer["momentum"],
         confidence=answer["confidence"],
         summary=_text(answer["summary"]),
-        objections=traced(answer["objections"], objection, "raised_date"),
-        budget_signals=traced(answer["budget_signals"], claim),
-        competitors=traced(answer["competitors"], lambda i, w: claim(i, w, _text(i.get("name")))),
-        decision_makers=traced(answer["decision_makers"], decision_maker),
-        commitments=traced(answer["commitments"], commitment, "made_date"),
-        risks=traced(answer["risks"], claim),
-        focus=traced(answer["focus"], claim),
-        recommended_action=Claim(_text(action["text"]), noted(action.get("source_date"))),
+        objections=traced(answer["objections"], tracer.objection, "raised_date"),
+        budget_signals=traced(answer["budget_signals"], _claim),
+        competitors=traced(answer["competitors"], lambda i, w: _claim(i, w, _text(i.get("name")))),
+        decision_makers=traced(answer["decision_makers"], _decision_maker),
+        commitments=traced(answer["commitments"], tracer.commitment, "made_date"),
+        risks=traced(answer["risks"], _claim),
+        focus=traced(answer["focus"], _claim),
+        recommended_action=Claim(_text(action["text"]), tracer.noted(action.get("source_date"))),
     )
 
 

@@ -22,7 +22,7 @@ from bot.domain.deal_facts import BriefFacts
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.domain.recall import memory_prompt, recollect
 from bot.followup.grounding import Grounds, fold, without_unfounded
-from bot.infra.llm import LlmFailed, LlmTask
+from bot.infra.llm import LlmClient, LlmFailed, LlmTask
 from bot.log.form import MAX_NOTE
 from bot.services import Services
 from memory.index import KeptDraft
@@ -266,28 +266,11 @@ async def make_followup(
         note_dates,
     )
     try:
-        answer = await services.llm.run(
-            ANALYSIS_TASK,
-            context + "Analyse the deal as JSON matching the schema.",
-            workspace_id,
-            lambda a: check_analysis(a, grounds, note_dates),
-        )
-        analysis = analysis_from_answer(answer)
-        email = await services.llm.run(
-            EMAIL_TASK,
-            email_prompt(context, analysis, style),
-            workspace_id,
-            lambda e: check_email(e, grounds, analysis.recipient),
-            salvage=lambda e: salvage_email(e, grounds, analysis.recipient),
+        analysis, draft = await _write(
+            services.llm, workspace_id, context, grounds, note_dates, style
         )
     except LlmFailed as failure:
         return FollowupResult(match, True, failure=failure.reason, style=style, teammates=teammates)
-    draft = Draft(
-        to=analysis.recipient,
-        subject=email["subject"].strip() or DEFAULT_SUBJECT,
-        body=email["body"].strip(),
-        removed=int(email.get("removed", 0)),
-    )
     draft_id = await _keep(services, workspace_id, rep_id, match.name, draft)
     return FollowupResult(
         match,
@@ -298,6 +281,38 @@ async def make_followup(
         draft_id=draft_id,
         teammates=teammates,
     )
+
+
+async def _write(
+    llm: LlmClient,
+    workspace_id: str,
+    context: str,
+    grounds: Grounds,
+    note_dates: set[date],
+    style: str,
+) -> tuple[Analysis, Draft]:
+    """The deal's analysis, then the email it leads to; `LlmFailed` when either fails."""
+    answer = await llm.run(
+        ANALYSIS_TASK,
+        context + "Analyse the deal as JSON matching the schema.",
+        workspace_id,
+        lambda a: check_analysis(a, grounds, note_dates),
+    )
+    analysis = analysis_from_answer(answer)
+    email = await llm.run(
+        EMAIL_TASK,
+        email_prompt(context, analysis, style),
+        workspace_id,
+        lambda e: check_email(e, grounds, analysis.recipient),
+        salvage=lambda e: salvage_email(e, grounds, analysis.recipient),
+    )
+    draft = Draft(
+        to=analysis.recipient,
+        subject=email["subject"].strip() or DEFAULT_SUBJECT,
+        body=email["body"].strip(),
+        removed=int(email.get("removed", 0)),
+    )
+    return analysis, draft
 
 
 async def _keep(

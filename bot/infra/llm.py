@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import groq
@@ -138,6 +138,25 @@ class _Tally:
     last_checked_out: dict[str, Any] | None = None
 
 
+@dataclass
+class _Run:
+    """One `complete_json`: what its usage record says, filled in as it goes."""
+
+    task: LlmTask
+    workspace_id: str
+    model: str
+    escalated: str | None = None  # why the fast model's answer was not used
+    tally: _Tally = field(default_factory=_Tally)
+    started: float = field(default_factory=time.monotonic)
+
+
+def _salvaged(salvage: Salvage | None, tally: _Tally) -> dict[str, Any] | None:
+    """The last answer that matched the schema made usable by `salvage`, if it can be."""
+    if salvage is None or tally.last_checked_out is None:
+        return None
+    return salvage(tally.last_checked_out)
+
+
 class LlmClient:
     """One `AsyncGroq` for the process; models, timeout and retries from settings."""
 
@@ -199,88 +218,90 @@ class LlmClient:
 
         When every try fails the check, `salvage` may still make the last answer that matched
         the schema usable (e.g. with the claims that failed it taken out)."""
-        task = task or LlmTask(schema_name)
+        run = _Run(task or LlmTask(schema_name), workspace_id, self.model)
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        tally = _Tally()
-        started = time.monotonic()
-        escalated: str | None = None
-        model = self.model
-
-        async def record(ok: bool, reason: str | None) -> None:
-            usage = LlmUsage(
-                workspace_id=workspace_id,
-                task=task.name,
-                model=model,
-                ok=ok,
-                escalated=escalated is not None,
-                reason=reason,
-                requests=tally.requests,
-                latency_ms=round((time.monotonic() - started) * 1000),
-                prompt_tokens=tally.prompt_tokens,
-                completion_tokens=tally.completion_tokens,
-            )
-            logger.info(
-                "LLM task=%s model=%s ok=%s escalated=%s reason=%s requests=%d latency_ms=%d "
-                "tokens=%d+%d",
-                usage.task,
-                usage.model,
-                usage.ok,
-                usage.escalated,
-                usage.reason or "-",
-                usage.requests,
-                usage.latency_ms,
-                usage.prompt_tokens,
-                usage.completion_tokens,
-            )
-            if self._usage is None:
-                return
-            try:
-                await asyncio.wait_for(self._usage(usage), USAGE_RECORD_SECONDS)
-            except Exception:
-                logger.warning("Could not record the usage of a %s answer", task.name)
-
         try:
-            if task.cheap and self.fast_model is not None:
-                model = self.fast_model
-                try:
-                    answer = await self._answer(
-                        model, messages, schema_name, schema, check, task, tally, repairs=0
-                    )
-                except _Unusable as unusable:
-                    escalated = unusable.reason
-                    model = self.model
-                else:
-                    await record(True, None)
-                    return answer
-            answer = await self._answer(
-                model, messages, schema_name, schema, check, task, tally, repairs=1
-            )
+            answer = await self._cascade(run, messages, schema_name, schema, check)
         except _Unusable as unusable:
-            saved = None
-            if salvage is not None and tally.last_checked_out is not None:
-                saved = salvage(tally.last_checked_out)
+            saved = _salvaged(salvage, run.tally)
             if saved is None:
-                await record(False, unusable.reason)
+                await self._record(run, False, unusable.reason)
                 raise unusable.failure from None
             # Both reasons stay in the log: why it escalated, and why it needed saving.
-            await record(
-                True, "; ".join(filter(None, [escalated, f"salvaged after {unusable.reason}"]))
-            )
+            reason = f"salvaged after {unusable.reason}"
+            await self._record(run, True, "; ".join(filter(None, [run.escalated, reason])))
             return saved
         except LlmFailed as failure:
             # The strong model could not be asked: a small model's answer may still be saved.
-            if salvage is not None and tally.last_checked_out is not None:
-                saved = salvage(tally.last_checked_out)
-                if saved is not None:
-                    await record(True, f"{escalated}; salvaged after {failure.reason}")
-                    return saved
-            await record(False, failure.reason)
+            saved = _salvaged(salvage, run.tally)
+            if saved is not None:
+                await self._record(run, True, f"{run.escalated}; salvaged after {failure.reason}")
+                return saved
+            await self._record(run, False, failure.reason)
             raise
-        await record(True, escalated)
+        await self._record(run, True, run.escalated)
         return answer
+
+    async def _cascade(
+        self,
+        run: _Run,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+        check: AnswerCheck | None,
+    ) -> dict[str, Any]:
+        """The fast model's answer when the task is cheap and it gives a usable one (no
+        repair), else the strong model's (one repair); `run` keeps which and why."""
+        task, tally = run.task, run.tally
+        if task.cheap and self.fast_model is not None:
+            run.model = self.fast_model
+            try:
+                return await self._answer(
+                    run.model, messages, schema_name, schema, check, task, tally, repairs=0
+                )
+            except _Unusable as unusable:
+                run.escalated = unusable.reason
+                run.model = self.model
+        return await self._answer(
+            run.model, messages, schema_name, schema, check, task, tally, repairs=1
+        )
+
+    async def _record(self, run: _Run, ok: bool, reason: str | None) -> None:
+        """Log how the answer went and hand its usage to the sink (never raises)."""
+        usage = LlmUsage(
+            workspace_id=run.workspace_id,
+            task=run.task.name,
+            model=run.model,
+            ok=ok,
+            escalated=run.escalated is not None,
+            reason=reason,
+            requests=run.tally.requests,
+            latency_ms=round((time.monotonic() - run.started) * 1000),
+            prompt_tokens=run.tally.prompt_tokens,
+            completion_tokens=run.tally.completion_tokens,
+        )
+        logger.info(
+            "LLM task=%s model=%s ok=%s escalated=%s reason=%s requests=%d latency_ms=%d "
+            "tokens=%d+%d",
+            usage.task,
+            usage.model,
+            usage.ok,
+            usage.escalated,
+            usage.reason or "-",
+            usage.requests,
+            usage.latency_ms,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
+        if self._usage is None:
+            return
+        try:
+            await asyncio.wait_for(self._usage(usage), USAGE_RECORD_SECONDS)
+        except Exception:
+            logger.warning("Could not record the usage of a %s answer", run.task.name)
 
     async def _answer(
         self,

@@ -42,6 +42,8 @@ IDLE_SECONDS = 2.0
 # Called when memory has a call (stored, or accepted into its queue); may run twice for one
 # call, so it must tell the rep at most once (the bot claims that in the database).
 DeliveredHook = Callable[[CallLog], Awaitable[None]]
+# `LocalIndex.release` bound to one call and its lease.
+Release = Callable[..., Awaitable[None]]
 
 
 class Outbox:
@@ -126,56 +128,74 @@ class Outbox:
 
     async def _deliver(self, claimed: Claimed, lease: datetime) -> bool:
         loop = asyncio.get_running_loop()
-        call, attempts = claimed.call, claimed.attempts
-        release = functools.partial(self.index.release, call.call_id, lease=lease)
+        call = claimed.call
+        release: Release = functools.partial(self.index.release, call.call_id, lease=lease)
         if self._paused_until > loop.time():
             await release(None, None, False)
             return False
         operations: list[str] = []  # memory's records of this delivery (none when filed)
         try:
             if await self.memory.reasons():
-                # With an LLM, memory files the note in its own queue (facts take a model
-                # call): accepted is what the rep hears about; done is when the text goes.
-                if claimed.operation_id is None:
-                    operation = operation_id_for(
-                        self.memory.bank_id(call.workspace_id), call, claimed.failed_operations
-                    )
-                    await self.memory.submit_call(call, operation)
-                    poll_at = self.clock() + POLL
-                    accepted = await self.index.accept(call.call_id, operation, poll_at, lease)
-                    if not accepted and await self.index.is_erased(call.call_id):
-                        # Erased while memory took it: the erasure waits for this filing to
-                        # end, then deletes what it made.
-                        await self.index.reopen_erasure_of(call.call_id, operation)
-                        return True
-                    self._backoff = 0.0
-                    await self._tell(call)
-                    return True
-                status, error = await self.memory.operation(call.workspace_id, claimed.operation_id)
-                if status in ("pending", "processing"):
-                    await release(self.clock() + POLL, None, False)
-                    return False
-                if status != "completed":
-                    # The server's error may quote the note (an extraction that failed on it).
-                    logger.warning(
-                        "Memory could not file call %s (%s); sending it again", call.call_id, status
-                    )
-                    logger.debug("Memory's error for call %s: %s", call.call_id, error)
-                    await release(None, f"{status}: {error}", True, operation_failed=True)
-                    return False
+                queued = await self._file_queued(claimed, lease, release)
+                if queued is not None:
+                    return queued
             else:
                 operations = await self.memory.retain_call(call)
-        except MemoryBusy as busy:
+        except Exception as failure:
+            await self._keep(call, failure, release)
+            return False
+        self._backoff = 0.0
+        return await self._stored(call, claimed.attempts, operations)
+
+    async def _file_queued(
+        self, claimed: Claimed, lease: datetime, release: Release
+    ) -> bool | None:
+        """With an LLM, memory files the note in its own queue (facts take a model call):
+        accepted is what the rep hears about; done is when the text goes. None once memory
+        has filed it (the caller then marks it delivered), else what `_deliver` returns."""
+        call = claimed.call
+        if claimed.operation_id is None:
+            operation = operation_id_for(
+                self.memory.bank_id(call.workspace_id), call, claimed.failed_operations
+            )
+            await self.memory.submit_call(call, operation)
+            poll_at = self.clock() + POLL
+            accepted = await self.index.accept(call.call_id, operation, poll_at, lease)
+            if not accepted and await self.index.is_erased(call.call_id):
+                # Erased while memory took it: the erasure waits for this filing to
+                # end, then deletes what it made.
+                await self.index.reopen_erasure_of(call.call_id, operation)
+                return True
+            self._backoff = 0.0
+            await self._tell(call)
+            return True
+        status, error = await self.memory.operation(call.workspace_id, claimed.operation_id)
+        if status in ("pending", "processing"):
+            await release(self.clock() + POLL, None, False)
+            return False
+        if status != "completed":
+            # The server's error may quote the note (an extraction that failed on it).
+            logger.warning(
+                "Memory could not file call %s (%s); sending it again", call.call_id, status
+            )
+            logger.debug("Memory's error for call %s: %s", call.call_id, error)
+            await release(None, f"{status}: {error}", True, operation_failed=True)
+            return False
+        return None
+
+    async def _keep(self, call: CallLog, failure: Exception, release: Release) -> None:
+        """Give back a call whose delivery failed, due again when the failure allows.
+        Called from the `except` block, so `logger.exception` still has the traceback."""
+        loop = asyncio.get_running_loop()
+        if isinstance(failure, MemoryBusy):
             # At capacity: wait as asked and send it again; not an outage, not an attempt.
-            self._paused_until = max(self._paused_until, loop.time() + busy.retry_after)
-            await release(None, str(busy), False)
-            return False
-        except MemoryRejected as rejected:
-            logger.error("Hindsight refused call %s (%s); keeping it", call.call_id, rejected)
+            self._paused_until = max(self._paused_until, loop.time() + failure.retry_after)
+            await release(None, str(failure), False)
+        elif isinstance(failure, MemoryRejected):
+            logger.error("Hindsight refused call %s (%s); keeping it", call.call_id, failure)
             retry_at = self.clock() + REJECTED_BACKOFF
-            await release(retry_at, str(rejected), True)
-            return False
-        except MemoryUnavailable as down:
+            await release(retry_at, str(failure), True)
+        elif isinstance(failure, MemoryUnavailable):
             if self._paused_until <= loop.time():
                 # Calls failing side by side are one outage: the backoff grows once.
                 self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
@@ -184,20 +204,20 @@ class Outbox:
             pause = self._paused_until - loop.time()
             logger.warning(
                 "Memory unreachable (%s); %s waits, retrying in %.0fs",
-                down,
+                failure,
                 call.call_id,
                 pause,
             )
-            await release(None, str(down), True)
-            return False
-        except Exception as unexpected:
+            await release(None, str(failure), True)
+        else:
             # One call that breaks something unforeseen is kept and retried slowly; it never
             # takes the batch (or the worker) down with it.
             logger.exception("Delivering call %s failed unexpectedly; keeping it", call.call_id)
             retry_at = self.clock() + REJECTED_BACKOFF
-            await release(retry_at, repr(unexpected), True)
-            return False
-        self._backoff = 0.0
+            await release(retry_at, repr(failure), True)
+
+    async def _stored(self, call: CallLog, attempts: int, operations: list[str]) -> bool:
+        """Memory has the call: drop its text, or undo it when it was erased meanwhile."""
         known = await self.index.mark_delivered(call.call_id, operations)
         if known is None and await self.index.is_erased(call.call_id):
             # Erased while this note was on its way: it does not come back.

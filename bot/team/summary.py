@@ -181,6 +181,68 @@ def _closes(
     return closed
 
 
+def _objection_trends(
+    found: Iterable[ObjectionCall], kinds: list[str], now: Window, before: Window
+) -> tuple[Trend, ...]:
+    """Each kind of objection raised in either window (competitors apart), most raised first."""
+    found = list(found)
+    trends = [_trend(kind, found, now, before) for kind in kinds]
+    return tuple(
+        sorted(
+            (t for t in trends if t.kind != COMPETITOR and (t.calls_now or t.calls_before)),
+            key=lambda t: (-t.calls_now, -t.calls_before, kinds.index(t.kind)),
+        )
+    )
+
+
+def _quiet(
+    histories: dict[str, dict[str, list[tuple[date, str]]]],
+    names: dict[str, str],
+    today: date,
+    snoozes: dict[str, dict[str, date]],
+) -> tuple[RepQuiet, ...]:
+    """Per rep, the deals gone quiet (the rep with most first)."""
+    quiet = []
+    for rep, history in histories.items():
+        deals = quiet_deals(history, names, today, snoozes.get(rep, {}))
+        if deals:
+            quiet.append(RepQuiet(rep, tuple(deals)))
+    quiet.sort(key=lambda r: (-len(r.deals), r.rep_id))
+    return tuple(quiet)
+
+
+def _close_counts(
+    real: list[LoggedCall],
+    found: Iterable[ObjectionCall],
+    now: Window,
+    before: Window,
+    by_objection: bool,
+) -> tuple[tuple[Closes, ...], Counter[str], Counter[str]]:
+    """The deals closed, by the last objection raised on them (when `by_objection`), and
+    the counts won and lost per window."""
+    objections_of: dict[str, list[ObjectionCall]] = defaultdict(list)
+    for raised in found:
+        objections_of[raised.slug].append(raised)
+    won, lost = Counter[str](), Counter[str]()
+    by_kind: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    for slug, (closed_on, outcome, period) in _closes(real, now, before).items():
+        is_won = outcome == CLOSED[0]
+        (won if is_won else lost)[period] += 1
+        if not by_objection:
+            continue
+        last_kinds: list[str | None] = []
+        last_kinds += sorted(_last_objection(objections_of[slug], closed_on))
+        for kind in last_kinds or [None]:
+            by_kind[kind][0 if is_won else 1] += 1
+    closes = tuple(
+        sorted(
+            (Closes(kind, w, lost_) for kind, (w, lost_) in by_kind.items()),
+            key=lambda c: (c.kind is None, -(c.won + c.lost), c.kind or ""),
+        )
+    )
+    return closes, won, lost
+
+
 def summarize(
     calls: list[LoggedCall],
     labelled: dict[str, list[RepNote]] | None,
@@ -202,43 +264,11 @@ def summarize(
     objections: tuple[Trend, ...] = ()
     competitor = None
     if labelled is not None:
-        trends = [_trend(kind, found.values(), now, before) for kind in kinds]
-        objections = tuple(
-            sorted(
-                (t for t in trends if t.kind != COMPETITOR and (t.calls_now or t.calls_before)),
-                key=lambda t: (-t.calls_now, -t.calls_before, kinds.index(t.kind)),
-            )
-        )
+        objections = _objection_trends(found.values(), kinds, now, before)
         competitor = _trend(COMPETITOR, found.values(), now, before)
-
-    quiet = []
     histories = _histories(calls)
-    for rep, history in histories.items():
-        deals = quiet_deals(history, names, today, snoozes.get(rep, {}))
-        if deals:
-            quiet.append(RepQuiet(rep, tuple(deals)))
-    quiet.sort(key=lambda r: (-len(r.deals), r.rep_id))
-
-    objections_of: dict[str, list[ObjectionCall]] = defaultdict(list)
-    for raised in found.values():
-        objections_of[raised.slug].append(raised)
-    won, lost = Counter[str](), Counter[str]()
-    by_kind: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
-    for slug, (closed_on, outcome, period) in _closes(real, now, before).items():
-        is_won = outcome == CLOSED[0]
-        (won if is_won else lost)[period] += 1
-        if labelled is None:
-            continue
-        last_kinds: list[str | None] = []
-        last_kinds += sorted(_last_objection(objections_of[slug], closed_on))
-        for kind in last_kinds or [None]:
-            by_kind[kind][0 if is_won else 1] += 1
-    closes = tuple(
-        sorted(
-            (Closes(kind, w, lost_) for kind, (w, lost_) in by_kind.items()),
-            key=lambda c: (c.kind is None, -(c.won + c.lost), c.kind or ""),
-        )
-    )
+    quiet = _quiet(histories, names, today, snoozes)
+    closes, won, lost = _close_counts(real, found.values(), now, before, labelled is not None)
     periods = [(_period(call.call_date, now, before), call.rep_id) for call in real]
     return TeamView(
         now=now,
@@ -249,7 +279,7 @@ def summarize(
         objections=objections,
         competitor=competitor,
         trends_missing=None if labelled is not None else trends_missing,
-        quiet=tuple(quiet),
+        quiet=quiet,
         reps_checked=len(histories),
         closes=closes,
         won=(won["now"], won["before"]),
