@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.followup.draft import check_analysis, check_email, salvage_email, sent_note
-from bot.followup.grounding import Grounds
+from bot.domain.grounding import Grounds
 from bot.log.form import MAX_NOTE
 from memory.index import KeptDraft
 

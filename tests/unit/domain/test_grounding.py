@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.followup.grounding import Grounds, gives_orders, without_unfounded
+from bot.domain.grounding import Grounds, gives_orders, without_unfounded
 
 NOTES = [
     "Mike Reynolds (VP Operations) says $4,800/month is too much.",
