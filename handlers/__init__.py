@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks import ids
 from bot.services import Services
-from handlers import brief, digest, followup, forget, home, log, people, stats, team, timeline
+from handlers import ask, brief, digest, followup, forget, home, log, people, stats, team, timeline
 from handlers.slack_io import carry_services, explain_failure
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ ROUTES: tuple[Route, ...] = (
     ("command", "/team", team.handle_team_command),
     ("action", ids.HOME_TEAM_ACTION, team.handle_home_team),
     ("event", "user_change", people.handle_user_change),
+    ("command", "/ask", ask.handle_ask_command),
+    ("event", "message", ask.handle_direct_message),
+    ("action", _starting(ids.ASK_FEEDBACK_ACTION), ask.handle_ask_feedback),
 )
 
 
@@ -77,5 +80,7 @@ def register(app: AsyncApp, services: Services) -> None:
     """The services every listener reads, the error handler, then every route."""
     app.middleware(carry_services(services))
     app.error(tell_rep_about_error)
+    # The assistant pane's events, and replies in a thread of the bot's DM, go here first.
+    app.use(ask.assistant())
     for kind, matcher, listener in ROUTES:
         getattr(app, kind)(matcher)(listener)

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
-from bot.stats.usage import usage_this_week
+from bot.stats.usage import feedback_this_week, usage_this_week
 from bot.stats.view import STATS_USAGE, build_stats_blocks
 from handlers.slack_io import explained, services_of, workspace_of
 
@@ -22,9 +22,11 @@ async def handle_salesmemory_command(
     services = services_of(context)
     llm = services.llm
     usage = await usage_this_week(services, workspace_of(context))
+    feedback = await feedback_this_week(services, workspace_of(context))
     text, blocks = build_stats_blocks(
         usage,
         llm.fast_model if llm is not None else None,
         llm.model if llm is not None else None,
+        feedback,
     )
     await respond(text=text, blocks=blocks, response_type="ephemeral")

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select
 from memory.database import with_lock_wait
 from memory.index_base import offloaded, retry_on_conflict
 from memory.index_digests import DigestIndex, DigestSetting
+from memory.index_feedback import FeedbackIndex
 from memory.index_forgets import CallCounts, Erasure, ErasureIndex, PostedMessage
 from memory.index_outbox import Claimed, OutboxIndex, WaitingCall
 from memory.index_pipeline import (
@@ -60,7 +61,13 @@ class CallErased(Exception):
 
 
 class LocalIndex(
-    OutboxIndex, ProspectIndex, PipelineIndex, DigestIndex, ErasureIndex, RequestIndex
+    OutboxIndex,
+    ProspectIndex,
+    PipelineIndex,
+    DigestIndex,
+    ErasureIndex,
+    RequestIndex,
+    FeedbackIndex,
 ):
     """The whole local index (see the module's docstring for where each part lives)."""
 

@@ -293,15 +293,28 @@ class ProspectMemory(DocumentsMemory):
         """Across all of a rep's call notes (never another rep's, never a transcript), the
         memories most relevant to `query`, best first: one query embedding for a whole
         pipeline."""
+        return await self.recall_notes(workspace_id, query, rep_id, max_tokens, "low")
+
+    async def recall_notes(
+        self,
+        workspace_id: str,
+        query: str,
+        rep_id: str | None,
+        max_tokens: int = 4096,
+        budget: str = "mid",
+    ) -> list[RecalledMemory]:
+        """Across the call notes of every prospect (with `rep_id`: only that rep's notes;
+        never a transcript), the memories most relevant to `query`, best first."""
+        mine = [rep_tag(rep_id)] if rep_id is not None else []
         response = await self._call(
             "recall",
             lambda: self._client.arecall(
                 bank_id=self.bank_id(workspace_id),
                 query=query,
-                tags=[rep_tag(rep_id), type_tag(CALL_LOG_TYPE)],
+                tags=[*mine, type_tag(CALL_LOG_TYPE)],
                 tags_match="all_strict",
                 max_tokens=max_tokens,
-                budget="low",
+                budget=budget,
             ),
             missing=_NO_RECALL,
         )

@@ -42,3 +42,5 @@ HOME_PROSPECT_BLOCK = "p:"
 FORGET_MODAL_CALLBACK = "forget_prospect"
 # "Review and forget…" after /forget, and the timeline's menu (its id starts the same).
 FORGET_REVIEW_ACTION = "forget_review"
+# Asking memory: an answer's thumbs up and down (the action id ends with which).
+ASK_FEEDBACK_ACTION = "ask_feedback"

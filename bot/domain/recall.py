@@ -138,6 +138,7 @@ class Recollection:
     notes: list[BriefNote]  # those that fit a prompt
     findings: list[MemoryFinding]  # with an LLM in memory: its facts and observations
     teammates: int = 0  # NOTES_VISIBILITY=own: other reps' calls, counted and never read
+    ranked: tuple[str, ...] = ()  # call ids as recall ranked them for the query, best first
 
 
 async def recollect(
@@ -164,4 +165,6 @@ async def recollect(
         return Recollection([], [], [], sight.teammates)
     # With an LLM, recall holds facts and observations as well as notes: memory compounds.
     findings = findings_from(recalled) if await services.memory.reasons() else []
-    return Recollection(entries, select_notes(entries, recalled), findings, sight.teammates)
+    ranked = tuple(dict.fromkeys(m.document_id for m in recalled if m.document_id))
+    notes = select_notes(entries, recalled)
+    return Recollection(entries, notes, findings, sight.teammates, ranked)

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 
 from bot.domain.deal_facts import BriefFacts
+from bot.domain.grounding import Grounds, fold, without_unfounded
 from bot.domain.prospect_lookup import ProspectMatch, find_prospect
 from bot.domain.recall import memory_prompt, recollect
-from bot.domain.grounding import Grounds, fold, without_unfounded
 from bot.infra.llm import LlmClient, LlmFailed, LlmTask
 from bot.log.form import MAX_NOTE
 from bot.services import Services

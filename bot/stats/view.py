@@ -20,8 +20,16 @@ def _tokens(count: int) -> str:
     return str(count)
 
 
+def _votes(feedback: dict[str, tuple[int, int]], task: str) -> str:
+    up, down = feedback.get(task, (0, 0))
+    return f" · 👍 {up} 👎 {down}" if up or down else ""
+
+
 def build_stats_blocks(
-    usage: list[TaskUsage], fast_model: str | None, strong_model: str | None
+    usage: list[TaskUsage],
+    fast_model: str | None,
+    strong_model: str | None,
+    feedback: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks: one line per task, the models above them."""
     if strong_model is None:
@@ -44,6 +52,7 @@ def build_stats_blocks(
         f"*{u.task}* — {u.asked} asked · {u.escalated_share:.0%} escalated"
         + (f" · {u.failed} failed" if u.failed else "")
         + f" · {_tokens(u.tokens)} tokens · {u.mean_latency_ms / 1000:.1f} s on average"
+        + _votes(feedback or {}, u.task)
         for u in usage
     ]
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})

@@ -8,7 +8,18 @@ import sys
 
 import pytest
 
-FEATURES = ["brief", "digest", "followup", "forget", "home", "log", "stats", "team", "timeline"]
+FEATURES = [
+    "ask",
+    "brief",
+    "digest",
+    "followup",
+    "forget",
+    "home",
+    "log",
+    "stats",
+    "team",
+    "timeline",
+]
 IO = ("memory.store", "bot.infra.outbox", "bot.services", "hindsight_client")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.followup.draft import check_analysis, check_email, salvage_email, sent_note
 from bot.domain.grounding import Grounds
+from bot.followup.draft import check_analysis, check_email, salvage_email, sent_note
 from bot.log.form import MAX_NOTE
 from memory.index import KeptDraft
 

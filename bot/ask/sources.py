@@ -1,0 +1,135 @@
+"""The notes a question is answered from, read within its scope: every note of each prospect it
+names (those still on their way to memory included), or for the whole pipeline, what one recall
+across the rep's notes ranks most relevant, spread over every prospect it found."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from bot.ask.answer import Source
+from bot.ask.scope import Scope
+from bot.domain.prospect_lookup import ProspectMatch
+from bot.domain.recall import NOTES_BUDGET_CHARS, recollect
+from bot.services import Services
+from memory.index import KnownProspect
+from memory.records import OUTCOMES, RecalledMemory, TimelineEntry, prospect_tag
+
+# Recall across a pipeline: enough room that every prospect a topic touches comes back, not
+# only the top few notes; each prospect then gives the prompt a few of its best.
+PIPELINE_RECALL_TOKENS = 12_000
+PER_PROSPECT = 4
+ALWAYS_LATEST = 3  # of a named prospect, whatever the question
+
+
+def _picked(
+    entries: list[TimelineEntry], ranked: Sequence[str], budget: int
+) -> list[TimelineEntry]:
+    """The latest notes, then those recall ranks best, then the rest, within `budget`
+    characters; oldest first."""
+    by_id = {e.call_id: e for e in entries}
+    order = [*entries[:ALWAYS_LATEST], *(by_id[i] for i in ranked if i in by_id), *entries]
+    chosen: dict[str, TimelineEntry] = {}
+    used = 0
+    for entry in order:
+        if entry.call_id in chosen or used + len(entry.note) > budget:
+            continue
+        chosen[entry.call_id] = entry
+        used += len(entry.note)
+    return sorted(chosen.values(), key=lambda e: (e.call_date, e.logged_at))
+
+
+async def _named_notes(
+    services: Services, workspace_id: str, rep_id: str, scope: Scope, question: str
+) -> list[tuple[KnownProspect, TimelineEntry]]:
+    """Each named prospect's notes the rep may read, in the period, within a share of the
+    prompt's budget."""
+    share = NOTES_BUDGET_CHARS // max(len(scope.named), 1)
+
+    async def notes_of(prospect: KnownProspect) -> list[tuple[KnownProspect, TimelineEntry]]:
+        match = ProspectMatch(prospect.name, prospect.slug, prospect.name, True, [])
+        recalled = await recollect(services, workspace_id, match, question, rep_id)
+        entries = [
+            e for e in recalled.entries if scope.period is None or scope.period.holds(e.call_date)
+        ]
+        return [(prospect, e) for e in _picked(entries, recalled.ranked, share)]
+
+    found = await asyncio.gather(*(notes_of(p) for p in scope.named))
+    return [pair for pairs in found for pair in pairs]
+
+
+_PROSPECT_TAG = prospect_tag("")
+
+
+def _slug_of(memory: RecalledMemory) -> str:
+    """The prospect a recalled memory is about, from its note's metadata or its tag."""
+    tagged = (t.removeprefix(_PROSPECT_TAG) for t in memory.tags if t.startswith(_PROSPECT_TAG))
+    return memory.metadata.get("prospect_slug") or next(tagged, "")
+
+
+async def _pipeline_notes(
+    services: Services, workspace_id: str, scope: Scope, question: str
+) -> list[tuple[KnownProspect, RecalledMemory]]:
+    """What one recall across the rep's notes finds, a few per prospect, in recall's order,
+    only prospects in scope and notes in the period."""
+    recalled = await services.memory.recall_notes(
+        workspace_id, question, scope.seen_by, PIPELINE_RECALL_TOKENS
+    )
+    visible = {p.slug: p for p in scope.pipeline}
+    taken: dict[str, int] = {}
+    kept: list[tuple[KnownProspect, RecalledMemory]] = []
+    used = 0
+    for memory in recalled:
+        slug = _slug_of(memory)
+        prospect = visible.get(slug)
+        if (
+            prospect is None
+            or not memory.document_id
+            or taken.get(prospect.slug, 0) >= PER_PROSPECT
+        ):
+            continue
+        if scope.period is not None and not scope.period.holds(memory.call_date):
+            continue
+        if used + len(memory.text) > NOTES_BUDGET_CHARS:
+            break
+        taken[prospect.slug] = taken.get(prospect.slug, 0) + 1
+        used += len(memory.text)
+        kept.append((prospect, memory))
+    return kept
+
+
+async def gather_sources(
+    services: Services, workspace_id: str, rep_id: str, scope: Scope, question: str
+) -> list[Source]:
+    """The notes the question may be answered from, numbered for citing. Raises
+    `MemoryUnavailable` when memory cannot be read."""
+    sources: list[Source] = []
+    if scope.named:
+        for prospect, entry in await _named_notes(services, workspace_id, rep_id, scope, question):
+            sources.append(
+                Source(
+                    f"n{len(sources) + 1}",
+                    entry.call_id,
+                    prospect.slug,
+                    prospect.name,
+                    prospect.company,
+                    entry.call_date,
+                    entry.outcome_label,
+                    entry.note,
+                )
+            )
+        return sources
+    for prospect, memory in await _pipeline_notes(services, workspace_id, scope, question):
+        sources.append(
+            Source(
+                f"n{len(sources) + 1}",
+                memory.document_id or "",
+                prospect.slug,
+                prospect.name,
+                prospect.company,
+                memory.call_date,
+                OUTCOMES.get(memory.metadata.get("outcome", ""), ""),
+                memory.text,
+            )
+        )
+    return sources
