@@ -30,7 +30,7 @@ from bot.ask.view import (
     usage_text,
 )
 from bot.blocks.limits import quote_input
-from bot.blocks.messages import something_broke
+from bot.blocks.messages import STALE_BUTTON, something_broke
 from bot.services import Services
 from handlers.slack_io import explained, reference_id, services_of, user_of, workspace_of
 from memory.store import MemoryUnavailable
@@ -204,11 +204,16 @@ async def handle_assistant_message(
 
 @explained
 async def handle_ask_feedback(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
     """👍 / 👎 on an answer: a count per task, no text kept."""
     await ack()
-    await record_feedback(services_of(context), workspace_of(context), str(action.get("value")))
+    value = str(action.get("value"))
+    if await record_feedback(services_of(context), workspace_of(context), value):
+        text = f"Thanks, noted {'👍' if value == 'up' else '👎'}"
+    else:
+        text = STALE_BUTTON
+    await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def assistant() -> AsyncAssistant:

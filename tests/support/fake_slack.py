@@ -47,6 +47,9 @@ class FakeSlack:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # (channel, ts) of every message posted and not deleted, for chat.delete.
     posted: set[tuple[str, str]] = field(default_factory=set)
+    # (channel, thread ts) -> the thread's messages, oldest first, for conversations.replies:
+    # the bot's replies are kept as posted; a rep's messages as `said` records them.
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     # method -> what runs once before Slack answers its next call, with its arguments: a
     # test stages what happens while a call is on its way.
     before_answer: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = field(
@@ -161,7 +164,15 @@ class FakeSlack:
             ts = f"1.{next(self._ids)}"
             if method == "chat.postMessage":
                 self.posted.add((channel, ts))
+                if args.get("thread_ts"):
+                    message = {"ts": ts, "text": args.get("text", ""), "bot_id": "B1"}
+                    self.said(channel, str(args["thread_ts"]), {**message, "user": BOT_USER})
             return {"ok": True, "channel": channel, "ts": ts}
+        if method == "conversations.replies":
+            thread = self.threads.get((str(args.get("channel")), str(args.get("ts"))))
+            if thread is None:
+                return {"ok": False, "error": "thread_not_found"}
+            return {"ok": True, "messages": thread, "has_more": False}
         if method == "chat.delete":
             message = (str(args.get("channel", "")), str(args.get("ts", "")))
             if message not in self.posted:
@@ -169,6 +180,11 @@ class FakeSlack:
             self.posted.discard(message)
             return {"ok": True, "channel": message[0], "ts": message[1]}
         return {"ok": True}
+
+    def said(self, channel: str, thread_ts: str, message: dict[str, Any]) -> None:
+        """Keep `message` in a thread, in the order the test and the bot post them (the
+        bot's own ts values are counters, not times, so they are not sorted by)."""
+        self.threads.setdefault((channel, thread_ts), []).append(message)
 
     async def send_envelope(self, envelope: dict[str, Any], timeout: float = 20.0) -> None:
         """Push a Socket Mode envelope to the connected app (waits for it to connect)."""
