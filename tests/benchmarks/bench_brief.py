@@ -33,8 +33,7 @@ from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog
-from memory.store import ProspectMemory
-from tests.benchmarks.common import run_with_hindsight
+from tests.benchmarks.common import memory_at, run_with_hindsight
 from tests.e2e.conftest import start_bot
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -69,7 +68,7 @@ async def bench(hindsight_url: str, runs: int, workdir: Path) -> None:
     slack, groq = FakeSlack(), FakeGroq(default=lambda body: ("json", ANSWER))
     await slack.start()
     await groq.start()
-    memory = ProspectMemory.connect(hindsight_url, f"bench-{uuid.uuid4().hex[:8]}")
+    memory = memory_at(hindsight_url, f"bench-{uuid.uuid4().hex[:8]}")
     index = LocalIndex.open(f"sqlite:///{workdir / 'bench.db'}")
     llm = LlmClient("gsk-bench", groq.base_url, "openai/gpt-oss-120b", 10.0, 0)
     services = Services(memory=memory, index=index, llm=llm)

@@ -31,8 +31,7 @@ from bot.log.calls import log_call
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.records import CallLog, LlmUsage
-from memory.store import ProspectMemory
-from tests.benchmarks.common import run_with_hindsight
+from tests.benchmarks.common import memory_at, run_with_hindsight
 from tests.e2e.test_followup import ANALYSIS, CALLS, EMAIL
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID
@@ -146,7 +145,7 @@ def report(title: str, usages: list[LlmUsage], drafts: list[float]) -> dict[str,
 async def bench(url: str, workdir: Path, args: argparse.Namespace) -> None:
     groq = FakeGroq(latency={FAST: args.fast_seconds, STRONG: args.strong_seconds})
     await groq.start()
-    memory = ProspectMemory.connect(url, f"bench-cascade-{uuid.uuid4().hex[:8]}")
+    memory = memory_at(url, f"bench-cascade-{uuid.uuid4().hex[:8]}")
     index = LocalIndex.open(f"sqlite:///{workdir / 'index.db'}")
     services = Services(memory=memory, index=index)
     try:

@@ -51,7 +51,7 @@ from memory.records import CallLog
 from memory.store import ProspectMemory
 from prompts import load_text
 from tests.benchmarks.bench_brief import ANSWER
-from tests.benchmarks.common import run_with_hindsight
+from tests.benchmarks.common import memory_at, run_with_hindsight
 from tests.support.fake_groq import FakeGroq
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.hindsight_proxy import CapacityProxy
@@ -230,7 +230,7 @@ async def pipeline_comparison(
 
     proxy = CapacityProxy(url, max_retains=1_000_000)
     await proxy.start()
-    proxied_memory = ProspectMemory.connect(proxy.url, services.memory.bank_prefix)
+    proxied_memory = memory_at(proxy.url, services.memory.bank_prefix)
     proxied = replace(services, memory=proxied_memory, outbox=None)
     counted = {
         "/brief": await requests_made(
@@ -329,7 +329,7 @@ async def bench(url: str, args: argparse.Namespace, workdir: Path) -> None:
     groq = FakeGroq(default=_answer)
     await groq.start()
     llm = LlmClient("gsk-bench", groq.base_url, "openai/gpt-oss-120b", 30.0, 0)
-    memory = ProspectMemory.connect(url, f"bench-{uuid.uuid4().hex[:8]}")
+    memory = memory_at(url, f"bench-{uuid.uuid4().hex[:8]}")
     index = LocalIndex.open(f"sqlite:///{workdir / 'bench.db'}")
     services = Services(memory=memory, index=index, llm=llm, clock=lambda: MONDAY_8_UTC)
     await pipeline_comparison(url, services, args.prospects, args.notes, args.runs)

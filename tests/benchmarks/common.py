@@ -7,8 +7,18 @@ import os
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from memory.embedded import EmbeddedHindsight
+from memory.store import ProspectMemory
+
+# The key the server wants: the embedded one's (set by `run_with_hindsight`), or the operator's.
+API_KEY = "HINDSIGHT_API_KEY"
+
+
+def memory_at(url: str, bank_prefix: str, **options: Any) -> ProspectMemory:
+    """Memory on the benchmark's server, with the key it wants."""
+    return ProspectMemory.connect(url, bank_prefix, os.environ.get(API_KEY) or None, **options)
 
 
 def run_with_hindsight(bench: Callable[[str, Path], Awaitable[None]]) -> None:
@@ -19,6 +29,7 @@ def run_with_hindsight(bench: Callable[[str, Path], Awaitable[None]]) -> None:
         if not url:
             embedded = EmbeddedHindsight(Path(tmp))
             url = embedded.start()
+            os.environ[API_KEY] = embedded.api_key
         try:
             asyncio.run(bench(url, Path(tmp)))
         finally:

@@ -165,8 +165,8 @@ class FakeSlack:
             if method == "chat.postMessage":
                 self.posted.add((channel, ts))
                 if args.get("thread_ts"):
-                    message = {"ts": ts, "text": args.get("text", ""), "bot_id": "B1"}
-                    self.said(channel, str(args["thread_ts"]), {**message, "user": BOT_USER})
+                    reply = {"ts": ts, "text": args.get("text", ""), "bot_id": "B1"}
+                    self.said(channel, str(args["thread_ts"]), {**reply, "user": BOT_USER})
             return {"ok": True, "channel": channel, "ts": ts}
         if method == "conversations.replies":
             thread = self.threads.get((str(args.get("channel")), str(args.get("ts"))))
