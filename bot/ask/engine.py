@@ -90,7 +90,7 @@ async def ask_memory(
     scope = await scope_question(
         services, workspace_id, rep_id, question, today, [t.question for t in earlier]
     )
-    if (scope.choices and not scope.named) or not scope.pipeline:
+    if scope.choices or not scope.pipeline:  # which prospect is meant is the rep's to say
         return AskAnswer(question, scope)
     sources = await gather_sources(services, workspace_id, rep_id, scope, question)
     if not sources:

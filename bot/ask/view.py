@@ -150,7 +150,7 @@ def build_answer_blocks(answer: AskAnswer) -> list[dict[str, Any]]:
     """The message that answers a question, whatever happened."""
     scope = answer.scope
     head = [_asked(answer.question)]
-    if scope.choices and not scope.named:
+    if scope.choices:
         return [*head, {"type": "section", "text": mrkdwn(_choices(scope))}]
     if not scope.pipeline:
         text = "You have no prospects in memory yet: log a call with `/log` and ask again."

@@ -130,10 +130,11 @@ async def test_a_name_fitting_several_prospects_gets_choices(
         ask_bot.services,
         call("James Lee", date(2026, 11, 3), "neutral", "Intro call.", 8),
     )
-    _, shown = await ask(ask_bot, "what did James say?")
-    rendered = render(shown["blocks"])
-    assert "fits several prospects" in rendered
-    assert "James Okafor" in rendered and "James Lee" in rendered
+    for question in ("what did James say?", "compare Priya and James"):
+        _, shown = await ask(ask_bot, question)
+        rendered = render(shown["blocks"])
+        assert "fits several prospects" in rendered
+        assert "James Okafor" in rendered and "James Lee" in rendered
     assert groq.requests == []
 
 
