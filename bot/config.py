@@ -6,9 +6,10 @@ import importlib.util
 import os
 import pwd
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
@@ -147,168 +148,181 @@ def _database_problem(url: str) -> str | None:
     return None
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    """`Settings` from an environment mapping, or `SettingsError` listing every problem."""
-    problems: list[str] = []
+class _Reader:
+    """The environment, read one variable at a time; every problem found is kept in order."""
 
-    def get(name: str) -> str | None:
-        value = environ.get(name, "").strip()
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def get(self, name: str) -> str | None:
+        value = self.environ.get(name, "").strip()
         return value or None
 
-    bot_token = get("SLACK_BOT_TOKEN")
+    def url(self, name: str, default: str | None = None) -> str | None:
+        """An http(s) URL, or `default` when unset."""
+        value = self.get(name) or default
+        if value is not None and not _is_http_url(value):
+            self.problems.append(
+                f"{name} is malformed: {masked_url(value)!r} is not an http(s) URL."
+            )
+        return value
+
+    def whole(self, name: str, default: int, ok: Callable[[int], bool], wanted: str) -> int:
+        """A whole number `ok` accepts, or `default` when unset."""
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if raw.isascii() and raw.isdigit() and ok(int(raw)):
+            return int(raw)
+        self.problems.append(f"{name} is malformed: {raw!r} is not {wanted}.")
+        return default
+
+
+def _slack(read: _Reader) -> dict[str, Any]:
+    bot_token = read.get("SLACK_BOT_TOKEN")
     if bot_token is None:
-        problems.append("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
+        read.problems.append("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
     elif not bot_token.startswith("xoxb-"):
-        problems.append("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'.")
-
-    app_token = get("SLACK_APP_TOKEN")
+        read.problems.append("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'.")
+    app_token = read.get("SLACK_APP_TOKEN")
     if app_token is not None and not app_token.startswith("xapp-"):
-        problems.append("SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'.")
-
-    signing_secret = get("SLACK_SIGNING_SECRET")
+        read.problems.append(
+            "SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'."
+        )
+    signing_secret = read.get("SLACK_SIGNING_SECRET")
     if app_token is None and signing_secret is None:
-        problems.append(
+        read.problems.append(
             "SLACK_SIGNING_SECRET is missing: HTTP mode (no SLACK_APP_TOKEN) needs it "
             "to verify Slack's requests."
         )
-
-    slack_api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-    if not _is_http_url(slack_api_url):
-        problems.append(
-            f"SLACK_API_URL is malformed: {masked_url(slack_api_url)!r} is not an http(s) URL."
-        )
-    elif not slack_api_url.endswith("/"):
+    slack_api_url = read.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
+    if _is_http_url(slack_api_url) and not slack_api_url.endswith("/"):
         slack_api_url += "/"
+    port = read.whole("PORT", 3000, lambda n: 0 < n < 65536, "a port number (1–65535)")
+    return {
+        "slack_bot_token": bot_token or "",
+        "slack_app_token": app_token,
+        "slack_signing_secret": signing_secret,
+        "slack_api_url": slack_api_url,
+        "port": port,
+    }
 
-    port = 3000
-    raw_port = get("PORT")
-    if raw_port is not None:
-        if raw_port.isascii() and raw_port.isdigit() and 0 < int(raw_port) < 65536:
-            port = int(raw_port)
-        else:
-            problems.append(f"PORT is malformed: {raw_port!r} is not a port number (1–65535).")
 
-    groq_base_url = get("GROQ_BASE_URL")
-    if groq_base_url is not None and not _is_http_url(groq_base_url):
-        problems.append(
-            f"GROQ_BASE_URL is malformed: {masked_url(groq_base_url)!r} is not an http(s) URL."
-        )
-
+def _groq(read: _Reader) -> dict[str, Any]:
+    groq_base_url = read.url("GROQ_BASE_URL")
     groq_timeout = 30.0
-    raw_timeout = get("GROQ_TIMEOUT")
+    raw_timeout = read.get("GROQ_TIMEOUT")
     if raw_timeout is not None:
         try:
             groq_timeout = float(raw_timeout)
         except ValueError:
             groq_timeout = -1.0
         if not 0 < groq_timeout <= 600:
-            problems.append(f"GROQ_TIMEOUT is malformed: {raw_timeout!r} is not 0–600 seconds.")
+            read.problems.append(
+                f"GROQ_TIMEOUT is malformed: {raw_timeout!r} is not 0–600 seconds."
+            )
+    retries = read.whole("GROQ_MAX_RETRIES", 2, lambda n: n <= 10, "0–10")
+    return {
+        "groq_api_key": read.get("GROQ_API_KEY"),
+        "groq_base_url": groq_base_url,
+        "groq_model": read.get("GROQ_MODEL") or DEFAULT_GROQ_MODEL,
+        "groq_model_fast": read.get("GROQ_MODEL_FAST") or DEFAULT_GROQ_MODEL_FAST,
+        "groq_timeout": groq_timeout,
+        "groq_max_retries": retries,
+    }
 
-    groq_max_retries = 2
-    raw_retries = get("GROQ_MAX_RETRIES")
-    if raw_retries is not None:
-        if raw_retries.isascii() and raw_retries.isdigit() and int(raw_retries) <= 10:
-            groq_max_retries = int(raw_retries)
-        else:
-            problems.append(f"GROQ_MAX_RETRIES is malformed: {raw_retries!r} is not 0–10.")
 
-    hindsight_url = get("HINDSIGHT_URL")
-    if hindsight_url is not None and not _is_http_url(hindsight_url):
-        problems.append(
-            f"HINDSIGHT_URL is malformed: {masked_url(hindsight_url)!r} is not an http(s) URL."
-        )
-
-    hindsight_db = get("HINDSIGHT_DATABASE_URL")
+def _memory(read: _Reader) -> dict[str, Any]:
+    hindsight_url = read.url("HINDSIGHT_URL")
+    hindsight_db = read.get("HINDSIGHT_DATABASE_URL")
     if hindsight_db is not None and not hindsight_db.startswith(("postgresql://", "postgres://")):
-        problems.append(
+        read.problems.append(
             f"HINDSIGHT_DATABASE_URL is malformed: {masked_url(hindsight_db)!r} is not a "
             "postgresql:// URL."
         )
-
-    home = Path(get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
-    db_url = get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"
+    home = Path(read.get("SALESMEMORY_HOME") or Path.home() / ".salesmemory").expanduser()
+    db_url = read.get("SALESMEMORY_DB_URL") or f"sqlite:///{home / 'salesmemory.db'}"
     db_problem = _database_problem(db_url)
     if db_problem is None:
         db_url = database_url(db_url)
     else:
-        problems.append(f"SALESMEMORY_DB_URL {db_problem}")
-
-    bank_prefix = get("HINDSIGHT_BANK_PREFIX") or DEFAULT_BANK_PREFIX
+        read.problems.append(f"SALESMEMORY_DB_URL {db_problem}")
+    bank_prefix = read.get("HINDSIGHT_BANK_PREFIX") or DEFAULT_BANK_PREFIX
     if not all(c.isalnum() or c in "-_" for c in bank_prefix):
-        problems.append(
+        read.problems.append(
             f"HINDSIGHT_BANK_PREFIX is malformed: {bank_prefix!r} may hold only letters, "
             "digits, '-' and '_'."
         )
+    return {
+        "hindsight_url": hindsight_url,
+        "hindsight_api_key": read.get("HINDSIGHT_API_KEY"),
+        "hindsight_database_url": hindsight_db,
+        "home": home,
+        "db_url": db_url,
+        "bank_prefix": bank_prefix,
+        "hindsight_llm_model": read.get("HINDSIGHT_LLM_MODEL") or DEFAULT_HINDSIGHT_LLM_MODEL,
+    }
 
-    digest_token_budget = 24_000
-    raw_budget = get("DIGEST_TOKEN_BUDGET")
-    if raw_budget is not None:
-        if raw_budget.isascii() and raw_budget.isdigit() and int(raw_budget) >= 4000:
-            digest_token_budget = int(raw_budget)
-        else:
-            problems.append(
-                f"DIGEST_TOKEN_BUDGET is malformed: {raw_budget!r} is not a number of tokens "
-                "(4000 or more)."
-            )
 
-    notes_visibility = (get("NOTES_VISIBILITY") or "workspace").lower()
+def _team(read: _Reader) -> dict[str, Any]:
+    """The digest's budget, who sees what, and who opens the team view."""
+    budget = read.whole(
+        "DIGEST_TOKEN_BUDGET", 24_000, lambda n: n >= 4000, "a number of tokens (4000 or more)"
+    )
+    notes_visibility = (read.get("NOTES_VISIBILITY") or "workspace").lower()
     if notes_visibility not in ("workspace", "own"):
-        problems.append(
+        read.problems.append(
             f"NOTES_VISIBILITY is malformed: {notes_visibility!r} is not 'workspace' or 'own'."
         )
-
-    team_view_usergroup = get("TEAM_VIEW_USERGROUP")
-    if team_view_usergroup is not None and not (
-        USERGROUP_ID.match(team_view_usergroup) or USERGROUP_HANDLE.match(team_view_usergroup)
-    ):
-        problems.append(
-            f"TEAM_VIEW_USERGROUP is malformed: {team_view_usergroup!r} is not a user group's "
+    group = read.get("TEAM_VIEW_USERGROUP")
+    if group is not None and not (USERGROUP_ID.match(group) or USERGROUP_HANDLE.match(group)):
+        read.problems.append(
+            f"TEAM_VIEW_USERGROUP is malformed: {group!r} is not a user group's "
             "ID (S0…) or handle (@sales-managers)."
         )
+    return {
+        "digest_token_budget": budget,
+        "notes_visibility": notes_visibility,
+        "team_view_usergroup": group,
+    }
 
-    raw_scheduler = (get("RUN_SCHEDULER") or "true").lower()
+
+def _process(read: _Reader) -> dict[str, Any]:
+    """What this process runs and logs, and who runs its embedded PostgreSQL."""
+    raw_scheduler = (read.get("RUN_SCHEDULER") or "true").lower()
     if raw_scheduler not in ("true", "false", "1", "0", "yes", "no"):
-        problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
-
-    log_level = (get("LOG_LEVEL") or "INFO").upper()
+        read.problems.append(f"RUN_SCHEDULER is malformed: {raw_scheduler!r} is not true or false.")
+    log_level = (read.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
-        problems.append(
+        read.problems.append(
             f"LOG_LEVEL is malformed: {log_level!r} is not one of {', '.join(_LOG_LEVELS)}."
         )
-
-    pg_user = get("SALESMEMORY_PG_USER")
+    pg_user = read.get("SALESMEMORY_PG_USER")
     if pg_user is not None:
         try:
             pwd.getpwnam(pg_user)
         except KeyError:
-            problems.append(f"SALESMEMORY_PG_USER is malformed: there is no user {pg_user!r} here.")
+            read.problems.append(
+                f"SALESMEMORY_PG_USER is malformed: there is no user {pg_user!r} here."
+            )
+    return {
+        "run_scheduler": raw_scheduler in ("true", "1", "yes"),
+        "log_level": log_level,
+        "pg_user": pg_user,
+    }
 
-    if problems:
-        raise SettingsError(problems)
-    assert bot_token is not None
-    return Settings(
-        slack_bot_token=bot_token,
-        slack_app_token=app_token,
-        slack_signing_secret=signing_secret,
-        slack_api_url=slack_api_url,
-        port=port,
-        groq_api_key=get("GROQ_API_KEY"),
-        groq_base_url=groq_base_url,
-        groq_model=get("GROQ_MODEL") or DEFAULT_GROQ_MODEL,
-        groq_model_fast=get("GROQ_MODEL_FAST") or DEFAULT_GROQ_MODEL_FAST,
-        groq_timeout=groq_timeout,
-        groq_max_retries=groq_max_retries,
-        hindsight_url=hindsight_url,
-        hindsight_api_key=get("HINDSIGHT_API_KEY"),
-        hindsight_database_url=hindsight_db,
-        home=home,
-        db_url=db_url,
-        bank_prefix=bank_prefix,
-        run_scheduler=raw_scheduler in ("true", "1", "yes"),
-        notes_visibility=notes_visibility,
-        team_view_usergroup=team_view_usergroup,
-        digest_token_budget=digest_token_budget,
-        log_level=log_level,
-        pg_user=pg_user,
-        hindsight_llm_model=get("HINDSIGHT_LLM_MODEL") or DEFAULT_HINDSIGHT_LLM_MODEL,
-    )
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """`Settings` from an environment mapping, or `SettingsError` listing every problem."""
+    read = _Reader(environ)
+    values = {
+        **_slack(read),
+        **_groq(read),
+        **_memory(read),
+        **_team(read),
+        **_process(read),
+    }
+    if read.problems:
+        raise SettingsError(read.problems)
+    return Settings(**values)
