@@ -41,6 +41,103 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, OPTION_TEXT), "value": value[:OPTION_VALUE]}
 
 
+def _text_input(action_id: str, initial: str) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": INPUT_MAX,
+    }
+    if initial:
+        element["initial_value"] = initial[:INPUT_MAX]
+    return element
+
+
+def _prospect_block(prospect: str | None) -> dict[str, Any]:
+    select: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ids.PROSPECT_ACTION,
+        "placeholder": plain("Type a name"),
+        "min_query_length": 1,
+    }
+    if prospect:
+        select["initial_option"] = _option(prospect, prospect)
+    return {
+        "type": "input",
+        "block_id": ids.PROSPECT_BLOCK,
+        "label": plain("Prospect"),
+        "hint": plain("Pick a known prospect or type a new name."),
+        "element": select,
+    }
+
+
+def _company_block() -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": ids.COMPANY_BLOCK,
+        "optional": True,
+        "label": plain("Company"),
+        "element": {"type": "plain_text_input", "action_id": ids.COMPANY_ACTION, "max_length": 80},
+    }
+
+
+def _outcome_block(outcome: str) -> dict[str, Any]:
+    chosen = {"initial_option": _option(OUTCOMES[outcome], outcome)} if outcome in OUTCOMES else {}
+    return {
+        "type": "input",
+        "block_id": ids.OUTCOME_BLOCK,
+        "label": plain("Outcome"),
+        "element": {
+            "type": "static_select",
+            "action_id": ids.OUTCOME_ACTION,
+            "placeholder": plain("How did it go?"),
+            "options": [_option(label, key) for key, label in OUTCOMES.items()],
+            **chosen,
+        },
+    }
+
+
+def _date_block(today: date) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": ids.DATE_BLOCK,
+        "label": plain("Call date"),
+        "element": {
+            "type": "datepicker",
+            "action_id": ids.DATE_ACTION,
+            "initial_date": today.isoformat(),
+        },
+    }
+
+
+def _note_block(note: str, team_memory: bool) -> dict[str, Any]:
+    who_reads = (
+        "Team memory: every rep in this workspace can see it."
+        if team_memory
+        else "Only you read it: teammates see only that you logged a call."
+    )
+    return {
+        "type": "input",
+        "block_id": ids.NOTE_BLOCK,
+        "label": plain("What happened?"),
+        "hint": plain(
+            "2–5 sentences in your own words: concerns, budget, who decides, next step. "
+            + who_reads
+        ),
+        "element": _text_input(ids.NOTE_ACTION, note),
+    }
+
+
+def _transcript_block(transcript: str) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": ids.TRANSCRIPT_BLOCK,
+        "optional": True,
+        "label": plain("Transcript or extra notes"),
+        "element": _text_input(ids.TRANSCRIPT_ACTION, transcript),
+    }
+
+
 def build_log_modal(
     today: date,
     prospect: str | None,
@@ -54,31 +151,7 @@ def build_log_modal(
     """The modal a rep fills after a call; `prospect` pre-selects a name (known or new);
     `note` and `transcript` pre-fill those fields, and `notice` says why above them;
     `outcome` pre-selects one."""
-    note_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ids.NOTE_ACTION,
-        "multiline": True,
-        "max_length": INPUT_MAX,
-    }
-    transcript_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ids.TRANSCRIPT_ACTION,
-        "multiline": True,
-        "max_length": INPUT_MAX,
-    }
-    if note:
-        note_input["initial_value"] = note[:INPUT_MAX]
-    if transcript:
-        transcript_input["initial_value"] = transcript[:INPUT_MAX]
     notices = [{"type": "context", "elements": [mrkdwn(notice)]}] if notice else []
-    prospect_select: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": ids.PROSPECT_ACTION,
-        "placeholder": plain("Type a name"),
-        "min_query_length": 1,
-    }
-    if prospect:
-        prospect_select["initial_option"] = _option(prospect, prospect)
     return {
         "type": "modal",
         "callback_id": ids.LOG_MODAL_CALLBACK,
@@ -87,71 +160,12 @@ def build_log_modal(
         "close": plain("Cancel"),
         "private_metadata": private_metadata,
         "blocks": [
-            {
-                "type": "input",
-                "block_id": ids.PROSPECT_BLOCK,
-                "label": plain("Prospect"),
-                "hint": plain("Pick a known prospect or type a new name."),
-                "element": prospect_select,
-            },
-            {
-                "type": "input",
-                "block_id": ids.COMPANY_BLOCK,
-                "optional": True,
-                "label": plain("Company"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.COMPANY_ACTION,
-                    "max_length": 80,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": ids.OUTCOME_BLOCK,
-                "label": plain("Outcome"),
-                "element": {
-                    "type": "static_select",
-                    "action_id": ids.OUTCOME_ACTION,
-                    "placeholder": plain("How did it go?"),
-                    "options": [_option(label, key) for key, label in OUTCOMES.items()],
-                    **(
-                        {"initial_option": _option(OUTCOMES[outcome], outcome)}
-                        if outcome in OUTCOMES
-                        else {}
-                    ),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": ids.DATE_BLOCK,
-                "label": plain("Call date"),
-                "element": {
-                    "type": "datepicker",
-                    "action_id": ids.DATE_ACTION,
-                    "initial_date": today.isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": ids.NOTE_BLOCK,
-                "label": plain("What happened?"),
-                "hint": plain(
-                    "2–5 sentences in your own words: concerns, budget, who decides, next step. "
-                    + (
-                        "Team memory: every rep in this workspace can see it."
-                        if team_memory
-                        else "Only you read it: teammates see only that you logged a call."
-                    )
-                ),
-                "element": note_input,
-            },
-            {
-                "type": "input",
-                "block_id": ids.TRANSCRIPT_BLOCK,
-                "optional": True,
-                "label": plain("Transcript or extra notes"),
-                "element": transcript_input,
-            },
+            _prospect_block(prospect),
+            _company_block(),
+            _outcome_block(outcome),
+            _date_block(today),
+            _note_block(note, team_memory),
+            _transcript_block(transcript),
             *notices,
         ],
     }

@@ -112,49 +112,33 @@ def _sections(title: str, lines: list[str]) -> list[dict[str, Any]]:
     return [{"type": "section", "text": mrkdwn("\n".join(part))} for part in sections]
 
 
-def build_team_blocks(view: TeamView) -> tuple[str, list[dict[str, Any]]]:
-    """The fallback text and the blocks (well under a message's 50)."""
-    period = (
-        f"{_day(view.now.first)} – {_day(view.now.last)}, against "
-        f"{_day(view.before.first)} – {_day(view.before.last)}"
-    )
-    text = f"Team view: {period}"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain("👥 Team view: the last 4 weeks", HEADER_TEXT)},
-        {
-            "type": "context",
-            "elements": [
-                mrkdwn(
-                    f"{period}. {_plural(view.calls_now, 'call')} logged by "
-                    f"{_plural(view.reps_now, 'rep')} ({view.calls_before} the 4 weeks before)."
-                )
-            ],
-        },
-    ]
+def _trend_blocks(view: TeamView) -> list[dict[str, Any]]:
+    """Objections and competitors, each against the 4 weeks before."""
     if view.trends_missing:
-        blocks.append({"type": "section", "text": mrkdwn(TREND_MISSING[view.trends_missing])})
-    else:
-        lines = [_trend_line(label_name(t.kind), t) for t in view.objections]
-        blocks += _sections(
-            "Objections in the notes, most frequent first",
-            lines or ["_Memory found no objection in these 8 weeks of notes._"],
-        )
-        if view.competitor is not None:
-            blocks += _sections(
-                "Competitor mentions", [_trend_line("Competitors", view.competitor)]
-            )
+        return [{"type": "section", "text": mrkdwn(TREND_MISSING[view.trends_missing])}]
+    lines = [_trend_line(label_name(t.kind), t) for t in view.objections]
+    blocks = _sections(
+        "Objections in the notes, most frequent first",
+        lines or ["_Memory found no objection in these 8 weeks of notes._"],
+    )
+    if view.competitor is not None:
+        blocks += _sections("Competitor mentions", [_trend_line("Competitors", view.competitor)])
+    return blocks
 
-    if view.quiet:
-        lines = [_quiet_line(rep, view.names_shown) for rep in view.quiet[:MOST_REPS_LISTED]]
-        if len(view.quiet) > MOST_REPS_LISTED:
-            lines.append(f"…and {len(view.quiet) - MOST_REPS_LISTED} more reps.")
-        calm = view.reps_checked - len(view.quiet)
-        if calm:
-            lines.append(f"_{_plural(calm, 'other rep')}: no quiet deal._")
-    else:
-        lines = ["_No deal has gone quiet._"]
-    blocks += _sections("Deals gone quiet, per rep", lines)
 
+def _quiet_blocks(view: TeamView) -> list[dict[str, Any]]:
+    if not view.quiet:
+        return _sections("Deals gone quiet, per rep", ["_No deal has gone quiet._"])
+    lines = [_quiet_line(rep, view.names_shown) for rep in view.quiet[:MOST_REPS_LISTED]]
+    if len(view.quiet) > MOST_REPS_LISTED:
+        lines.append(f"…and {len(view.quiet) - MOST_REPS_LISTED} more reps.")
+    calm = view.reps_checked - len(view.quiet)
+    if calm:
+        lines.append(f"_{_plural(calm, 'other rep')}: no quiet deal._")
+    return _sections("Deals gone quiet, per rep", lines)
+
+
+def _close_blocks(view: TeamView) -> list[dict[str, Any]]:
     won_now, won_before = view.won
     lost_now, lost_before = view.lost
     lines = [
@@ -164,19 +148,34 @@ def build_team_blocks(view: TeamView) -> tuple[str, list[dict[str, Any]]]:
     if view.closes:
         lines.append("By the last objection raised before the close (8 weeks):")
         lines += [_close_line(close) for close in view.closes]
-    blocks += _sections("Deals closed", lines)
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                mrkdwn(
-                    "Counts only: no rep's notes are shown here. A call counts once per kind "
-                    "of objection its note mentions, raised or resolved; a close counts under "
-                    "each kind its last objection call mentioned; a follow-up email is not a "
-                    "call. Quiet means silent for longer than the deal's own rhythm; snoozed "
-                    "and closed deals are left out."
-                )
-            ],
-        }
+    return _sections("Deals closed", lines)
+
+
+_COUNTS_ONLY = (
+    "Counts only: no rep's notes are shown here. A call counts once per kind "
+    "of objection its note mentions, raised or resolved; a close counts under "
+    "each kind its last objection call mentioned; a follow-up email is not a "
+    "call. Quiet means silent for longer than the deal's own rhythm; snoozed "
+    "and closed deals are left out."
+)
+
+
+def build_team_blocks(view: TeamView) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback text and the blocks (well under a message's 50)."""
+    period = (
+        f"{_day(view.now.first)} – {_day(view.now.last)}, against "
+        f"{_day(view.before.first)} – {_day(view.before.last)}"
     )
-    return text, blocks
+    summary = (
+        f"{period}. {_plural(view.calls_now, 'call')} logged by "
+        f"{_plural(view.reps_now, 'rep')} ({view.calls_before} the 4 weeks before)."
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain("👥 Team view: the last 4 weeks", HEADER_TEXT)},
+        {"type": "context", "elements": [mrkdwn(summary)]},
+        *_trend_blocks(view),
+        *_quiet_blocks(view),
+        *_close_blocks(view),
+        {"type": "context", "elements": [mrkdwn(_COUNTS_ONLY)]},
+    ]
+    return f"Team view: {period}", blocks
