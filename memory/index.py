@@ -25,7 +25,6 @@ from sqlalchemy import Connection, select
 from memory.database import with_lock_wait
 from memory.index_base import offloaded, retry_on_conflict
 from memory.index_digests import DigestIndex, DigestSetting
-from memory.index_feedback import FeedbackIndex
 from memory.index_forgets import CallCounts, Erasure, ErasureIndex, PostedMessage
 from memory.index_outbox import Claimed, OutboxIndex, WaitingCall
 from memory.index_pipeline import (
@@ -34,7 +33,6 @@ from memory.index_pipeline import (
     KeptDraft,
     LoggedCall,
     PipelineIndex,
-    TaskUsage,
 )
 from memory.index_prospects import KnownProspect, ProspectIndex
 from memory.index_requests import RequestIndex
@@ -48,6 +46,7 @@ from memory.index_tables import (
     prospects,
     refiled,
 )
+from memory.index_usage import TaskUsage, UsageIndex
 from memory.records import CallLog
 
 
@@ -67,7 +66,7 @@ class LocalIndex(
     DigestIndex,
     ErasureIndex,
     RequestIndex,
-    FeedbackIndex,
+    UsageIndex,
 ):
     """The whole local index (see the module's docstring for where each part lives)."""
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from memory.database import BUSY_TIMEOUT_SECONDS, create_database_engine, is_conflict
-from memory.index_tables import create_and_upgrade
+from memory.index_upgrade import create_and_upgrade
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """The local index's per-rep extras around the pipeline: what the last brief showed, deal
-health, snoozes, quiet-deal alerts, follow-up drafts, the model's usage, and the team view's
-reads. Metadata only, except a shown draft (kept two weeks so it can be logged as sent)."""
+health, snoozes, quiet-deal alerts, follow-up drafts, and the team view's reads. Metadata only,
+except a shown draft (kept two weeks so it can be logged as sent)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from memory.index_base import IndexBase, aware, offloaded, retry_on_conflict
@@ -20,10 +20,8 @@ from memory.index_tables import (
     calls,
     deal_health,
     drafts,
-    llm_usage,
     snoozes,
 )
-from memory.records import LlmUsage
 
 
 class LoggedCall(NamedTuple):
@@ -77,26 +75,6 @@ class KeptDraft:
 
 # How long a shown draft can still be logged as sent.
 DRAFTS_KEPT = timedelta(days=14)
-
-
-@dataclass(frozen=True)
-class TaskUsage:
-    """What one task of the model cost over a period: questions, escalations, failures."""
-
-    task: str
-    asked: int
-    escalated: int
-    failed: int
-    tokens: int
-    mean_latency_ms: int
-
-    @property
-    def escalated_share(self) -> float:
-        return self.escalated / self.asked if self.asked else 0.0
-
-
-# How long the model's usage rows are kept (the stats show a week).
-LLM_USAGE_KEPT = timedelta(days=90)
 
 
 class PipelineIndex(IndexBase):
@@ -392,59 +370,6 @@ class PipelineIndex(IndexBase):
             body=row.body,
             created_at=created,
         )
-
-    # -- the model's usage ------------------------------------------------------------------
-
-    @offloaded("write")
-    def record_llm_usage(self, usage: LlmUsage) -> None:
-        """Keep one question's cost (never its prompt or answer); drop rows past 90 days."""
-        with self._engine.begin() as conn:
-            conn.execute(
-                llm_usage.insert().values(
-                    workspace_id=usage.workspace_id,
-                    task=usage.task,
-                    model=usage.model,
-                    ok=int(usage.ok),
-                    escalated=int(usage.escalated),
-                    reason=(usage.reason or "")[:400] or None,
-                    requests=usage.requests,
-                    latency_ms=usage.latency_ms,
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    at=usage.at,
-                )
-            )
-            conn.execute(delete(llm_usage).where(llm_usage.c.at < usage.at - LLM_USAGE_KEPT))
-
-    @offloaded("read")
-    def llm_usage_since(self, workspace_id: str, since: datetime) -> list[TaskUsage]:
-        """Per task, what the model cost this workspace since `since`, most asked first."""
-        asked = func.count()
-        query = (
-            select(
-                llm_usage.c.task,
-                asked.label("asked"),
-                func.sum(llm_usage.c.escalated).label("escalated"),
-                func.sum(1 - llm_usage.c.ok).label("failed"),
-                func.sum(llm_usage.c.prompt_tokens + llm_usage.c.completion_tokens).label("tokens"),
-                func.avg(llm_usage.c.latency_ms).label("latency"),
-            )
-            .where(llm_usage.c.workspace_id == workspace_id, llm_usage.c.at >= since)
-            .group_by(llm_usage.c.task)
-            .order_by(asked.desc(), llm_usage.c.task)
-        )
-        with self._engine.connect() as conn:
-            return [
-                TaskUsage(
-                    task=row.task,
-                    asked=int(row.asked),
-                    escalated=int(row.escalated or 0),
-                    failed=int(row.failed or 0),
-                    tokens=int(row.tokens or 0),
-                    mean_latency_ms=round(float(row.latency or 0)),
-                )
-                for row in conn.execute(query)
-            ]
 
 
 def _drop_old_drafts(conn: Connection, now: datetime) -> int:

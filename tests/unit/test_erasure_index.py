@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import event
 
 from memory.index import CallErased, KeptDraft, LocalIndex, PostedMessage
-from memory.index_tables import COMPACTED_VERSION, calls, confirmations
+from memory.index_tables import calls, confirmations
+from memory.index_upgrade import COMPACTED_VERSION
 from tests.unit.factories import CALL
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
