@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from memory.embedded_postgres import PgRunner, RunningPostgres
     from memory.ownership import HomeLock, Status
 
-logger = logging.getLogger(__name__)
+# The embedded server's lines, start-up and restarts alike, come under one logger name.
+logger = logging.getLogger("memory.embedded")
 
 # Restart backoff: 1 s, 2 s, 4 s … capped; back to 1 s once a restart has stayed up this long.
 _MAX_BACKOFF_SECONDS = 30.0
