@@ -247,6 +247,26 @@ class PipelineIndex(IndexBase):
             return [LoggedCall(*row) for row in conn.execute(query)]
 
     @offloaded("read")
+    def calls_by_id(self, workspace_id: str, call_ids: list[str]) -> dict[str, LoggedCall]:
+        """These calls' metadata, by call id (an id the index does not hold is left out)."""
+        found: dict[str, LoggedCall] = {}
+        columns = (
+            calls.c.call_id,
+            calls.c.rep_id,
+            calls.c.slug,
+            calls.c.call_date,
+            calls.c.outcome,
+        )
+        with self._engine.connect() as conn:
+            for start in range(0, len(call_ids), 500):  # within any database's parameter limit
+                chunk = call_ids[start : start + 500]
+                query = select(*columns).where(
+                    calls.c.workspace_id == workspace_id, calls.c.call_id.in_(chunk)
+                )
+                found.update((row.call_id, LoggedCall(*row)) for row in conn.execute(query))
+        return found
+
+    @offloaded("read")
     def snoozes_by_rep(self, workspace_id: str, today: date) -> dict[str, dict[str, date]]:
         """Each rep's prospects snoozed on `today`, with the last day of each snooze."""
         query = select(snoozes.c.rep_id, snoozes.c.slug, snoozes.c.until).where(

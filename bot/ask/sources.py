@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.ask.answer import Source
 from bot.ask.scope import Scope
@@ -13,7 +14,7 @@ from bot.domain.prospect_lookup import ProspectMatch
 from bot.domain.recall import NOTES_BUDGET_CHARS, recollect
 from bot.services import Services
 from memory.index import KnownProspect
-from memory.records import OUTCOMES, RecalledMemory, TimelineEntry, prospect_tag
+from memory.records import OUTCOMES, RecalledMemory, TimelineEntry
 
 # Recall across a pipeline: enough room that every prospect a topic touches comes back, not
 # only the top few notes; each prospect then gives the prompt a few of its best.
@@ -58,43 +59,37 @@ async def _named_notes(
     return [pair for pairs in found for pair in pairs]
 
 
-_PROSPECT_TAG = prospect_tag("")
-
-
-def _slug_of(memory: RecalledMemory) -> str:
-    """The prospect a recalled memory is about, from its note's metadata or its tag."""
-    tagged = (t.removeprefix(_PROSPECT_TAG) for t in memory.tags if t.startswith(_PROSPECT_TAG))
-    return memory.metadata.get("prospect_slug") or next(tagged, "")
-
-
 async def _pipeline_notes(
     services: Services, workspace_id: str, scope: Scope, question: str
 ) -> list[tuple[KnownProspect, RecalledMemory]]:
-    """What one recall across the rep's notes finds, a few per prospect, in recall's order,
-    only prospects in scope and notes in the period."""
+    """What one recall across the rep's notes finds, a few per prospect, in recall's order.
+    Each memory is dated and placed by its call in the local index (which holds every call
+    logged): a call the index does not hold (erased), of a prospect or, under `own`, a rep
+    out of scope, or outside the period, is left out."""
     recalled = await services.memory.recall_notes(
         workspace_id, question, scope.seen_by, PIPELINE_RECALL_TOKENS
     )
+    ids = list(dict.fromkeys(m.document_id for m in recalled if m.document_id))
+    logged = await services.index.calls_by_id(workspace_id, ids)
     visible = {p.slug: p for p in scope.pipeline}
     taken: dict[str, int] = {}
     kept: list[tuple[KnownProspect, RecalledMemory]] = []
     used = 0
     for memory in recalled:
-        slug = _slug_of(memory)
-        prospect = visible.get(slug)
-        if (
-            prospect is None
-            or not memory.document_id
-            or taken.get(prospect.slug, 0) >= PER_PROSPECT
-        ):
+        call = logged.get(memory.document_id or "")
+        prospect = visible.get(call.slug) if call is not None else None
+        if call is None or prospect is None or taken.get(prospect.slug, 0) >= PER_PROSPECT:
             continue
-        if scope.period is not None and not scope.period.holds(memory.call_date):
+        if scope.seen_by is not None and call.rep_id != scope.seen_by:
+            continue
+        if scope.period is not None and not scope.period.holds(call.call_date):
             continue
         if used + len(memory.text) > NOTES_BUDGET_CHARS:
             break
         taken[prospect.slug] = taken.get(prospect.slug, 0) + 1
         used += len(memory.text)
-        kept.append((prospect, memory))
+        dated = replace(memory, call_date=call.call_date, metadata={"outcome": call.outcome})
+        kept.append((prospect, dated))
     return kept
 
 
