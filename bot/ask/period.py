@@ -8,16 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
-_MONTH = (
-    r"(january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
-)
-_SINCE_MONTH = re.compile(rf"\b(?:since|from|after)\s+(?:early\s+)?{_MONTH}(?:\s+(\d{{4}}))?", re.I)
-_IN_MONTH = re.compile(rf"\b(?:in|during|over)\s+{_MONTH}(?:\s+(\d{{4}}))?", re.I)
+from bot.domain.grounding import MONTH, month_number
+
+_SINCE_MONTH = re.compile(rf"\b(?:since|from|after)\s+(?:early\s+)?{MONTH}(?:\s+(\d{{4}}))?", re.I)
+_IN_MONTH = re.compile(rf"\b(?:in|during|over)\s+{MONTH}(?:\s+(\d{{4}}))?", re.I)
 _SINCE_ISO = re.compile(r"\b(?:since|from|after)\s+(\d{4})-(\d{2})-(\d{2})\b", re.I)
 _LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d{1,3})\s+(day|week|month)s?\b", re.I)
 _RELATIVE = re.compile(
@@ -35,10 +29,6 @@ class Period:
 
     def holds(self, day: date | None) -> bool:
         return day is not None and self.start <= day <= self.end
-
-
-def _month_number(name: str) -> int:
-    return next(i for i, full in enumerate(_MONTHS, 1) if full.startswith(name[:3].lower()))
 
 
 def _month_end(year: int, month: int) -> date:
@@ -97,9 +87,9 @@ def find_period(question: str, today: date) -> Period | None:
         if m := _SINCE_ISO.search(question):
             return Period(date(int(m[1]), int(m[2]), int(m[3])), today, m[0])
         if m := _SINCE_MONTH.search(question):
-            return Period(_latest_start(_month_number(m[1]), m[2], today), today, m[0])
+            return Period(_latest_start(month_number(m[1]), m[2], today), today, m[0])
         if m := _IN_MONTH.search(question):
-            start = _latest_start(_month_number(m[1]), m[2], today)
+            start = _latest_start(month_number(m[1]), m[2], today)
             return Period(start, min(_month_end(start.year, start.month), today), m[0])
     except ValueError:
         return None  # "since 2026-02-31": no such day, so no period rather than a wrong one

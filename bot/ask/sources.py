@@ -5,13 +5,12 @@ across the rep's notes ranks most relevant, spread over every prospect it found.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.ask.answer import Source
 from bot.ask.scope import Scope
 from bot.domain.prospect_lookup import ProspectMatch
-from bot.domain.recall import NOTES_BUDGET_CHARS, recollect
+from bot.domain.recall import NOTES_BUDGET_CHARS, recollect, within_budget
 from bot.services import Services
 from memory.index import KnownProspect
 from memory.records import OUTCOMES, RecalledMemory, TimelineEntry
@@ -21,23 +20,6 @@ from memory.records import OUTCOMES, RecalledMemory, TimelineEntry
 PIPELINE_RECALL_TOKENS = 12_000
 PER_PROSPECT = 4
 ALWAYS_LATEST = 3  # of a named prospect, whatever the question
-
-
-def _picked(
-    entries: list[TimelineEntry], ranked: Sequence[str], budget: int
-) -> list[TimelineEntry]:
-    """The latest notes, then those recall ranks best, then the rest, within `budget`
-    characters; oldest first."""
-    by_id = {e.call_id: e for e in entries}
-    order = [*entries[:ALWAYS_LATEST], *(by_id[i] for i in ranked if i in by_id), *entries]
-    chosen: dict[str, TimelineEntry] = {}
-    used = 0
-    for entry in order:
-        if entry.call_id in chosen or used + len(entry.note) > budget:
-            continue
-        chosen[entry.call_id] = entry
-        used += len(entry.note)
-    return sorted(chosen.values(), key=lambda e: (e.call_date, e.logged_at))
 
 
 async def _named_notes(
@@ -53,7 +35,9 @@ async def _named_notes(
         entries = [
             e for e in recalled.entries if scope.period is None or scope.period.holds(e.call_date)
         ]
-        return [(prospect, e) for e in _picked(entries, recalled.ranked, share)]
+        return [
+            (prospect, e) for e in within_budget(entries, recalled.ranked, share, ALWAYS_LATEST)
+        ]
 
     found = await asyncio.gather(*(notes_of(p) for p in scope.named))
     return [pair for pairs in found for pair in pairs]

@@ -21,18 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-_MONTH_NAMES = [
+MONTH_NAMES = [
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 ]  # fmt: skip
 # A month as written: its full name or its three-letter abbreviation ("sept" too), nothing else
 # ("2 decision makers" is not 2 December).
-_MONTH = (
+MONTH = (
     r"(january|february|march|april|may|june|july|august|september|october|november|december"
     r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
 )
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}", re.IGNORECASE)
-_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b{MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _SCALE = r"(k|m|bn|thousand|million|billion)"
 _CURRENCY = r"(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?)"
@@ -129,16 +129,17 @@ def _percents(text: str) -> set[float]:
     return {float(m[1]) for m in _PERCENT.finditer(text)}
 
 
-def _month(name: str) -> int:
-    return next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(name[:3].lower()))
+def month_number(name: str) -> int:
+    """1–12 for a month's name or abbreviation as `MONTH` finds it."""
+    return next(i for i, full in enumerate(MONTH_NAMES, 1) if full.startswith(name[:3].lower()))
 
 
 def _month_days(text: str) -> set[tuple[int, int]]:
     found = set()
     for m in _DAY_MONTH.finditer(text):
-        found.add((_month(m[2]), int(m[1])))
+        found.add((month_number(m[2]), int(m[1])))
     for m in _MONTH_DAY.finditer(text):
-        found.add((_month(m[1]), int(m[2])))
+        found.add((month_number(m[1]), int(m[2])))
     for m in _ISO.finditer(text):
         found.add((int(m[2]), int(m[3])))
     return {(month, day) for month, day in found if 1 <= month <= 12 and 1 <= day <= 31}
@@ -213,7 +214,7 @@ class Grounds:
         for count in sorted(_counts(text) - self.numbers):
             problems.append(f"the number {count:,.0f} is in no note")
         for month, day in sorted(_month_days(text) - self.month_days):
-            problems.append(f"the date {day} {_MONTH_NAMES[month - 1][:3].title()} is in no note")
+            problems.append(f"the date {day} {MONTH_NAMES[month - 1][:3].title()} is in no note")
         for code in dict.fromkeys(_CODE.findall(text)):
             if code not in _GENERIC_CODES and fold(code).replace("-", "") not in self.codes:
                 problems.append(f"{code} is in no note")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.deal_facts import BriefFacts, BriefNote
@@ -21,26 +22,34 @@ NOTES_BUDGET_CHARS = 32_000
 ALWAYS_LATEST = 5
 
 
+def within_budget(
+    entries: list[TimelineEntry], ranked: Sequence[str], budget: int, latest: int = ALWAYS_LATEST
+) -> list[TimelineEntry]:
+    """Every entry if they fit in `budget` characters; else the `latest` ones, then those whose
+    call ids recall `ranked` best, then the rest while they fit; oldest first."""
+    by_id = {entry.call_id: entry for entry in entries}
+    order = [*entries[:latest], *(by_id[i] for i in ranked if i in by_id), *entries]
+    chosen: dict[str, TimelineEntry] = {}
+    used = 0
+    for entry in order:
+        if entry.call_id in chosen or used + len(entry.note) > budget:
+            continue
+        chosen[entry.call_id] = entry
+        used += len(entry.note)
+    return sorted(chosen.values(), key=lambda e: (e.call_date, e.logged_at))
+
+
 def select_notes(
     entries: list[TimelineEntry],
     recalled: list[RecalledMemory],
     budget: int = NOTES_BUDGET_CHARS,
 ) -> list[BriefNote]:
-    """Every note if they fit; else the latest, then the most relevant; oldest first."""
-    by_id = {entry.call_id: entry for entry in entries}
-    recalled_ids = [m.document_id for m in recalled if m.document_id in by_id]
-    ranked = [*entries[:ALWAYS_LATEST], *(by_id[i] for i in recalled_ids), *entries]
-    chosen: dict[str, TimelineEntry] = {}
-    used = 0
-    for entry in ranked:
-        if entry.call_id in chosen or used + len(entry.note) > budget:
-            continue
-        chosen[entry.call_id] = entry
-        used += len(entry.note)
-    notes = [
-        BriefNote(e.call_date, e.outcome_label, e.note, waiting=e.pending)
-        for e in sorted(chosen.values(), key=lambda e: (e.call_date, e.logged_at))
-    ]
+    """Every note if they fit; else the latest, then the most relevant; oldest first; then the
+    transcripts recall found, while they fit."""
+    ranked = [m.document_id for m in recalled if m.document_id]
+    chosen = within_budget(entries, ranked, budget)
+    used = sum(len(e.note) for e in chosen)
+    notes = [BriefNote(e.call_date, e.outcome_label, e.note, waiting=e.pending) for e in chosen]
     for memory in recalled:
         if memory.metadata.get("type") == TRANSCRIPT_TYPE and used + len(memory.text) <= budget:
             notes.append(BriefNote(memory.call_date, "", memory.text, kind="transcript"))
