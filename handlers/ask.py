@@ -17,8 +17,8 @@ from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ask.answer import Turn
-from bot.ask.engine import ask_memory
+from bot.ask.answer import AskAnswer, Turn
+from bot.ask.engine import ask_memory, remember_answer
 from bot.ask.feedback import record_feedback
 from bot.ask.scope import MAX_QUESTION
 from bot.ask.suggestions import suggested_prompts
@@ -57,21 +57,22 @@ async def answered(
     rep_id: str,
     question: str,
     earlier: list[Turn] | None = None,
-) -> tuple[str, list[dict[str, Any]] | None]:
-    """The answer's text and blocks; memory down or a failure is said plainly, with the
-    question given back."""
+) -> tuple[str, list[dict[str, Any]] | None, AskAnswer | None]:
+    """The answer's text and blocks (and the answer); memory down or a failure is said
+    plainly, with the question given back."""
     try:
         async with services.busy_slots:
             tz = await services.timezones.zone(client, workspace_id, rep_id)
             answer = await ask_memory(services, workspace_id, rep_id, question, tz, earlier or [])
     except MemoryUnavailable:
         logger.exception("Ask: memory unavailable")
-        return memory_down_text(question), None
+        return memory_down_text(question), None, None
     except Exception:
         ref = reference_id()
         logger.exception("Ask failed (ref %s)", ref)
-        return f"{something_broke(ref)}\nYour question: “{quote_input(question, 1500)}”", None
-    return answer_text(answer), build_answer_blocks(answer)
+        broke = f"{something_broke(ref)}\nYour question: “{quote_input(question, 1500)}”"
+        return broke, None, None
+    return answer_text(answer), build_answer_blocks(answer), answer
 
 
 @explained
@@ -89,7 +90,7 @@ async def handle_ask_command(
         return
     await ack(response_type="ephemeral", text=f"🔎 Reading memory for “{quote_input(question)}”…")
     services = services_of(context)
-    text, blocks = await answered(
+    text, blocks, _ = await answered(
         services, client, workspace_of(context), user_of(context), question
     )
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
@@ -141,10 +142,14 @@ async def answer_in_thread(
     if thread_ts != ts:
         earlier = await earlier_turns(client, channel, thread_ts, ts, context.bot_user_id)
     services = services_of(context)
-    text, blocks = await answered(
+    text, blocks, answer = await answered(
         services, client, workspace_of(context), user_of(context), question, earlier
     )
-    await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+    posted = await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+    )
+    if answer is not None:
+        await remember_answer(services, answer, str(posted["channel"]), str(posted["ts"]))
 
 
 def _is_question_to_bot(event: dict[str, Any]) -> bool:

@@ -80,6 +80,13 @@ class AskAnswer:
         return list(seen.values())
 
     @property
+    def shown(self) -> list[Source]:
+        """The notes the message quotes: the answer's sources, or the notes shown as typed."""
+        if self.sentences:
+            return self.cited
+        return self.verbatim if self.fallback_reason is not None else []
+
+    @property
     def verbatim(self) -> list[Source]:
         """The notes shown as they were typed when there is no checked answer: newest first."""
         undated = date.min

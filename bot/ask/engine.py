@@ -10,6 +10,7 @@ verbatim, labelled as what memory holds: never an invented answer.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -19,6 +20,9 @@ from bot.ask.scope import Scope, scope_question
 from bot.ask.sources import gather_sources
 from bot.infra.llm import AnswerCheck, LlmFailed, LlmTask
 from bot.services import Services
+from memory.index import PostedMessage
+
+logger = logging.getLogger(__name__)
 
 # Checked sentence by sentence, so a small model may try first.
 ASK_TASK = LlmTask(
@@ -108,3 +112,14 @@ async def ask_memory(
             question, scope, sources=sources, dropped=dropped, fallback_reason=NOTHING_HELD_UP
         )
     return AskAnswer(question, scope, kept, sources, dropped, answer_found=bool(kept))
+
+
+async def remember_answer(services: Services, answer: AskAnswer, channel: str, ts: str) -> None:
+    """Keep which calls a posted answer quotes, so erasing one of them deletes the answer
+    too (as it deletes the call's confirmation). The answer stays if this fails."""
+    for call_id in dict.fromkeys(s.call_id for s in answer.shown if s.call_id):
+        try:
+            await services.index.record_confirmation(call_id, PostedMessage(channel, ts))
+        except Exception:
+            logger.exception("Could not keep which calls an answer quotes")
+            return

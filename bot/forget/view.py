@@ -154,7 +154,8 @@ def receipt(request: Erasure, deleted_messages: int, done_at: datetime) -> str:
         f" and {request.waiting} note(s) that had not reached memory yet" if request.waiting else ""
     )
     messages = (
-        f" I deleted the {deleted_messages} confirmation message(s) I had sent about them."
+        f" I deleted the {deleted_messages} message(s) I had sent about them (confirmations,"
+        " answers quoting them)."
         if deleted_messages
         else ""
     )

@@ -19,6 +19,7 @@ from bot.services import Services
 from memory.store import ProspectMemory
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.e2e.test_brief import JAMES_NOTES, PRIYA_NOTES, call
+from tests.e2e.test_forget import confirm, review
 from tests.support import ask_model
 from tests.support.blocks import buttons, render
 from tests.support.fake_groq import FakeGroq
@@ -329,3 +330,27 @@ async def _thumbs_up_then_stats(ask_bot: RunningBot) -> None:
     await ask_bot.send.command("/salesmemory", "stats")
     stats = render((await ask_bot.slack.wait_for("respond", 4))[-1]["blocks"])
     assert "*ask* — 1 asked" in stats and "👍 1 👎 0" in stats
+
+
+async def test_erasing_a_prospect_deletes_the_answers_that_quote_its_notes(
+    ask_bot: RunningBot,
+) -> None:
+    message = {
+        "type": "message",
+        "channel": "D0REP",
+        "channel_type": "im",
+        "user": REP,
+        "text": "what worries Priya?",
+        "ts": "100.1",
+    }
+    await ask_bot.send.event(message)
+    answer = (await ask_bot.slack.wait_for("chat.postMessage"))[-1]
+    assert "Priya Sharma ·" in render(answer["blocks"])
+    [posted] = [(c, t) for c, t in ask_bot.slack.posted if c == "D0REP"]
+
+    receipt = await confirm(ask_bot, await review(ask_bot, "priya sharma"))
+    assert "is forgotten" in receipt["text"]
+    assert {"channel": posted[0], "ts": posted[1]} in [
+        {"channel": d["channel"], "ts": d["ts"]} for d in ask_bot.slack.called("chat.delete")
+    ]
+    assert posted not in ask_bot.slack.posted

@@ -165,7 +165,7 @@ async def test_a_rep_erases_a_prospect_only_they_logged_and_nothing_of_it_is_lef
     assert "*Nadia Rahman* is forgotten" in receipt["text"]
     assert "2 calls in memory (notes and transcripts" in receipt["text"]
     assert "and here." in receipt["text"]
-    assert "deleted the 2 confirmation message(s)" in receipt["text"]
+    assert "deleted the 2 message(s) I had sent about them" in receipt["text"]
     assert "What I cannot remove" in receipt["text"]
     deleted = bot.slack.called("chat.delete")
     assert len(deleted) == 2 and all(d["channel"] == f"D{REP}" for d in deleted)
