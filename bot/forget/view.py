@@ -164,6 +164,6 @@ def receipt(request: Erasure, deleted_messages: int, done_at: datetime) -> str:
         f"{done_at:%d %b %Y %H:%M} UTC: {calls} in memory (notes and transcripts, with every "
         f"fact and observation memory drew from them) and here{waiting}."
         f"{messages}{late} This cannot be undone. What I cannot remove: messages people posted "
-        "in Slack themselves (such as one a note was logged from), and briefs or digests "
-        "already shown in your conversations."
+        "in Slack themselves (such as one a note was logged from), and briefs, digests and "
+        "/ask answers already shown in your conversations."
     )
