@@ -178,7 +178,8 @@ def build_answer_blocks(answer: AskAnswer) -> list[dict[str, Any]]:
 def answer_text(answer: AskAnswer) -> str:
     """The notification text and the thread's memory of the answer: plain, no note text."""
     if answer.sentences:
-        return " ".join(s.text for s in answer.sentences)[:SECTION_TEXT]
+        # Shown in notifications, and read back as the thread's earlier answer: escaped too.
+        return escape_mrkdwn(" ".join(s.text for s in answer.sentences))[:SECTION_TEXT]
     if answer.fallback_reason is not None:
         return "What memory holds about your question"
     return "Memory holds nothing that answers this."

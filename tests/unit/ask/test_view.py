@@ -66,6 +66,9 @@ def test_every_text_is_escaped() -> None:
     for ping in ("<!channel>", "<!here>", "<@U123>", "<!everyone>"):
         assert ping not in marked
     assert "Prospect 0 &lt;!here&gt; · 14 Oct" in marked
+    assert answer_text(AskAnswer("q", _scope(), [cited], [_source(0)])) == (
+        "Reply &lt;!channel&gt; now."
+    )
 
 
 def test_the_verbatim_fallback_is_labelled_and_has_no_feedback() -> None:
