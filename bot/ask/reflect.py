@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from bot.ask.answer import AskAnswer, Source, Turn, checked_sentences, framing
 from bot.ask.scope import Scope
 from bot.services import Services
-from memory.records import OUTCOMES
+from memory.records import OUTCOMES, LlmUsage
 from memory.store_errors import MemoryUnavailable
 from memory.store_reflect import Reflection
 from prompts import load_schema, load_text
@@ -26,6 +27,10 @@ from prompts import load_schema, load_text
 logger = logging.getLogger(__name__)
 
 RULES = "ask_reflect.md"
+# Stats show reflect's asks apart from those answered over recalled notes (task "ask"), so a
+# question that falls back is not counted twice as one task.
+TASK = "ask_reflect"
+MEMORY_MODEL = "memory-reflect"
 SCHEMA = "ask_schema.json"
 # Ids the answer text may still carry inline: a memory's UUID, in brackets or not, and what
 # memory puts in place of one its model was never shown.
@@ -113,7 +118,8 @@ async def reflected_answer(
 ) -> AskAnswer | None:
     """The checked answer reflect gives, or None when it gave nothing usable (it failed, its
     answer did not parse, it used no memory in scope, or no sentence of it held up): then
-    the caller asks the recall way."""
+    the caller asks the recall way. Its cost is recorded as its own task."""
+    started = time.monotonic()
     query = reflect_query(question, scope, today, earlier)
     slugs = [p.slug for p in scope.named]
     try:
@@ -124,14 +130,49 @@ async def reflected_answer(
         # Memory's model may fail while its recall still works; if memory itself is down,
         # the recall that follows says so.
         logger.warning("Reflect failed (%s); asking over recalled notes", failure)
+        await _record(services, workspace_id, started, "reflect failed")
         return None
+    answer, why_not = _checked(question, scope, reflection)
+    await _record(services, workspace_id, started, why_not, reflection)
+    if why_not is not None:
+        logger.info("Reflect's answer not used (%s); asking over recalled notes", why_not)
+    return answer
+
+
+def _checked(
+    question: str, scope: Scope, reflection: Reflection
+) -> tuple[AskAnswer | None, str | None]:
+    """Reflect's answer checked against the memories it used, or why it is not usable."""
     if not isinstance(reflection.answer, dict):
-        logger.warning("Reflect gave no structured answer (%s)", reflection.error or "empty")
-        return None
+        return None, f"no structured answer: {reflection.error or 'empty'}"
     sources, refs = reflected_sources(reflection, scope)
     if not sources:
-        return None
+        return None, "no memory in scope"
     kept, dropped = checked_sentences(cited_answer(reflection.answer, refs), sources)
     if dropped and not kept:
-        return None
-    return AskAnswer(question, scope, kept, sources, dropped, answer_found=bool(kept))
+        return None, "no sentence held up against the memories it cited"
+    return AskAnswer(question, scope, kept, sources, dropped, answer_found=bool(kept)), None
+
+
+async def _record(
+    services: Services,
+    workspace_id: str,
+    started: float,
+    reason: str | None,
+    reflection: Reflection | None = None,
+) -> None:
+    if services.llm is None:
+        return
+    usage = LlmUsage(
+        workspace_id=workspace_id,
+        task=TASK,
+        model=MEMORY_MODEL,
+        ok=reason is None,
+        escalated=False,
+        reason=reason,
+        requests=1,
+        latency_ms=round((time.monotonic() - started) * 1000),
+        prompt_tokens=reflection.input_tokens if reflection else 0,
+        completion_tokens=reflection.output_tokens if reflection else 0,
+    )
+    await services.llm.record_usage(usage)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
 from memory.store import ProspectMemory
@@ -54,13 +55,15 @@ async def _filed(services: Services) -> None:
 
 @pytest.fixture
 async def reasoning_services(
-    reasoning_memory: ProspectMemory, index: LocalIndex, services_with_llm: Services
-) -> Services:
-    services = Services(
-        memory=reasoning_memory, index=index, llm=services_with_llm.llm, clock=lambda: NOW
+    reasoning_memory: ProspectMemory, index: LocalIndex, groq: FakeGroq
+) -> AsyncIterator[Services]:
+    llm = LlmClient(
+        "gsk-test", groq.base_url, "openai/gpt-oss-120b", 5.0, 0, usage=index.record_llm_usage
     )
+    services = Services(memory=reasoning_memory, index=index, llm=llm, clock=lambda: NOW)
     await _filed(services)
-    return services
+    yield services
+    await llm.aclose()
 
 
 @pytest.fixture
@@ -125,6 +128,10 @@ async def test_the_answer_comes_from_reflect_with_dated_citations(
     said = sentence_lines(theirs["blocks"])
     assert any("SOC2 report before signing." in s and "· 14 Nov)_" in s for s in said), said
     assert groq.requests == []
+
+    await reflect_bot.send.command("/salesmemory", "stats")
+    stats = render((await reflect_bot.slack.wait_for("respond", 4))[-1]["blocks"])
+    assert "*ask_reflect* — 3 asked" in stats and "*ask* —" not in stats
 
 
 async def test_invented_people_and_memory_ids_are_dropped(
