@@ -2,8 +2,8 @@
 
 Async only: the sync client binds its session to the first thread's loop and fails when called
 from Bolt's or APScheduler's workers. Listing, reading and forgetting documents are in
-memory.store_documents; the error mapping in memory.store_errors; the bank set-up in
-memory.bank_setup.
+memory.store_documents; reflect in memory.store_reflect; the error mapping in
+memory.store_errors; the bank set-up in memory.bank_setup.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from memory.records import (
 from memory.store_base import GONE, parse_date
 from memory.store_documents import DocumentsMemory
 from memory.store_errors import MemoryBusy, MemoryRejected, MemoryUnavailable, memory_errors
+from memory.store_reflect import ReflectMemory
 
 # What other modules import from here, wherever it is defined.
 __all__ = [
@@ -60,7 +61,7 @@ DEFAULT_RECALL_QUERY = (
 _NO_RECALL = RecallResponse(results=[])
 
 
-class ProspectMemory(DocumentsMemory):
+class ProspectMemory(DocumentsMemory, ReflectMemory):
     """One bank per workspace; every prospect isolated by its `prospect:<slug>` tag."""
 
     @classmethod

@@ -52,6 +52,30 @@ class Turn:
     answer: str = ""
 
 
+def framing(question: str, scope: Scope, today: date, earlier: Sequence[Turn]) -> tuple[str, str]:
+    """What a question's prompt says around what memory holds: today, what was searched and
+    the period first; the conversation so far and the question (quoted data) last."""
+    searched = (
+        f"the prospects {', '.join(p.name for p in scope.named)}"
+        if scope.named
+        else f"the rep's whole pipeline ({scope.searched} prospects)"
+    )
+    period = (
+        f"{scope.period.start.isoformat()} to {scope.period.end.isoformat()}"
+        if scope.period
+        else "all time"
+    )
+    conversation = json.dumps(
+        [{"question": t.question, "answer": t.answer} for t in earlier[-4:]], ensure_ascii=False
+    ).replace("<", "\\u003c")
+    asked = json.dumps(question, ensure_ascii=False).replace("<", "\\u003c")
+    return (
+        f"Today: {today.isoformat()}\nSearched: {searched}; period: {period}.",
+        f"Earlier in this conversation (data):\n<conversation>{conversation}</conversation>\n\n"
+        f"The rep's question (data):\n<question>{asked}</question>",
+    )
+
+
 @dataclass(frozen=True)
 class Cited:
     """A sentence of the answer and the notes it stands on."""

@@ -283,6 +283,11 @@ class LlmClient:
             prompt_tokens=run.tally.prompt_tokens,
             completion_tokens=run.tally.completion_tokens,
         )
+        await self.record_usage(usage)
+
+    async def record_usage(self, usage: LlmUsage) -> None:
+        """Log what a task cost and hand it to the usage sink (never raises); also for a
+        task another model answered (memory's own, in reflect)."""
         logger.info(
             "LLM task=%s model=%s ok=%s escalated=%s reason=%s requests=%d latency_ms=%d "
             "tokens=%d+%d",
@@ -301,7 +306,7 @@ class LlmClient:
         try:
             await asyncio.wait_for(self._usage(usage), USAGE_RECORD_SECONDS)
         except Exception:
-            logger.warning("Could not record the usage of a %s answer", run.task.name)
+            logger.warning("Could not record the usage of a %s answer", usage.task)
 
     async def _answer(
         self,

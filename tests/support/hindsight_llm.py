@@ -1,6 +1,11 @@
 """Answers the loopback Groq gives Hindsight's own LLM requests (fact extraction, consolidation,
 its start-up probe, reflect's tool loop), the way a model would, by simple rules.
 
+Reflect: its tools are called in the order offered, with the question as the query; the bot's
+cited-answer reflect gets a line per memory its tools returned that shares a word with the
+question, made of that memory's own text and citing its id inline, as the bot asks; the
+structured pass reads those lines back into sentences and ids.
+
 Extraction: one fact per sentence of the note, classified with the bank's entity labels by
 keywords (pricing, security, a decision maker …), so tests can see tagged facts such as
 `objection:pricing`. Consolidation: one observation per new fact, except that a fact which
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 
 from tests.support.fake_groq import Behaviour
@@ -36,6 +42,10 @@ _RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
         ("champion", re.compile(r"\bchampion", re.I)),
     ],
 }
+_WORD = re.compile(r"[a-z0-9]{4,}")
+_IGNORED = {"what", "which", "with", "about", "deals", "deal", "this", "that", "month", "since"}
+# A UUID no memory has: what a model citing an id it was never shown writes.
+INVENTED_UUID = "0b5e7c4e-1111-4222-8333-944455556666"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # "Talked to Vexa Smith …": the person named is the fact's entity, as a model would see.
 _TALKED_TO = re.compile(r"\btalked to ((?:[A-Z][A-Za-z0-9]+)(?: [A-Z][A-Za-z0-9]+)*)", re.I)
@@ -144,20 +154,93 @@ def consolidate(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def answer_hindsight(body: dict[str, Any]) -> Behaviour:
-    """What the stand-in answers to one of Hindsight's requests."""
+def _asked(prompt: str) -> str | None:
+    """The rep's question, when `prompt` is the bot's cited-answer reflect."""
+    if "<question>" not in prompt:
+        return None
+    return str(json.loads(prompt.split("<question>", 1)[1].split("</question>")[0]))
+
+
+def _seen_memories(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The facts reflect's tools returned so far, by their alias, first seen first."""
+    seen: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        if message.get("role") != "tool":
+            continue
+        try:
+            output = json.loads(message.get("content") or "")
+        except json.JSONDecodeError:
+            continue
+        for memory in output.get("memories", []) if isinstance(output, dict) else []:
+            seen.setdefault(memory["id"], memory)
+    return list(seen.values())
+
+
+def _cited_line(memory: dict[str, Any], alias: str) -> str:
+    """One sentence made of a memory's own text, naming its prospect and call date."""
+    metadata = memory.get("metadata") or {}
+    day = date.fromisoformat(metadata.get("date", "2000-01-01"))
+    text = memory["text"].strip().rstrip(".!?")
+    return f"On {day.day} {day:%b}, {metadata.get('prospect', '')}: {text}. [{alias}]"
+
+
+def cited_done(question: str, messages: list[dict[str, Any]], lying: bool) -> dict[str, Any]:
+    """`done` for the bot's reflect: a line per memory that shares a word with the question
+    (every memory when none does), citing it inline as asked. Lying, it adds a person no
+    memory names, and true text citing ids it was never shown (an alias and a UUID)."""
+    memories = _seen_memories(messages)
+    words = set(_WORD.findall(question.lower())) - _IGNORED
+    hits = [m for m in memories if words & set(_WORD.findall(m["text"].lower()))] or memories
+    lines = [_cited_line(m, m["id"]) for m in hits]
+    if lying and memories:
+        lines += [
+            f"Maria Lopez approved the deal. [{memories[0]['id']}]",
+            _cited_line(memories[0], "f99"),
+            _cited_line(memories[-1], INVENTED_UUID),
+        ]
+    return {
+        "answer": "\n".join(lines) or "Nothing in memory answers this.",
+        "answer_found": bool(lines),
+        "memory_ids": [m["id"] for m in hits],
+    }
+
+
+def extract_cited(answer: str) -> dict[str, Any]:
+    """The structured pass over a cited answer: a sentence per line, with its bracketed ids."""
+    sentences = []
+    for line in filter(None, (raw.strip() for raw in answer.splitlines())):
+        text, _, cited = line.rpartition("[")
+        ids = [i.strip() for i in cited.rstrip("]").split(",")] if text else []
+        sentences.append({"text": text.strip() or line, "note_ids": ids})
+    return {"sentences": sentences, "answer_found": bool(sentences)}
+
+
+def _reflect_tool(body: dict[str, Any], lying: bool) -> Behaviour:
+    """A step of reflect's loop: the one tool offered, else `done`."""
+    messages = body.get("messages") or []
+    tools = [t["function"]["name"] for t in body["tools"]]
+    name = tools[0] if len(tools) == 1 else "done"
+    question = _asked(next((m["content"] for m in messages if m["role"] == "user"), ""))
+    if name == "done" and question is not None:
+        return "tool", (name, cited_done(question, messages, lying))
+    arguments = (
+        {"answer": "Nothing to add.", "answer_found": False, "memory_ids": []}
+        if name == "done"
+        else {"reason": "look", "query": question or "sales call"}
+    )
+    return "tool", (name, arguments)
+
+
+def answer_hindsight(
+    body: dict[str, Any], lying: bool = False, unusable: bool = False
+) -> Behaviour:
+    """What the stand-in answers to one of Hindsight's requests (`lying`: reflect's answers
+    add what no memory holds; `unusable`: its structured step gives no sentences)."""
     messages = body.get("messages") or []
     system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
     first_user = next((m["content"] for m in messages if m["role"] == "user"), "")
     if body.get("tools"):
-        tools = [t["function"]["name"] for t in body["tools"]]
-        name = tools[0] if len(tools) == 1 else "done"
-        arguments = (
-            {"answer": "Nothing to add.", "answer_found": False, "memory_ids": []}
-            if name == "done"
-            else {"reason": "look", "query": "sales call"}
-        )
-        return "tool", (name, arguments)
+        return _reflect_tool(body, lying)
     if system.startswith("Extract"):
         return "json", extract_facts(body)
     if system.startswith("You are a memory consolidation system."):
@@ -165,5 +248,8 @@ def answer_hindsight(body: dict[str, Any]) -> Behaviour:
     if "You reconcile long-term" in first_user:
         return "json", {"action": "keep", "text": "", "reason": "distinct"}
     if system.startswith("You are a precise data extraction assistant"):
-        return "json", {}
+        if "note_ids" not in first_user or unusable:
+            return "json", {}
+        answer = first_user.split('ANSWER TO EXTRACT FROM:\n"""\n', 1)[-1].split('\n"""')[0]
+        return "json", extract_cited(answer)
     return "text", "ok"

@@ -21,6 +21,10 @@ class ThreadedGroq:
         self.extractions_waiting = 0
         # Note text -> how many more extraction requests for it fail with a 500.
         self.fail_extraction: dict[str, int] = {}
+        # Set: reflect's answers add a person and ids no memory holds.
+        self.reflect_lies = False
+        # Set: reflect's structured step gives nothing usable (the bot then falls back).
+        self.reflect_unusable = False
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +38,7 @@ class ThreadedGroq:
                     if owner.should_fail(body):
                         self.send_error(500, "model overloaded")
                         return
-                kind, value = answer_hindsight(body)
+                kind, value = answer_hindsight(body, owner.reflect_lies, owner.reflect_unusable)
                 payload = json.dumps(completion(body, kind, value, len(owner.requests))).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
