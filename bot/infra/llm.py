@@ -288,18 +288,13 @@ class LlmClient:
     async def record_usage(self, usage: LlmUsage) -> None:
         """Log what a task cost and hand it to the usage sink (never raises); also for a
         task another model answered (memory's own, in reflect)."""
+        said = (usage.task, usage.model, usage.ok, usage.escalated, usage.reason or "-")
+        counts = (usage.requests, usage.latency_ms, usage.prompt_tokens, usage.completion_tokens)
         logger.info(
             "LLM task=%s model=%s ok=%s escalated=%s reason=%s requests=%d latency_ms=%d "
             "tokens=%d+%d",
-            usage.task,
-            usage.model,
-            usage.ok,
-            usage.escalated,
-            usage.reason or "-",
-            usage.requests,
-            usage.latency_ms,
-            usage.prompt_tokens,
-            usage.completion_tokens,
+            *said,
+            *counts,
         )
         if self._usage is None:
             return
