@@ -144,7 +144,9 @@ def _checked(
 ) -> tuple[AskAnswer | None, str | None]:
     """Reflect's answer checked against the memories it used, or why it is not usable."""
     if not isinstance(reflection.answer, dict):
-        return None, f"no structured answer: {reflection.error or 'empty'}"
+        # Memory's error may quote its model's answer: at DEBUG only, never in the usage row.
+        logger.debug("Reflect gave no structured answer: %s", reflection.error)
+        return None, "no structured answer"
     sources, refs = reflected_sources(reflection, scope)
     if not sources:
         return None, "no memory in scope"
