@@ -28,6 +28,15 @@ from tests.support.slack_requests import REP
 
 OTHER_REP = "U0OTHER"
 KIM_NOTE = "Kim Novak wants SOC2 and a 40% discount before March."
+# A rep's question in the bot's DM, as Slack's message.im event carries it.
+DM_QUESTION = {
+    "type": "message",
+    "channel": "D0REP",
+    "channel_type": "im",
+    "user": REP,
+    "text": "what worries Priya?",
+    "ts": "100.1",
+}
 
 
 async def _logged(services: Services) -> None:
@@ -237,14 +246,7 @@ async def test_model_text_is_escaped_and_cannot_ping(ask_bot: RunningBot, groq: 
 async def test_a_direct_message_is_answered_in_its_thread(
     ask_bot: RunningBot, groq: FakeGroq
 ) -> None:
-    message = {
-        "type": "message",
-        "channel": "D0REP",
-        "channel_type": "im",
-        "user": REP,
-        "text": "what worries Priya?",
-        "ts": "100.1",
-    }
+    message = dict(DM_QUESTION)
     status, _ = await ask_bot.send.event(message)
     assert status == 200
     posted = (await ask_bot.slack.wait_for("chat.postMessage"))[-1]
@@ -335,14 +337,7 @@ async def _thumbs_up_then_stats(ask_bot: RunningBot) -> None:
 async def test_erasing_a_prospect_deletes_the_answers_that_quote_its_notes(
     ask_bot: RunningBot,
 ) -> None:
-    message = {
-        "type": "message",
-        "channel": "D0REP",
-        "channel_type": "im",
-        "user": REP,
-        "text": "what worries Priya?",
-        "ts": "100.1",
-    }
+    message = dict(DM_QUESTION)
     await ask_bot.send.event(message)
     answer = (await ask_bot.slack.wait_for("chat.postMessage"))[-1]
     assert "Priya Sharma ·" in render(answer["blocks"])
