@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.bench_memory_scale [--reps 100] [--prospects 50]
         [--notes 50] [--batch 250] [--concurrency 2] [--samples 100] [--planted 20]
-        [--grow-to N] [--home DIR [--skip-fill]] [--server-env KEY=VALUE ...]
+        [--grow-to N] [--ask] [--home DIR [--skip-fill]] [--server-env KEY=VALUE ...]
 
     e.g. 10% filled through retains, then grown to 250,000 (about 20 minutes on 2 cores):
         ... --reps 10 --grow-to 250000
@@ -21,6 +21,11 @@ memory units (see scale_sql.py: what a copy is and is not) and checks recall aga
 prospects of every copy: the recall check of a 250,000-note bank in minutes instead of hours
 of retains. With the embedded server it also prints which index served the recalls.
 
+`--ask` then times, in one run on the (grown) bank, the brief, a question naming one prospect
+and a question across one rep's whole pipeline (bench_ask's steps, loopback Groq answering at
+once), for a rep of the original rows: their calls go into a local index as the log path puts
+them there, which is where asking dates and places what it recalls.
+
 Uses the embedded Hindsight (in a temporary directory, or `--home` to keep the filled bank for
 later runs with `--skip-fill`), or HINDSIGHT_URL. `--server-env` sets a HINDSIGHT_API_* setting
 of the embedded server for this run (to try a tuning before it goes into memory/embedded.py).
@@ -37,6 +42,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +53,17 @@ from hindsight_client_api.exceptions import ApiException
 
 import memory.embedded as embedded_module
 from bot.brief.prepare import BRIEF_QUERY
+from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import sales_bank_setup
+from bot.services import Services
 from memory import reaper
 from memory.embedded import EmbeddedHindsight
+from memory.index import LocalIndex
 from memory.records import CallLog, prospect_tag
 from memory.store import ProspectMemory
-from tests.benchmarks.scale_notes import WORKSPACE, Prospect, call_id, calls, prospects
+from tests.benchmarks.bench_ask import brief_against_ask, groq_for_the_bot
+from tests.benchmarks.common import API_KEY, memory_at
+from tests.benchmarks.scale_notes import TODAY, WORKSPACE, Prospect, call_id, calls, prospects
 from tests.benchmarks.scale_sql import database_url, grow_bank, index_scans
 
 BANK_PREFIX = "bench-scale"
@@ -68,7 +81,7 @@ async def fill(
     await memory.configure_bank(WORKSPACE)
     await memory.reasons()  # the items record how they were filed, as in production
     bank = memory.bank_id(WORKSPACE)
-    client = Hindsight(base_url=url, timeout=900.0)
+    client = Hindsight(base_url=url, api_key=os.environ.get(API_KEY), timeout=900.0)
     queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(maxsize=concurrency * 2)
     done = 0
     busy_waits = 0
@@ -229,6 +242,32 @@ async def checked(
         print_server_memory(server)
 
 
+async def ask_check(
+    memory: ProspectMemory, stream: Iterator[CallLog], who: Prospect, runs: int, workdir: Path
+) -> None:
+    """The brief against asking, for `who` and across the pipeline their rep may see: their
+    own prospects (NOTES_VISIBILITY=own), then every prospect of the original rows."""
+    index = LocalIndex.open(f"sqlite:///{workdir / 'ask-index.db'}")
+    groq = groq_for_the_bot()
+    await groq.start()
+    llm = LlmClient("gsk-bench", groq.base_url, "openai/gpt-oss-120b", 60.0, 0)
+    morning = datetime.combine(TODAY, dt_time(9), UTC)
+    services = Services(memory=memory, index=index, llm=llm, clock=lambda: morning)
+    try:
+        started = time.perf_counter()
+        for call in stream:
+            await index.record_delivered_call(call)
+        print(f"  the calls put in a local index in {time.perf_counter() - started:,.0f} s")
+        for visibility in ("own", "workspace"):
+            print(f"  NOTES_VISIBILITY={visibility}:")
+            seen = replace(services, notes_visibility=visibility)
+            await brief_against_ask(seen, groq, WORKSPACE, who.rep_id, who.name, runs)
+    finally:
+        await llm.aclose()
+        await groq.close()
+        index.close()
+
+
 async def bench(url: str, args: argparse.Namespace, server: EmbeddedHindsight | None) -> None:
     everyone = prospects(args.reps, args.prospects, args.seed)
     total = len(everyone) * args.notes
@@ -238,7 +277,7 @@ async def bench(url: str, args: argparse.Namespace, server: EmbeddedHindsight | 
         for i in rng.sample(range(len(everyone)), min(args.planted, len(everyone)))
     }
     planted = {everyone[i].slug: n for i, n in planted_at.items()}
-    memory = ProspectMemory.connect(url, BANK_PREFIX, setup=sales_bank_setup(), timeout=120.0)
+    memory = memory_at(url, BANK_PREFIX, setup=sales_bank_setup(), timeout=120.0)
     try:
         print(
             f"One bank: {args.reps} reps × {args.prospects} prospects × {args.notes} notes "
@@ -261,34 +300,51 @@ async def bench(url: str, args: argparse.Namespace, server: EmbeddedHindsight | 
             args.notes,
             {everyone[i]: call_id(i, n) for i, n in planted_at.items()},
         )
-        if not args.grow_to or server is None:
-            return
-        copies = math.ceil(args.grow_to / total) - 1
-        print(
-            f"Growing the bank to {(copies + 1) * total:,} memory units: {copies} SQL copies "
-            "of its rows (scale_sql.py), then ANALYZE"
-        )
-        seconds = await grow_bank(database_url(server), memory.bank_id(WORKSPACE), copies)
-        print(f"Grown in {seconds:,.0f} s")
-        print(
-            f"Recall in the bank grown to {(copies + 1) * total:,} memory units, prospects of "
-            "every copy:"
-        )
-        await checked(
-            memory,
-            server,
-            [who.copy(rng.randrange(copies + 1)) for who in rng.sample(everyone, len(everyone))][
-                : args.samples
-            ],
-            args.notes,
-            {
-                everyone[i].copy(k): call_id(i, n)
-                for i, n in planted_at.items()
-                for k in {0, copies // 2, copies}
-            },
-        )
+        if args.grow_to and server is not None:
+            await grown(memory, server, args, everyone, planted_at, rng)
+        if args.ask:
+            print(f"Asking, {args.samples} runs:")
+            stream = calls(everyone, args.notes, planted, args.seed)
+            with tempfile.TemporaryDirectory() as tmp:
+                await ask_check(memory, stream, everyone[0], args.samples, Path(tmp))
     finally:
         await memory.aclose()
+
+
+async def grown(
+    memory: ProspectMemory,
+    server: EmbeddedHindsight,
+    args: argparse.Namespace,
+    everyone: list[Prospect],
+    planted_at: dict[int, int],
+    rng: random.Random,
+) -> None:
+    """Grow the bank to --grow-to by copying its rows, then check recall again."""
+    total = len(everyone) * args.notes
+    copies = math.ceil(args.grow_to / total) - 1
+    print(
+        f"Growing the bank to {(copies + 1) * total:,} memory units: {copies} SQL copies "
+        "of its rows (scale_sql.py), then ANALYZE"
+    )
+    seconds = await grow_bank(database_url(server), memory.bank_id(WORKSPACE), copies)
+    print(f"Grown in {seconds:,.0f} s")
+    print(
+        f"Recall in the bank grown to {(copies + 1) * total:,} memory units, prospects of "
+        "every copy:"
+    )
+    await checked(
+        memory,
+        server,
+        [who.copy(rng.randrange(copies + 1)) for who in rng.sample(everyone, len(everyone))][
+            : args.samples
+        ],
+        args.notes,
+        {
+            everyone[i].copy(k): call_id(i, n)
+            for i, n in planted_at.items()
+            for k in {0, copies // 2, copies}
+        },
+    )
 
 
 def with_server_env(extra: dict[str, str]) -> None:
@@ -315,6 +371,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="prospects recalled")
     parser.add_argument("--planted", type=int, default=20, help="prospects with a planted note")
     parser.add_argument("--grow-to", type=int, default=0, help="memory units (embedded only)")
+    parser.add_argument("--ask", action="store_true", help="time the brief against asking")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--home", type=Path, help="keep the embedded server's data here")
     parser.add_argument("--skip-fill", action="store_true", help="reuse the bank in --home")
@@ -330,6 +387,7 @@ def main() -> None:
         server = EmbeddedHindsight(args.home or Path(tmp), startup_timeout=600.0)
         started = time.perf_counter()
         url = server.start()
+        os.environ[API_KEY] = server.api_key
         print(f"Embedded Hindsight started in {time.perf_counter() - started:.1f} s")
         try:
             asyncio.run(bench(url, args, server))
