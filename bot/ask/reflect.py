@@ -9,6 +9,7 @@ memory out of scope) is kept unknown, so the sentence citing it is dropped like 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -32,6 +33,9 @@ RULES = "ask_reflect.md"
 TASK = "ask_reflect"
 MEMORY_MODEL = "memory-reflect"
 SCHEMA = "ask_schema.json"
+# A rep is waiting: past this, reflect is given up and the question asked the recall way,
+# which answers in about the time of a brief.
+REFLECT_SECONDS = 30.0
 # Ids the answer text may still carry inline: a memory's UUID, in brackets or not, and what
 # memory puts in place of one its model was never shown.
 _INLINE_ID = re.compile(
@@ -123,9 +127,16 @@ async def reflected_answer(
     query = reflect_query(question, scope, today, earlier)
     slugs = [p.slug for p in scope.named]
     try:
-        reflection = await services.memory.reflect_notes(
-            workspace_id, query, load_schema(SCHEMA), slugs, scope.seen_by
+        reflection = await asyncio.wait_for(
+            services.memory.reflect_notes(
+                workspace_id, query, load_schema(SCHEMA), slugs, scope.seen_by
+            ),
+            REFLECT_SECONDS,
         )
+    except TimeoutError:
+        logger.warning("Reflect took over %.0f s; asking over recalled notes", REFLECT_SECONDS)
+        await _record(services, workspace_id, started, "reflect timed out")
+        return None
     except MemoryUnavailable as failure:
         # Memory's model may fail while its recall still works; if memory itself is down,
         # the recall that follows says so.

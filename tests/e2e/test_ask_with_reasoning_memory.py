@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.ask import reflect
 from bot.infra.llm import LlmClient
 from bot.services import Services
 from memory.index import LocalIndex
@@ -151,6 +152,26 @@ async def test_invented_people_and_memory_ids_are_dropped(
     assert "3 sentences left out: not borne out by the notes" in rendered
     assert_cited_on_their_dates(shown["blocks"])
     assert "API reliability concerns" in rendered
+
+
+async def test_a_reflect_slower_than_a_rep_can_wait_gives_way_to_recall(
+    reflect_bot: RunningBot,
+    groq: FakeGroq,
+    reasoning_groq: ThreadedGroq,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(reflect, "REFLECT_SECONDS", 1.0)
+    reasoning_groq.reflect_delay = 2.0  # each step of reflect's loop
+    try:
+        _, shown = await ask(reflect_bot, "what worries priya about onboarding?")
+    finally:
+        reasoning_groq.reflect_delay = 0.0
+
+    assert groq.requests, "the bot waited for reflect instead of asking the recall way"
+    assert "Priya Sharma ·" in render(shown["blocks"])
+    assert_cited_on_their_dates(shown["blocks"])
+    usage = await reflect_bot.services.index.llm_usage_since(TEAM_ID, NOW.replace(year=2000))
+    assert [(u.asked, u.failed) for u in usage if u.task == reflect.TASK] == [(1, 1)]
 
 
 async def test_under_own_reflect_never_reads_another_reps_notes(

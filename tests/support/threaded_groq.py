@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +26,8 @@ class ThreadedGroq:
         self.reflect_lies = False
         # Set: reflect's structured step gives nothing usable (the bot then falls back).
         self.reflect_unusable = False
+        # Seconds each step of reflect's loop takes (a slow model).
+        self.reflect_delay = 0.0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +41,8 @@ class ThreadedGroq:
                     if owner.should_fail(body):
                         self.send_error(500, "model overloaded")
                         return
+                if body.get("tools") and owner.reflect_delay:
+                    time.sleep(owner.reflect_delay)
                 kind, value = answer_hindsight(body, owner.reflect_lies, owner.reflect_unusable)
                 payload = json.dumps(completion(body, kind, value, len(owner.requests))).encode()
                 self.send_response(200)
