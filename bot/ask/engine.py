@@ -27,7 +27,7 @@ from bot.ask.reflect import reflected_answer
 from bot.ask.scope import Scope, scope_question
 from bot.ask.sources import gather_sources
 from bot.infra.llm import AnswerCheck, LlmFailed, LlmTask
-from bot.services import Services
+from bot.services import Services, Sight
 from memory.index import PostedMessage
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def ask_memory(
     )
     if scope.choices or not scope.pipeline:  # which prospect is meant is the rep's to say
         return AskAnswer(question, scope)
-    if services.llm is not None and await services.memory.reasons():
+    if await _reflect_may_answer(services, workspace_id, scope):
         reflected = await reflected_answer(services, workspace_id, scope, question, today, earlier)
         if reflected is not None:
             return reflected
@@ -109,6 +109,19 @@ async def ask_memory(
             question, scope, sources=sources, dropped=dropped, fallback_reason=NOTHING_HELD_UP
         )
     return AskAnswer(question, scope, kept, sources, dropped, answer_found=bool(kept))
+
+
+async def _reflect_may_answer(services: Services, workspace_id: str, scope: Scope) -> bool:
+    """Memory's reflect answers when memory has a model, unless a prospect the question names
+    has calls memory is still filing: reflect cannot see those yet, the recall way reads them."""
+    if services.llm is None or not await services.memory.reasons():
+        return False
+    seen = Sight(scope.seen_by)
+    for prospect in scope.named:
+        waiting = await services.index.waiting(workspace_id, prospect.slug)
+        if any(seen.shows(call.rep_id) for call in waiting):
+            return False
+    return True
 
 
 async def remember_answer(services: Services, answer: AskAnswer, channel: str, ts: str) -> None:

@@ -174,6 +174,24 @@ async def test_a_reflect_slower_than_a_rep_can_wait_gives_way_to_recall(
     assert [(u.asked, u.failed) for u in usage if u.task == reflect.TASK] == [(1, 1)]
 
 
+async def test_a_call_memory_is_still_filing_is_read_the_recall_way(
+    reflect_bot: RunningBot, groq: FakeGroq, reasoning_groq: ThreadedGroq
+) -> None:
+    asked_for = "Priya asked for the SSO guide."
+    fresh = call("Priya Sharma", date(2026, 11, 19), "positive", asked_for, 9)
+    reasoning_groq.extraction_gate.clear()  # memory's model is slow to file it
+    try:
+        await reflect_bot.services.outbox.submit(fresh)
+        _, shown = await ask(reflect_bot, "what did Priya ask for?")
+    finally:
+        reasoning_groq.extraction_gate.set()
+
+    assert groq.requests, "reflect answered without the call it cannot see yet"
+    given = ask_model.given_notes(groq.requests[-1])
+    assert any("SSO guide" in note["text"] for note in given), given
+    assert "Priya Sharma · 19 Nov" in render(shown["blocks"])
+
+
 async def test_under_own_reflect_never_reads_another_reps_notes(
     fake_slack: FakeSlack,
     reasoning_services: Services,
