@@ -112,9 +112,12 @@ async def ask_memory(
 
 
 async def _reflect_may_answer(services: Services, workspace_id: str, scope: Scope) -> bool:
-    """Memory's reflect answers when memory has a model, unless a prospect the question names
-    has calls memory is still filing: reflect cannot see those yet, the recall way reads them."""
-    if services.llm is None or not await services.memory.reasons():
+    """Memory's reflect answers a question about named prospects when memory has a model.
+    Not a question across the pipeline: reflect reads what one budgeted search finds (29 of 50
+    matching prospects in bench_ask), while the recall way takes the best notes of every
+    prospect. Nor while a named prospect has calls memory is still filing: reflect cannot see
+    those yet, the recall way reads them."""
+    if not scope.named or services.llm is None or not await services.memory.reasons():
         return False
     seen = Sight(scope.seen_by)
     for prospect in scope.named:
