@@ -1,6 +1,6 @@
 """Asking memory a question: scope it, read the notes within that scope, ask the model once, and
 keep only the sentences that the notes they cite bear out. With an LLM in memory, memory's own
-model answers first (bot.ask.reflect), checked the same way.
+model answers a question about named prospects first (bot.ask.reflect), checked the same way.
 
 The model writes sentences; code decides which stand. A sentence stays only if it cites notes
 that were given to the model and every name, date, amount, count and document code it states
