@@ -45,7 +45,7 @@ EMOJI: dict[str, tuple[str, str]] = {
     "✅": ("✔", "#2eb67d"),
     "⚠": ("⚠", "#e8912d"),
     "👉": ("➜", "#1264a3"),
-    "🆕": ("", INK),
+    "🆕": ("NEW", "#1d9bd1"),
     "👥": ("", INK),
     "⏳": ("", INK),
 }
@@ -120,7 +120,8 @@ def _emoji_runs(text: str, style: Style) -> list[Run]:
         runs.append(Run(text[start : found.start()], style))
         glyph, colour = EMOJI[found.group(1)]
         if glyph:
-            runs += [Run(glyph, replace(style, colour=colour)), Run(found.group(2), style)]
+            emoji = replace(style, colour=colour, bold=True, italic=False)
+            runs += [Run(glyph, emoji), Run(found.group(2), style)]
         start = found.end()
     return [*runs, Run(text[start:], style)]
 
@@ -336,7 +337,13 @@ def save(picture: Picture, path: Path) -> None:
     """A small PNG, its drawn text kept in it so a test can compare it with the view."""
     info = PngInfo()
     info.add_itxt("Description", "\n".join(picture.lines))
-    image = picture.image.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    # A palette a third the size of full colour; octree keeps a small glyph's own colour.
+    image = picture.image.quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    palette = image.getpalette() or []
+    paper = image.getpixel((0, 0))
+    assert isinstance(paper, int)
+    palette[paper * 3 : paper * 3 + 3] = [255, 255, 255]  # the page stays pure white
+    image.putpalette(palette)
     image.save(path, optimize=True, pnginfo=info)
 
 

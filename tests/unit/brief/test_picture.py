@@ -74,7 +74,8 @@ def test_every_text_of_the_brief_is_drawn_readable_and_in_order(
 def test_mrkdwn_is_made_readable() -> None:
     text = "• 🔴 *Pricing*: &lt;b&gt; &amp; `code` ~old~ <https://x.io|docs> _(03 Nov 2026)_"
     assert readable(text) == "• ● Pricing: <b> & code old docs (03 Nov 2026)"
-    assert readable("🆕 Since *then*") == "Since then"
+    assert readable("🆕 Since *then*") == "NEW Since then"
+    assert readable("👥 3 calls by teammates") == "3 calls by teammates"
     assert readable("*not mrkdwn*", mrkdwn=False) == "*not mrkdwn*"
 
 
