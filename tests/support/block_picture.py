@@ -88,7 +88,10 @@ class Picture:
 
 @lru_cache
 def _font(face: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_DIR / face), size)
+    path = FONT_DIR / face
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: install the DejaVu fonts (fonts-dejavu)")
+    return ImageFont.truetype(str(path), size)
 
 
 @lru_cache
@@ -194,19 +197,22 @@ class _Canvas:
             middle = baseline - style.size * 3 // 10
             self.draw.line((x, middle, x + width, middle), fill=style.colour, width=S)
 
-    def button(self, label: str, x: int, y: int, primary: bool) -> int:
-        """Draws a button at (x, y); returns its right edge."""
+    def button(self, label: str, x: int, y: int, primary: bool) -> None:
         style = Style(size=13 * S, bold=True, colour="white" if primary else INK)
-        width = round(style.font.getlength(label)) + 24 * S
-        box = (x, y, x + width, y + 28 * S)
+        box = (x, y, x + button_width(label), y + 28 * S)
         fill, edge = (GREEN, GREEN) if primary else ("white", BUTTON_EDGE)
         self.draw.rounded_rectangle(box, 4 * S, fill=fill, outline=edge, width=S)
         self._piece(x + 12 * S, y + 19 * S, Run(label, style))
         self.lines.append(label)
-        return x + width
 
     def crop(self, bottom: int) -> Image.Image:
+        if bottom > self.image.height:
+            raise ValueError(f"the message needs {bottom} px, more than the page's height")
         return self.image.crop((0, 0, self.image.width, bottom))
+
+
+def button_width(label: str) -> int:
+    return round(Style(size=13 * S, bold=True).font.getlength(label)) + 24 * S
 
 
 def _tokens(runs: list[Run]) -> list[Run]:
@@ -304,12 +310,14 @@ def _block(canvas: _Canvas, block: dict[str, Any], x: int, y: int, width: int) -
             elements += [Run(" ", small), *_text_runs(element, small)]
         return canvas.text(elements[1:], x, y, width, 18 * S) + 4 * S
     if kind == "actions":
-        left = x
+        left, y = x, y + 4 * S
         for element in block["elements"]:
             label = readable(element["text"]["text"], mrkdwn=False)
-            left = canvas.button(label, left, y + 4 * S, element.get("style") == "primary")
-            left += 8 * S
-        return y + 36 * S
+            if left > x and left + button_width(label) > x + width:
+                left, y = x, y + 36 * S
+            canvas.button(label, left, y, element.get("style") == "primary")
+            left += button_width(label) + 8 * S
+        return y + 32 * S
     if kind == "section" and "accessory" not in block:
         if "text" in block:
             y = canvas.text(_text_runs(block["text"], Style()), x, y, width, 22 * S)

@@ -2,14 +2,19 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from bot.brief.prepare import BriefResult
+from bot.brief.view import build_brief_blocks
+from bot.domain.deal_facts import BriefFacts
+from bot.domain.prospect_lookup import ProspectMatch
 from tests.support.block_picture import WIDTH, Picture, readable, render_message
-from tests.support.sample_brief import sample_brief_blocks
+from tests.support.sample_brief import TODAY, sample_brief_blocks, sample_brief_result
 
 README_PICTURE = Path(__file__).parents[3] / "docs" / "brief.png"
 
@@ -69,6 +74,30 @@ def test_every_text_of_the_brief_is_drawn_readable_and_in_order(
     for marker in ["*", "_(", "&lt;", "&amp;", "🔴", "⚠️"]:
         assert marker not in drawn
     assert picture.lines[-3:] == ["Log a call", "Draft follow-up", "Timeline"]
+
+
+def other_briefs() -> dict[str, BriefResult]:
+    """The brief's other shapes, with every emoji the view can send."""
+    result = sample_brief_result()
+    waiting = replace(result.notes[-1], waiting=True)
+    names = ["Priya Sharma", "Priya Patel"]
+    unknown = ProspectMatch("priy", "priy", "priy", False, names)
+    nothing = BriefFacts.from_timeline([], TODAY)
+    return {
+        "memory_only": replace(
+            result, brief=None, fallback_reason="the model timed out", notes=[waiting]
+        ),
+        "teammates": replace(result, facts=replace(result.facts, teammates=3)),
+        "no_history": BriefResult(unknown, nothing, [], choices=names),
+        "ambiguous": BriefResult(replace(unknown, ambiguous=True), nothing, [], choices=names),
+    }
+
+
+@pytest.mark.parametrize("case", ["memory_only", "teammates", "no_history", "ambiguous"])
+def test_every_other_shape_of_brief_is_drawn_in_order(case: str) -> None:
+    blocks = build_brief_blocks(other_briefs()[case])
+    picture = render_message(blocks)
+    assert_drawn_in_order(words(" ".join(picture.lines)), blocks)
 
 
 def test_mrkdwn_is_made_readable() -> None:
