@@ -2,9 +2,10 @@
 
 No container engine runs on the machines CI uses, so the image is not built here. What can be
 checked offline is: the Dockerfile's own build-time model check, run in this environment; the
-Dockerfile's shape (non-root, pinned, no torch, offline model settings that match what the
-installed packages hold); compose.yaml against the Compose schema (`docker-compose config`,
-installed by .ci/run) and against what each service needs; the HTTP-mode manifest.
+Dockerfile's shape (non-root, installed from the lock without test tools, no torch, offline
+model settings that match what the installed packages hold); compose.yaml against what each
+service needs (its settings and `docker-compose config`: test_compose_env.py); the HTTP-mode
+manifest.
 """
 
 from __future__ import annotations
