@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -31,14 +33,29 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
+class _ClientTokenNotice(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused": Bolt reads
+    SLACK_BOT_TOKEN from the environment by itself and warns that our client wins over it, but
+    the client holds that very token (bot.config reads the environment over .env)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def create_app(settings: Settings, services: Services) -> AsyncApp:
     """The Bolt app with every listener registered."""
-    app = AsyncApp(
-        client=slack_client(settings),
-        signing_secret=settings.slack_signing_secret,
-        # Socket Mode frames are authenticated by the app token, not signed.
-        request_verification_enabled=not settings.socket_mode,
-    )
+    bolt_logger = get_bolt_logger(AsyncApp)
+    notice = _ClientTokenNotice()
+    bolt_logger.addFilter(notice)
+    try:
+        app = AsyncApp(
+            client=slack_client(settings),
+            signing_secret=settings.slack_signing_secret,
+            # Socket Mode frames are authenticated by the app token, not signed.
+            request_verification_enabled=not settings.socket_mode,
+        )
+    finally:
+        bolt_logger.removeFilter(notice)
     app.middleware(answer_requests_naming_no_one)
     app.middleware(retries_once(services))
     # The listeners, their services and the error handler: all of them in `handlers`.

@@ -76,6 +76,9 @@ def embedding_env() -> dict[str, str]:
         # Nothing may be fetched from a model hub at run time.
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        # Only the tokenizer comes from transformers: its advice that "PyTorch was not found"
+        # (so models won't load) is true on purpose, not a fault to report at every start.
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     }
 
 
