@@ -98,6 +98,10 @@ def back_up(settings: Settings, target: Path) -> Manifest:
     target.chmod(0o700)
     files = []
     try:
+        # The index before memory: a note delivered in between is then in the dump and still
+        # waiting in the index copy, which sends it again after a restore (memory keeps one
+        # copy per call id). The other order would lose it: a delivered note's text leaves
+        # the index.
         for name, path in _local_files(settings).items():
             # The jobs file appears once a scheduler has run here; without it there is none.
             if path.exists():
