@@ -167,10 +167,21 @@ def _restore_problems(settings: Settings, manifest: Manifest) -> list[str]:
             "the backup holds a SQLite local database, but SALESMEMORY_DB_URL points to a "
             "server: unset it to restore into this home"
         )
+    if INDEX_FILE not in manifest.files and _sqlite_file(settings.db_url) is not None:
+        problems.append(
+            "the backup holds no local database (it was made with SALESMEMORY_DB_URL on a "
+            "server): set SALESMEMORY_DB_URL to that server"
+        )
     if MEMORY_FILE in manifest.files and not settings.embedded_memory:
         problems.append(
             "the backup holds the embedded memory server's database, but HINDSIGHT_URL is set: "
             "unset it to restore into this home"
+        )
+    if MEMORY_FILE not in manifest.files and settings.embedded_memory:
+        # An index without its memory would list prospects whose calls are nowhere.
+        problems.append(
+            "the backup holds no memory (it was made with HINDSIGHT_URL set): set "
+            "HINDSIGHT_URL to that server, whose own backup holds the calls"
         )
     return problems
 

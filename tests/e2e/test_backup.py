@@ -191,3 +191,11 @@ async def test_a_backup_names_what_lives_on_an_external_memory_server(
         err.strip()
         == f"backup error: {target} is not an empty folder: give a new one for the backup."
     )
+
+    # Restored where memory would be embedded, the index would list calls held nowhere.
+    other = tmp_path / "other"
+    other.mkdir()
+    code, _, err = await run_cli(other, fake_slack, "restore", str(target))
+    assert code == 1
+    assert "the backup holds no memory (it was made with HINDSIGHT_URL set)" in err
+    assert not (other / "data").exists()
