@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from bot.app import create_app, create_web_app, slack_client
 from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
 from bot.digest.delivery import Delivery, send_digest
 from bot.forget.erase import resume_in_background
+from bot.infra.backup import backup_command, restore_command
 from bot.infra.llm import LlmClient
 from bot.infra.memory_setup import embedded_llm, sales_bank_setup
 from bot.infra.refile import refile_in_background
@@ -326,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     digest = commands.add_parser("digest", help="send one rep's weekly digest now")
     digest.add_argument("--user", required=True, help="the rep's Slack user id (U…)")
+    backup = commands.add_parser("backup", help="back up the home's databases, bot running or not")
+    backup.add_argument("dir", type=Path, help="a new or empty folder for the backup")
+    restore = commands.add_parser("restore", help="restore a backup into an empty home")
+    restore.add_argument("dir", type=Path, help="a folder made by `backup`")
     args = parser.parse_args(argv)
 
     try:
@@ -338,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
+        if args.command == "backup":
+            return backup_command(settings, args.dir)
+        if args.command == "restore":
+            return restore_command(settings, args.dir)
         if args.command == "digest":
             return asyncio.run(digest_now(settings, args.user))
         asyncio.run(serve(settings))
