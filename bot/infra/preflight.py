@@ -89,6 +89,15 @@ async def before_serving(settings: Settings, stop: asyncio.Event) -> bool:
     return True
 
 
+def _why(error: BaseException) -> str:
+    """A short reason for no answer (aiohttp's own text runs to a line of its own)."""
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "cannot connect"
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return f"no answer within {CHECK_SECONDS:.0f}s"
+    return str(error) or type(error).__name__
+
+
 def _slack_detail(error: Exception, settings: Settings) -> str:
     """Why a Slack check failed, and what to do."""
     if isinstance(error, SlackStartupError):
@@ -97,8 +106,8 @@ def _slack_detail(error: Exception, settings: Settings) -> str:
         return f"Slack answered {error.response.get('error')}."
     if unreachable(error):
         return (
-            f"Slack does not answer at {masked_url(settings.slack_api_url)} "
-            f"({error or 'no answer'}): check this machine's route to Slack (or SLACK_API_URL)."
+            f"Slack does not answer at {masked_url(settings.slack_api_url)} ({_why(error)}): "
+            "check this machine's route to Slack (or SLACK_API_URL)."
         )
     raise error
 
@@ -203,9 +212,7 @@ async def memory_server(settings: Settings) -> Finding:
             async with session.get(f"{url}/v1/default/banks", headers=headers) as banks:
                 status = banks.status
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
-        return Finding(
-            Status.FAIL, name, f"no answer from {shown} ({error or 'timeout'}): is it running?"
-        )
+        return Finding(Status.FAIL, name, f"no answer from {shown} ({_why(error)}): is it running?")
     if status in (401, 403):
         return Finding(
             Status.FAIL,
@@ -262,8 +269,9 @@ async def port(settings: Settings) -> Finding:
         return Finding(Status.OK, "PORT", f"{settings.port} is free")
     if settings.socket_mode:
         # In Socket Mode the port serves health checks only: the bot runs without them.
-        return Finding(Status.WARN, "PORT", problem.split(": ", 1)[0] + ": no health checks.")
-    return Finding(Status.FAIL, "PORT", problem.split(" ", 2)[2])
+        busy = problem.split(": ", 1)[0].removeprefix("PORT ")
+        return Finding(Status.WARN, "PORT", f"{busy}: the bot runs without health checks.")
+    return Finding(Status.FAIL, "PORT", problem.removeprefix("PORT "))
 
 
 CHECKS: tuple[Callable[[Settings], Awaitable[Finding | None]], ...] = (

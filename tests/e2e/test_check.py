@@ -112,12 +112,13 @@ async def test_check_without_groq_or_memory_url_says_what_runs_instead(
     [
         ("bot token", "SLACK_BOT_TOKEN", "refused by Slack (invalid_auth): copy the Bot User"),
         ("app token", "SLACK_APP_TOKEN", "refused by Slack (invalid_auth): generate an app-level"),
+        ("slack hangs", "SLACK_BOT_TOKEN", "(no answer within 3s): check this machine's route"),
         ("groq key", "GROQ_API_KEY", "refused by Groq (HTTP 401)"),
         ("groq model", "GROQ_API_KEY", "does not serve GROQ_MODEL=retired-model"),
         ("memory key", "HINDSIGHT_API_KEY", "refused by http://"),
-        ("memory url", "HINDSIGHT_URL", "no answer from http://127.0.0.1:"),
+        ("memory url", "HINDSIGHT_URL", "(cannot connect): is it running?"),
         ("database", "SALESMEMORY_DB_URL", "postgresql+psycopg://checker:***@127.0.0.1:"),
-        ("port", "PORT", "is not free (Address already in use)"),
+        ("port", "PORT", " is not free (Address already in use): is another SalesMemory"),
     ],
 )
 async def test_check_fails_on_each_bad_part_with_a_line_saying_what_to_do(
@@ -136,6 +137,8 @@ async def test_check_fails_on_each_bad_part_with_a_line_saying_what_to_do(
         fake_slack.errors["auth.test"] = "invalid_auth"
     elif fault == "app token":
         fake_slack.errors["apps.connections.open"] = "invalid_auth"
+    elif fault == "slack hangs":
+        fake_slack.hang.add("auth.test")  # connected, and no answer ever comes
     elif fault == "groq key":
         groq.api_key = "gsk-another"
     elif fault == "groq model":
