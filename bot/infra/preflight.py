@@ -7,6 +7,7 @@ that would otherwise fail late (the Slack tokens, the port) before it starts any
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -59,6 +60,12 @@ class PortInUse(Exception):
 
 
 def busy_port(port: int, error: OSError) -> str:
+    """Why the web server cannot listen on PORT, and what to do."""
+    if error.errno == errno.EACCES:
+        return (
+            f"PORT {port} cannot be listened on ({error.strerror}): set PORT to 1024 or above "
+            "(a proxy in front can take 443)."
+        )
     return (
         f"PORT {port} is not free ({error.strerror}): is another SalesMemory running? "
         "Stop it or set PORT to a free port."
