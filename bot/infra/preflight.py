@@ -197,10 +197,16 @@ async def memory_server(settings: Settings) -> Finding:
     """An external memory server answers its health check, and takes HINDSIGHT_API_KEY."""
     name = "HINDSIGHT_URL"
     if settings.hindsight_url is None:
+        home = settings.home / "hindsight"
+        if (blocked := _unwritable(home)) is not None:
+            return Finding(
+                Status.FAIL,
+                name,
+                f"not set, and the bot's own memory server cannot be kept in {home}: {blocked} "
+                "is not a writable folder (set SALESMEMORY_HOME to a folder this user owns).",
+            )
         return Finding(
-            Status.INFO,
-            name,
-            f"not set: the bot starts its own memory server in {settings.home / 'hindsight'}",
+            Status.INFO, name, f"not set: the bot starts its own memory server in {home}"
         )
     url = settings.hindsight_url.rstrip("/")
     shown = masked_url(url)
@@ -231,6 +237,17 @@ async def memory_server(settings: Settings) -> Finding:
     return Finding(Status.OK, name, f"{shown} answers" + (", key accepted" if headers else ""))
 
 
+def _unwritable(path: Path) -> Path | None:
+    """What stops `path` from being written or created (None: nothing does): a folder this
+    user may not write in, or a file where a folder must be."""
+    path = path.absolute()
+    nearest = next(p for p in (path, *path.parents) if p.exists())
+    if nearest != path and not nearest.is_dir():
+        return nearest
+    folder = nearest if nearest.is_dir() else nearest.parent
+    return None if os.access(folder, os.W_OK | os.X_OK) else folder
+
+
 def _database_detail(url: str) -> tuple[Status, str]:
     """SELECT 1 on a database, creating nothing (a SQLite file that is not there yet is only
     looked for a place to be created in)."""
@@ -239,9 +256,11 @@ def _database_detail(url: str) -> tuple[Status, str]:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(str(parsed.database))
         if not path.exists():
-            parent = next(p for p in path.absolute().parents if p.exists())
-            if not os.access(parent, os.W_OK | os.X_OK):
-                return Status.FAIL, f"{shown}: cannot be created, {parent} is not writable."
+            if (blocked := _unwritable(path)) is not None:
+                return (
+                    Status.FAIL,
+                    f"{shown}: cannot be created, {blocked} is not a writable folder.",
+                )
             return Status.OK, f"{shown} (new: created on first start)"
     connect_args = {} if parsed.get_backend_name() == "sqlite" else {"connect_timeout": 3}
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)

@@ -107,6 +107,25 @@ async def test_check_without_groq_or_memory_url_says_what_runs_instead(
     assert not (tmp_path / "data").exists()
 
 
+async def test_check_fails_a_home_that_cannot_be_created(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = bot_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        SALESMEMORY_HOME=str(tmp_path / "a-file" / "home"),
+        PORT=str(free_port()),
+    )
+    code, found = await run_check(tmp_path, env)
+    assert code == 1
+    blocked = f"{tmp_path / 'a-file'} is not a writable folder"
+    assert found["HINDSIGHT_URL"][0] == "FAIL" and blocked in found["HINDSIGHT_URL"][1]
+    assert found["SALESMEMORY_DB_URL"][0] == "FAIL" and blocked in found["SALESMEMORY_DB_URL"][1]
+
+
 @pytest.mark.parametrize(
     ("fault", "failing", "saying"),
     [
