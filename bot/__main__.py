@@ -1,368 +1,189 @@
-"""`python -m bot` runs the bot; `python -m bot digest --user U…` sends one rep's digest now."""
+"""The command line: `python -m bot` (serve), `check`, `digest`, `backup`, `restore`.
+
+Only what every command needs is imported up front: `--help`, `--version` and `check` answer
+without loading the bot itself, and `python -m bot` reports a refused token or a busy port
+before it loads and starts anything slow.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
-from aiohttp import web
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.app import create_app, create_web_app, slack_client
-from bot.config import Settings, SettingsError, load_settings, masked_url, read_environment
-from bot.digest.delivery import Delivery, send_digest
-from bot.forget.erase import resume_in_background
-from bot.infra.backup import backup_command, restore_command
-from bot.infra.llm import LlmClient
-from bot.infra.memory_setup import embedded_llm, sales_bank_setup
-from bot.infra.refile import refile_in_background
-from bot.infra.scheduler_duty import SchedulerDuty, SchedulerRole
-from bot.infra.slack_checks import SlackStartupError, check_app_token, check_bot_token
-from bot.log.calls import start_delivery
-from bot.log.intake import confirmer
-from bot.scheduler import Scheduler
-from bot.services import Services
-from memory.embedded import EmbeddedHindsight, EmbeddedMemoryError
-from memory.index import LocalIndex
-from memory.scheduler_lock import scheduler_lock
-from memory.store import MemoryUnavailable, ProspectMemory
+from bot.config import Settings, SettingsError, load_settings, read_environment
+from bot.infra import preflight
+from bot.infra.preflight import PortInUse
+from bot.infra.slack_checks import SlackStartupError
 
 logger = logging.getLogger("bot")
 
-# Each shutdown step gets a bound, so SIGTERM or Ctrl-C ends the process within ~10 s: Slack
-# side 2 s, then clients 1 s, then the embedded server (its stop() is bounded at ~5 s).
-CLOSE_SLACK_SECONDS = 2.0
-CLOSE_WORKER_SECONDS = 2.0
-CLOSE_CLIENTS_SECONDS = 1.0
+ENV_FILE = ".env"
+
+DESCRIPTION = """\
+SalesMemory for Slack: reps log their sales calls in Slack; the bot keeps them in memory and
+prepares a brief before the next call.
+
+Settings come from the environment and from a .env file in the current directory (KEY=value
+lines; the environment wins). SLACK_BOT_TOKEN is always needed; then one of two modes:
+  Socket Mode  SLACK_APP_TOKEN=xapp-… set: the bot connects out to Slack; no public URL needed.
+  HTTP mode    SLACK_SIGNING_SECRET set, no app token: Slack posts to https://<host>/slack/events,
+               served on PORT (3000 by default).
+GROQ_API_KEY adds summaries; HINDSIGHT_URL points at an external memory server (unset: the bot
+starts its own in SALESMEMORY_HOME, ~/.salesmemory by default).
+
+Without a command it runs until SIGTERM or Ctrl-C, after checking the Slack tokens and the
+port. Exit codes: 0 stopped normally, 1 a check or the memory server failed, 2 bad settings,
+a token Slack refuses, or a busy port."""
+
+CHECK_HELP = """\
+Check the settings without starting the bot or its memory server, in a few seconds: the
+Slack bot token (auth.test), the app token (Socket Mode), the signing secret (HTTP mode),
+the Groq key and models, an external memory server (HINDSIGHT_URL and its key), the
+databases, and the port. One line per check: ok, FAIL (with what to do), warn or info.
+Exit code 0 when nothing failed, 1 when a check failed, 2 when the settings are malformed."""
+
+DIGEST_HELP = """\
+Send one rep their weekly digest now, in their DMs, as the scheduler would on Monday.
+A rep's Slack user id: in Slack, open their profile, click ⋮ (More), then "Copy member ID"
+(it starts with U or W). Uses the running bot's memory server if there is one."""
 
 
-async def _bounded(step: str, work: Awaitable[Any], seconds: float) -> None:
+BACKUP_HELP = """\
+Copy the local index, the job store and the embedded memory server's database into DIR (new
+or empty), consistently, while the bot runs or not. What lives on servers of their own
+(SALESMEMORY_DB_URL on PostgreSQL, HINDSIGHT_URL) is named as not included."""
+
+RESTORE_HELP = """\
+Restore a backup made by `backup` into an empty SALESMEMORY_HOME, then start the bot. A home
+that already holds data is never written to."""
+
+
+def _version() -> str:
     try:
-        await asyncio.wait_for(work, seconds)
-    except TimeoutError:
-        logger.warning("Shutdown: %s took over %.0fs; going on without it", step, seconds)
-    except Exception:
-        logger.exception("Shutdown: %s failed", step)
+        return version("salesmemory-slack")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
-def _fixed(url: str | None) -> Callable[[], str | None] | None:
-    """A database URL given once, as the memory client asks for it (None: none)."""
-    return None if url is None else lambda: url
-
-
-@asynccontextmanager
-async def running_services(
-    settings: Settings, stop: asyncio.Event | None = None
-) -> AsyncIterator[Services]:
-    """Memory (embedded when HINDSIGHT_URL is unset) and the local index, closed on exit.
-
-    With `stop`, this process supervises the embedded server it owns until `stop` is set.
-    """
-    embedded: EmbeddedHindsight | None = None
-    supervisor: asyncio.Task[None] | None = None
-    url = settings.hindsight_url
-    if url is None:
-        embedded, url, supervisor = await _start_embedded(settings, stop)
-    memory = ProspectMemory.connect(
-        url,
-        settings.bank_prefix,
-        # The embedded server takes only its home's key (another process on the same home,
-        # `python -m bot digest`, reads the same file).
-        embedded.api_key if embedded is not None else settings.hindsight_api_key,
-        setup=sales_bank_setup(),
-        database_url=embedded.database_url
-        if embedded is not None
-        else _fixed(settings.hindsight_database_url),
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    await _log_memory_mode(memory, url)
-    index = LocalIndex.open(settings.db_url)
-    llm = _llm_client(settings, index)
-    try:
-        yield Services(
-            memory=memory,
-            index=index,
-            llm=llm,
-            digest_token_budget=settings.digest_token_budget,
-            notes_visibility=settings.notes_visibility,
-            team_usergroup=settings.team_view_usergroup,
-        )
-    finally:
-        if supervisor is not None:
-            supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await supervisor
-        closing = [memory.aclose(), asyncio.to_thread(index.close)]
-        if llm is not None:
-            closing.append(llm.aclose())
-        await _bounded("closing clients", asyncio.gather(*closing), CLOSE_CLIENTS_SECONDS)
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
-
-
-async def _start_embedded(
-    settings: Settings, stop: asyncio.Event | None
-) -> tuple[EmbeddedHindsight, str, asyncio.Task[None] | None]:
-    """The embedded Hindsight started (or another process's found), its URL, and with
-    `stop` the task that supervises it."""
-    embedded = EmbeddedHindsight(
-        settings.home, pg_user=settings.pg_user, llm=embedded_llm(settings)
+    top.add_argument("--version", action="version", version=f"salesmemory-slack {_version()}")
+    commands = top.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    commands.add_parser(
+        "check",
+        help="check the settings, tokens and servers without starting the bot",
+        description=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    logger.info("HINDSIGHT_URL is not set: using the embedded Hindsight in %s", embedded.home)
-    starting = asyncio.ensure_future(asyncio.to_thread(embedded.start))
-    try:
-        if stop is not None:
-            await _first_done(starting, stop)
-            if stop.is_set() and not starting.done():
-                # Asked to stop during start-up: stop() makes the start give up at once.
-                await asyncio.to_thread(embedded.stop)
-        url = await starting
-    except BaseException:
-        await asyncio.to_thread(embedded.stop)
-        raise
-    if not embedded.owner:
-        logger.info("Another process owns the embedded Hindsight at %s; using it", masked_url(url))
-    supervisor = None
-    if stop is not None:
-        # The owner restarts its server; a process using another's takes it over if that
-        # owner exits.
-        supervisor = asyncio.create_task(embedded.supervise(stop), name="memory-supervisor")
-    return embedded, url, supervisor
-
-
-def _llm_client(settings: Settings, index: LocalIndex) -> LlmClient | None:
-    """Groq when its key is set (usage recorded in the index); None otherwise."""
-    if not settings.groq_api_key:
-        logger.warning("GROQ_API_KEY is not set: briefs will show memory only")
-        return None
-    return LlmClient(
-        settings.groq_api_key,
-        settings.groq_base_url,
-        settings.groq_model,
-        settings.groq_timeout,
-        settings.groq_max_retries,
-        fast_model=settings.groq_model_fast,
-        usage=index.record_llm_usage,
+    digest = commands.add_parser(
+        "digest",
+        help="send one rep's weekly digest now",
+        description=DIGEST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    digest.add_argument(
+        "--user", required=True, metavar="U…", help="the rep's Slack member ID (U… or W…)"
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="back up the home's databases, bot running or not",
+        description=BACKUP_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backup.add_argument("dir", type=Path, help="a new or empty folder for the backup")
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty home",
+        description=RESTORE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    restore.add_argument("dir", type=Path, help="a folder made by `backup`")
+    return top
 
 
-async def _log_memory_mode(memory: ProspectMemory, url: str) -> None:
-    url = masked_url(url)
+async def check(settings: Settings) -> int:
+    """`python -m bot check`: every check's line; 0 only when none failed."""
+    found = [preflight.settings_finding(settings, Path(ENV_FILE).absolute())]
+    found += await preflight.run_checks(settings)
+    print("\n".join(preflight.lines(found)))
+    return 1 if any(finding.status is preflight.Status.FAIL for finding in found) else 0
+
+
+async def run(settings: Settings) -> int:
+    """Serve until SIGINT or SIGTERM: the fast checks first, then the bot."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # A refused token or a busy port is one line, before the memory server is started.
+    if not await preflight.before_serving(settings, stop):
+        return 0
+    from bot.serve import serve
+    from memory.embedded import EmbeddedMemoryError
+
     try:
-        reasons = await memory.reasons()
-    except MemoryUnavailable:
-        logger.warning("Hindsight at %s does not answer yet; calls will wait for it", url)
-        return
-    if reasons:
-        logger.info("Hindsight at %s extracts facts and observations with its LLM", url)
-    else:
-        logger.info("Hindsight at %s stores notes as text only (no LLM: chunks mode)", url)
+        await serve(settings, stop)
+    except EmbeddedMemoryError as error:
+        logger.error("The embedded memory server could not start: %s", error)
+        return 1
+    return 0
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (by default: until SIGINT or SIGTERM)."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    # A wrong token stops start-up with one line, before the memory server is started.
-    if not await check_bot_token(settings, stop):
-        return
+async def digest(settings: Settings, rep_id: str) -> int:
+    from bot.serve import digest_now
+    from memory.embedded import EmbeddedMemoryError
+
     try:
-        await _serve(settings, stop)
-    except EmbeddedMemoryError:
-        if not stop.is_set():
-            raise
-        logger.info("Stopped during start-up")
-        return
-    logger.info("SalesMemory stopped")
-
-
-async def _serve(settings: Settings, stop: asyncio.Event) -> None:
-    async with running_services(settings, stop) as services:
-        app = create_app(settings, services)
-        worker = start_delivery(services, confirmer(app.client), stop)
-        refiling = asyncio.create_task(refile_in_background(services, stop), name="refile")
-        # Forgets memory was down for are finished when it is back (bot.forget.erase).
-        forgetting = asyncio.create_task(
-            resume_in_background(services, app.client, stop), name="forgets"
-        )
-        duty = scheduler_duty(settings, services, app.client)
-        on_duty = None
-        if duty is None:
-            logger.info("RUN_SCHEDULER is false: this process never runs the digest scheduler")
-        else:
-            on_duty = asyncio.create_task(duty.run(stop), name="scheduler-duty")
-        role = (lambda: duty.role) if duty is not None else (lambda: SchedulerRole.OFF)
-        runner = web.AppRunner(
-            create_web_app(None if settings.socket_mode else app, services, scheduler_role=role)
-        )
-        try:
-            await runner.setup()
-            freeze_startup_heap()
-            await _listen(runner, settings)
-            if settings.socket_mode:
-                await _serve_socket_mode(app, settings, stop)
-            else:
-                logger.info(
-                    "SalesMemory is listening on :%d (POST /slack/events, GET /healthz, "
-                    "GET /readyz)",
-                    settings.port,
-                )
-                await stop.wait()
-        finally:
-            stop.set()
-            logger.info("Stopping: finishing in-flight work (calls are saved ahead anyway)")
-            refiling.cancel()
-            forgetting.cancel()
-            await asyncio.gather(
-                _bounded("closing the web server", runner.cleanup(), CLOSE_SLACK_SECONDS),
-                _bounded("stopping delivery", worker, CLOSE_WORKER_SECONDS),
-                return_exceptions=True,
-            )
-            with contextlib.suppress(asyncio.CancelledError):
-                await refiling
-            with contextlib.suppress(asyncio.CancelledError):
-                await forgetting
-            if on_duty is not None:
-                await _bounded("stopping the digest scheduler", on_duty, CLOSE_WORKER_SECONDS)
-
-
-def freeze_startup_heap() -> None:
-    """What start-up made (modules, clients, the app) lives as long as the process: put out
-    of the garbage collector's reach, so that a full collection in the middle of a burst of
-    requests walks only what the requests made. Before, such a collection held the loop for
-    about 90 ms, and every ack waiting behind it (see the README's benchmarks)."""
-    gc.collect()
-    gc.freeze()
-
-
-def scheduler_duty(
-    settings: Settings, services: Services, client: AsyncWebClient
-) -> SchedulerDuty | None:
-    """This process's part in electing the one that runs the digest scheduler (None when
-    RUN_SCHEDULER=false): the database decides, through a lock on the job store's database."""
-    if not settings.run_scheduler:
-        return None
-
-    async def start_scheduler() -> Scheduler:
-        scheduler = Scheduler(services, client, settings.job_store_url)
-        try:
-            await scheduler.start()
-        except BaseException:
-            scheduler.shutdown()
-            raise
-        return scheduler
-
-    return SchedulerDuty(scheduler_lock(settings.job_store_url), start_scheduler)
-
-
-class PortInUse(Exception):
-    """HTTP mode cannot listen on PORT."""
-
-
-async def _listen(runner: web.AppRunner, settings: Settings) -> None:
-    try:
-        await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    except OSError as error:
-        if not settings.socket_mode:
-            raise PortInUse(
-                f"PORT {settings.port} is not free ({error.strerror}): is another SalesMemory "
-                "running? Stop it or set PORT to a free port."
-            ) from None
-        # In Socket Mode the port only serves health checks: run without them.
-        logger.error("Health checks are off: port %d is not free (%s)", settings.port, error)
-
-
-async def _serve_socket_mode(app: Any, settings: Settings, stop: asyncio.Event) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    assert settings.slack_app_token is not None
-    if not await check_app_token(settings, stop):
-        return  # stopped while Slack was unreachable
-    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
-    connecting = asyncio.create_task(handler.connect_async())
-    try:
-        await _first_done(connecting, stop)
-        if not stop.is_set():
-            logger.info("SalesMemory is running in Socket Mode")
-            await stop.wait()
-    finally:
-        connecting.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await connecting
-        await _bounded(
-            "closing the Socket Mode connection", handler.close_async(), CLOSE_SLACK_SECONDS
-        )
-
-
-async def _first_done(task: asyncio.Future[Any], stop: asyncio.Event) -> None:
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-
-
-async def digest_now(settings: Settings, rep_id: str) -> int:
-    """`python -m bot digest --user U…`: that rep's digest, now, in their DMs."""
-    async with running_services(settings) as services:
-        client = slack_client(settings)
-        team_id = (await client.auth_test())["team_id"]
-        outcome = await send_digest(services, client, team_id, rep_id)
-    print(f"digest for {rep_id}: {outcome.value}")
-    return 0 if outcome in (Delivery.SENT, Delivery.NO_PROSPECTS) else 1
+        return await digest_now(settings, rep_id)
+    except EmbeddedMemoryError as error:
+        logger.error("The embedded memory server could not start: %s", error)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    commands = parser.add_subparsers(dest="command")
-    digest = commands.add_parser("digest", help="send one rep's weekly digest now")
-    digest.add_argument("--user", required=True, help="the rep's Slack user id (U…)")
-    backup = commands.add_parser("backup", help="back up the home's databases, bot running or not")
-    backup.add_argument("dir", type=Path, help="a new or empty folder for the backup")
-    restore = commands.add_parser("restore", help="restore a backup into an empty home")
-    restore.add_argument("dir", type=Path, help="a folder made by `backup`")
-    args = parser.parse_args(argv)
-
+    args = parser().parse_args(argv)
     try:
-        settings = load_settings(read_environment())
+        settings = load_settings(read_environment(ENV_FILE))
     except SettingsError as error:
-        for problem in error.problems:
-            print(f"config error: {problem}", file=sys.stderr)
+        if args.command == "check":
+            print("\n".join(preflight.lines(preflight.problem_findings(error.problems))))
+        else:
+            for problem in error.problems:
+                print(f"config error: {problem}", file=sys.stderr)
         return 2
+    if args.command == "check":
+        # The lines are the report: a library's own warnings would only interleave with them.
+        logging.basicConfig(level=logging.ERROR)
+        return asyncio.run(check(settings))
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command in ("backup", "restore"):
+        from bot.infra.backup import backup_command, restore_command
+
+        command = backup_command if args.command == "backup" else restore_command
+        return command(settings, args.dir)
     try:
-        if args.command == "backup":
-            return backup_command(settings, args.dir)
-        if args.command == "restore":
-            return restore_command(settings, args.dir)
         if args.command == "digest":
-            return asyncio.run(digest_now(settings, args.user))
-        asyncio.run(serve(settings))
+            return asyncio.run(digest(settings, args.user))
+        return asyncio.run(run(settings))
     except SlackStartupError as error:
         print(f"slack error: {error}", file=sys.stderr)
         return 2
     except PortInUse as error:
         print(f"startup error: {error}", file=sys.stderr)
         return 2
-    except EmbeddedMemoryError as error:
-        logger.error("The embedded memory server could not start: %s", error)
-        return 1
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -115,11 +115,32 @@ def check() -> int:
     return asyncio.run(probe())
 
 
-if __name__ == "__main__":
-    import sys
+def main(argv: list[str] | None = None) -> int:
+    import argparse
 
-    if sys.argv[1:] == ["--check"]:
+    parser = argparse.ArgumentParser(
+        prog="python -m memory.embedding_model",
+        description=(
+            f"The embedding model the memory server runs ({MODEL_ID} as ONNX, from installed "
+            "packages, offline). Without options: its settings as KEY=value lines, an env file "
+            "for a separately run hindsight-api."
+        ),
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="load the model offline and embed a probe sentence (the Dockerfile runs this)",
+    )
+    args = parser.parse_args(argv)
+    if args.check:
         print(f"{MODEL_ID}: {check()} dimensions, loaded from installed packages, offline")
     else:
         for key, value in embedding_env().items():
             print(f"{key}={value}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

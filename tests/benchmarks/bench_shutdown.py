@@ -12,6 +12,7 @@ first start).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
@@ -99,5 +100,13 @@ async def bench() -> None:
         await slack.close()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.parse_args()
     asyncio.run(bench())
+
+
+if __name__ == "__main__":
+    main()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.__main__ import serve
 from bot.config import load_settings
+from bot.serve import serve
 from memory.embedded import free_port
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 

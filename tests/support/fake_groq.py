@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.config import DEFAULT_GROQ_MODEL, DEFAULT_GROQ_MODEL_FAST
 from tests.support.rate_limit import PerSecondLimit
 
 # What the server does with one request: answer JSON content, answer raw text, call a tool
@@ -25,6 +26,11 @@ class FakeGroq:
     default: Callable[[dict[str, Any]], Behaviour] | None = None
     limit: PerSecondLimit = field(default_factory=PerSecondLimit)  # 429 + retry-after past it
     latency: dict[str, float] = field(default_factory=dict)  # model -> seconds to answer
+    # The one key accepted (others get 401, as Groq answers a wrong key); None: any key.
+    api_key: str | None = None
+    models: list[str] = field(
+        default_factory=lambda: [DEFAULT_GROQ_MODEL, DEFAULT_GROQ_MODEL_FAST, "whisper-large-v3"]
+    )
     _server: TestServer | None = None
 
     @property
@@ -35,6 +41,7 @@ class FakeGroq:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/openai/v1/chat/completions", self._completions)
+        app.router.add_get("/openai/v1/models", self._models)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
 
@@ -46,7 +53,24 @@ class FakeGroq:
         messages = self.requests[index]["messages"]
         return str(next(m["content"] for m in messages if m["role"] == "user"))
 
+    def _refused(self, request: web.Request) -> web.Response | None:
+        if self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}":
+            return None
+        return web.json_response(
+            {"error": {"message": "Invalid API Key", "type": "invalid_request_error"}}, status=401
+        )
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        listed = [
+            {"id": m, "object": "model", "owned_by": "test", "created": 0} for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": listed})
+
     async def _completions(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         body = await request.json()
         if self.limit.over():
             return web.json_response(

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from tests.support.rate_limit import PerSecondLimit
 
 TEAM_ID = "T0TEST"
+TEAM_NAME = "Test Workspace"
 BOT_USER = "UBOT"
 
 
@@ -120,7 +121,13 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B1"}
+            return {
+                "ok": True,
+                "team": TEAM_NAME,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "bot_id": "B1",
+            }
         if method == "users.info":
             user = args.get("user", "")
             if user in self.gone_users:
