@@ -231,7 +231,7 @@ def freeze_startup_heap() -> None:
     """What start-up made (modules, clients, the app) lives as long as the process: put out
     of the garbage collector's reach, so that a full collection in the middle of a burst of
     requests walks only what the requests made. Before, such a collection held the loop for
-    about 90 ms, and every ack waiting behind it (see the README's benchmarks)."""
+    about 90 ms, and every ack waiting behind it (see docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()
 

@@ -322,7 +322,7 @@ class ErasureIndex(IndexBase):
         on every connection), and here its write-ahead log, which still holds the pages as
         they were, is folded into the database and emptied. False when a reader kept the
         log in use for `within` seconds (the next scrub, or the next start, empties it).
-        PostgreSQL reclaims dead rows with VACUUM (autovacuum), see the README."""
+        PostgreSQL reclaims dead rows with VACUUM (autovacuum), see docs/privacy.md."""
         if self._engine.dialect.name != "sqlite":
             return True
         self.scrub_due = not truncate_wal(self._engine, within)
