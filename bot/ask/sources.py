@@ -46,35 +46,50 @@ async def _named_notes(
 async def _pipeline_notes(
     services: Services, workspace_id: str, scope: Scope, question: str
 ) -> list[tuple[KnownProspect, RecalledMemory]]:
-    """What one recall across the rep's notes finds, a few per prospect, in recall's order.
-    Each memory is dated and placed by its call in the local index (which holds every call
-    logged): a call the index does not hold (erased), of a prospect or, under `own`, a rep
-    out of scope, or outside the period, is left out."""
+    """What one recall across the rep's notes finds, spread over every prospect it found: each
+    prospect's best memory first, then each one's second best, up to PER_PROSPECT, as far as the
+    prompt's budget goes; grouped by prospect, best prospect first. Each memory is dated and
+    placed by its call in the local index (which holds every call logged): a call the index does
+    not hold (erased), of a prospect or, under `own`, a rep out of scope, or outside the period,
+    is left out."""
     recalled = await services.memory.recall_notes(
         workspace_id, question, scope.seen_by, PIPELINE_RECALL_TOKENS
     )
     ids = list(dict.fromkeys(m.document_id for m in recalled if m.document_id))
     logged = await services.index.calls_by_id(workspace_id, ids)
     visible = {p.slug: p for p in scope.pipeline}
-    taken: dict[str, int] = {}
-    kept: list[tuple[KnownProspect, RecalledMemory]] = []
-    used = 0
+    ranked: dict[str, list[tuple[KnownProspect, RecalledMemory]]] = {}
+    seen: set[tuple[str, str]] = set()
     for memory in recalled:
         call = logged.get(memory.document_id or "")
         prospect = visible.get(call.slug) if call is not None else None
-        if call is None or prospect is None or taken.get(prospect.slug, 0) >= PER_PROSPECT:
+        if call is None or prospect is None or (call.call_id, memory.text) in seen:
             continue
         if scope.seen_by is not None and call.rep_id != scope.seen_by:
             continue
         if scope.period is not None and not scope.period.holds(call.call_date):
             continue
-        if used + len(memory.text) > NOTES_BUDGET_CHARS:
-            break
-        taken[prospect.slug] = taken.get(prospect.slug, 0) + 1
-        used += len(memory.text)
+        seen.add((call.call_id, memory.text))
         dated = replace(memory, call_date=call.call_date, metadata={"outcome": call.outcome})
-        kept.append((prospect, dated))
-    return kept
+        ranked.setdefault(prospect.slug, []).append((prospect, dated))
+    taken = spread({slug: [len(m.text) for _, m in pairs] for slug, pairs in ranked.items()})
+    return [pair for slug, pairs in ranked.items() for pair in pairs[: taken.get(slug, 0)]]
+
+
+def spread(sizes: dict[str, list[int]]) -> dict[str, int]:
+    """How many of each prospect's memories (their sizes, best first) fit the prompt: every
+    prospect's best before any prospect's second, up to PER_PROSPECT, until the budget is full."""
+    taken: dict[str, int] = {}
+    used = 0
+    for rank in range(PER_PROSPECT):
+        for slug, sized in sizes.items():
+            if rank >= len(sized):
+                continue
+            if used + sized[rank] > NOTES_BUDGET_CHARS:
+                return taken
+            used += sized[rank]
+            taken[slug] = rank + 1
+    return taken
 
 
 async def gather_sources(
