@@ -70,17 +70,27 @@ async def run_bot_until_ready(
         **extra,
     )
     process = await spawn_bot(home, env, quiet=True)
+    try:
+        await wait_until_ready(process, port)
+    except AssertionError:
+        if process.returncode is None:
+            process.kill()
+        raise
+    return process
+
+
+async def wait_until_ready(process: asyncio.subprocess.Process, port: int) -> None:
+    """Until `python -m bot` answers GET /readyz with 200 (at most 5 minutes)."""
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
             assert process.returncode is None, "the bot exited during start-up"
             try:
                 async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:
-                        return process
+                        return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.5)
-    process.kill()
     raise AssertionError("the bot never became ready")
 
 

@@ -11,10 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
-import aiohttp
-
 from memory.embedded import free_port
-from tests.e2e.test_entry_point import bot_env
+from tests.e2e.test_entry_point import bot_env, wait_until_ready
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET
 from tests.support.threaded_groq import ThreadedGroq
@@ -23,20 +21,6 @@ from tests.support.threaded_groq import ThreadedGroq
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (?P<level>[A-Z]+) (?P<logger>\S+): ")
 # hindsight-api's: "date time - LEVEL - logger - message".
 MEMORY_RECORD = re.compile(r" - (WARNING|ERROR|CRITICAL) - ")
-
-
-async def wait_until_ready(process: asyncio.subprocess.Process, port: int) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            assert process.returncode is None, "the bot exited during start-up"
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
-    raise AssertionError("the bot never became ready")
 
 
 async def run_until_ready(home: Path, env: dict[str, str], port: int) -> tuple[list[str], str]:
