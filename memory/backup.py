@@ -82,39 +82,56 @@ def postgres_bin(home: Path) -> Path:
 
 
 @contextlib.contextmanager
-def embedded_database(
-    home: Path, pg_user: str | None = None, *, use_running: bool = True
-) -> Iterator[str]:
-    """A postgresql:// URL of the home's memory database for the duration.
-
-    The running server's when a bot owns the home (`use_running`); otherwise this process
-    takes the home's ownership lock and starts PostgreSQL alone (never hindsight-api), and
-    stops it afterwards. A bot starting meanwhile waits for the lock, then starts as usual.
-    """
+def home_to_itself(home: Path) -> Iterator[None]:
+    """The home's ownership lock for the duration: no bot starts its memory server, nor opens
+    the home's local database, meanwhile (a bot starting waits for the lock's owner, up to its
+    start-up timeout, then stops). Raises `BackupError` while a bot runs on the home."""
     hindsight = memory_home(home)
     hindsight.mkdir(parents=True, exist_ok=True)
     lock = HomeLock(hindsight)
     if not lock.try_acquire():
-        if not use_running:
-            raise BackupError(
-                f"A bot is running on {home}: stop it first (restore needs the home to itself)."
-            )
+        raise BackupError(
+            f"A bot is running on {home}: stop it first (restore needs the home to itself)."
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def embedded_database(home: Path, pg_user: str | None = None) -> Iterator[str]:
+    """A postgresql:// URL of the home's memory database for the duration: the running
+    server's when a bot owns the home; otherwise this process takes the home's lock and starts
+    PostgreSQL alone (never hindsight-api), and stops it afterwards."""
+    hindsight = memory_home(home)
+    hindsight.mkdir(parents=True, exist_ok=True)
+    lock = HomeLock(hindsight)
+    if not lock.try_acquire():
         yield _running_database(home)
         return
     try:
-        # We hold the lock: anything still running for this home is an earlier owner's.
-        reaper.stop_server(hindsight, include_watchdog=True)
-        runner = pg_runner(hindsight / "pg", pg_user)
-        try:
-            postgres = start_postgres(runner, free_port(), hindsight / "postgres-password")
-        except EmbeddedMemoryError as error:
-            raise BackupError(f"The memory server's PostgreSQL did not start: {error}") from error
-        try:
-            yield postgres.uri
-        finally:
-            runner.run("stop", "--name", PG_INSTANCE, check=False)
+        with own_database(home, pg_user) as url:
+            yield url
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def own_database(home: Path, pg_user: str | None = None) -> Iterator[str]:
+    """The home's memory PostgreSQL started alone, for a caller holding the home's lock."""
+    hindsight = memory_home(home)
+    # The lock is held: anything still running for this home is an earlier owner's.
+    reaper.stop_server(hindsight, include_watchdog=True)
+    runner = pg_runner(hindsight / "pg", pg_user)
+    try:
+        postgres = start_postgres(runner, free_port(), hindsight / "postgres-password")
+    except EmbeddedMemoryError as error:
+        raise BackupError(f"The memory server's PostgreSQL did not start: {error}") from error
+    try:
+        yield postgres.uri
+    finally:
+        runner.run("stop", "--name", PG_INSTANCE, check=False)
 
 
 def _running_database(home: Path) -> str:
@@ -182,12 +199,13 @@ def dump_memory(home: Path, target: Path, pg_user: str | None = None) -> None:
 
 
 def load_memory(home: Path, dump: Path, pg_user: str | None = None) -> None:
-    """A fresh embedded PostgreSQL in `home` (which must hold none) loaded from `dump`;
-    hindsight-api finds its tables there at the next start. Cut short, it leaves no data."""
+    """A fresh embedded PostgreSQL in `home` (which must hold none) loaded from `dump`, for a
+    caller holding the home's lock (`home_to_itself`); hindsight-api finds its tables there at
+    the next start. Cut short, it leaves no data."""
     if has_memory_data(home):
         raise BackupError(f"{home} already holds a memory server's database.")
     try:
-        with embedded_database(home, pg_user, use_running=False) as url:
+        with own_database(home, pg_user) as url:
             database = make_url(url).database or "hindsight"
             # One transaction: a failed load leaves the database as pg0 made it.
             _run_tool(
@@ -201,5 +219,11 @@ def load_memory(home: Path, dump: Path, pg_user: str | None = None) -> None:
                 str(dump),
             )
     except BaseException:
-        shutil.rmtree(memory_home(home) / "pg" / "data", ignore_errors=True)
+        remove_memory_data(home)
         raise
+
+
+def remove_memory_data(home: Path) -> None:
+    """What a restore made of the memory server's database, for a caller holding the lock
+    that saw none there before."""
+    shutil.rmtree(memory_home(home) / "pg" / "data", ignore_errors=True)

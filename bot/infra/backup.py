@@ -11,7 +11,9 @@ are backed up with their own tools.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sqlite3
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +23,15 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, masked_url
-from memory.backup import BackupError, copy_sqlite, dump_memory, has_memory_data, load_memory
+from memory.backup import (
+    BackupError,
+    copy_sqlite,
+    dump_memory,
+    has_memory_data,
+    home_to_itself,
+    load_memory,
+    remove_memory_data,
+)
 
 __all__ = ["BackupError", "Manifest", "back_up", "read_manifest", "restore"]
 
@@ -80,14 +90,15 @@ def _external(settings: Settings) -> list[str]:
         )
     if not settings.embedded_memory:
         outside.append(
-            f"memory at {settings.hindsight_url} (HINDSIGHT_URL): back up that Hindsight "
-            "server's database with its own tools"
+            f"memory at {masked_url(settings.hindsight_url or '')} (HINDSIGHT_URL): back up "
+            "that Hindsight server's database with its own tools"
         )
     return outside
 
 
 def back_up(settings: Settings, target: Path) -> Manifest:
     """Copy this home's databases into `target` (new or empty), consistent while the bot runs."""
+    _owned_by_caller(settings.home)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty folder: give a new one for the backup.")
     index = _sqlite_file(settings.db_url)
@@ -187,40 +198,60 @@ def _restore_problems(settings: Settings, manifest: Manifest) -> list[str]:
 
 
 def restore(settings: Settings, source: Path) -> Manifest:
-    """Put the backup in `source` into this configuration's home, which must hold no data."""
+    """Put the backup in `source` into this configuration's home, which must hold no data.
+    The home's lock is held throughout, so no bot starts on it halfway."""
     manifest = read_manifest(source)
     problems = _restore_problems(settings, manifest)
     if problems:
         raise BackupError("Cannot restore: " + "; ".join(problems) + ".")
-    held = _data_in_home(settings)
-    if held:
-        raise BackupError(
-            f"{settings.home} already holds data ({', '.join(held)}); nothing was changed. "
-            "Restore only into an empty home: stop the bot and point SALESMEMORY_HOME to a "
-            "new folder (or move this one aside)."
-        )
-    settings.home.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    try:
-        if MEMORY_FILE in manifest.files:
-            load_memory(settings.home, source / MEMORY_FILE, settings.pg_user)
-        for name, path in _local_files(settings).items():
-            if name in manifest.files:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                written.append(path)
-                copy_sqlite(source / name, path)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    _owned_by_caller(settings.home)
+    with home_to_itself(settings.home):
+        held = _data_in_home(settings)
+        if held:
+            raise BackupError(
+                f"{settings.home} already holds data ({', '.join(held)}); nothing was changed. "
+                "Restore only into an empty home: stop the bot and point SALESMEMORY_HOME to a "
+                "new folder (or move this one aside)."
+            )
+        written: list[Path] = []
+        try:
+            if MEMORY_FILE in manifest.files:
+                load_memory(settings.home, source / MEMORY_FILE, settings.pg_user)
+            for name, path in _local_files(settings).items():
+                if name in manifest.files:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    written.append(path)
+                    copy_sqlite(source / name, path)
+        except BaseException:
+            # The home held nothing and no bot could start meanwhile: all of it is ours.
+            for path in written:
+                path.unlink(missing_ok=True)
+                path.with_name(path.name + ".partial").unlink(missing_ok=True)
+            if MEMORY_FILE in manifest.files:
+                remove_memory_data(settings.home)
+            raise
     return manifest
+
+
+def _owned_by_caller(home: Path) -> None:
+    """A home made by another user (the bot's service user, root) stays theirs: files this
+    process writes there would be unreadable to the bot, or the bot's to this process."""
+    try:
+        owner = home.stat().st_uid
+    except FileNotFoundError:
+        return
+    if owner != os.geteuid():
+        raise BackupError(
+            f"{home} belongs to user id {owner}, not to you ({os.geteuid()}): run this as the "
+            "user the bot runs as."
+        )
 
 
 def backup_command(settings: Settings, target: Path) -> int:
     """`python -m bot backup DIR`: one line per part, what is not included, the exit code."""
     try:
         manifest = back_up(settings, target)
-    except BackupError as error:
+    except (BackupError, OSError, sqlite3.Error) as error:
         print(f"backup error: {error}", file=sys.stderr)
         return 1
     print(f"backed up to {target}: {', '.join(manifest.files) or 'nothing'}")
@@ -233,7 +264,7 @@ def restore_command(settings: Settings, source: Path) -> int:
     """`python -m bot restore DIR`: what was restored from which backup, or why not."""
     try:
         manifest = restore(settings, source)
-    except BackupError as error:
+    except (BackupError, OSError, sqlite3.Error) as error:
         print(f"restore error: {error}", file=sys.stderr)
         return 1
     print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,8 @@ from bot.infra.slack_checks import (
     unreachable,
 )
 from memory.database import database_url
+
+logger = logging.getLogger(__name__)
 
 # What one check may take: Slack, Groq, the memory server and the database are each given
 # this long to answer, and the checks run side by side, so `check` ends within a few seconds.
@@ -116,7 +119,7 @@ def _slack_detail(error: Exception, settings: Settings) -> str:
             f"Slack does not answer at {masked_url(settings.slack_api_url)} ({_why(error)}): "
             "check this machine's route to Slack (or SLACK_API_URL)."
         )
-    raise error
+    return f"the check failed: {type(error).__name__}."
 
 
 async def bot_token(settings: Settings) -> Finding:
@@ -319,6 +322,11 @@ async def _bounded(
         return await asyncio.wait_for(check(settings), CHECK_SECONDS + 1)
     except TimeoutError:
         return Finding(Status.FAIL, check.__name__, f"no answer within {CHECK_SECONDS + 1:.0f}s.")
+    except Exception as error:
+        # A check that breaks is one FAIL line, not a traceback over the others' lines; its
+        # message may hold a secret (a URL with a password), so only its kind is shown.
+        logger.debug("Check %s failed", check.__name__, exc_info=True)
+        return Finding(Status.FAIL, check.__name__, f"the check failed: {type(error).__name__}.")
 
 
 async def run_checks(settings: Settings) -> list[Finding]:
