@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -199,3 +200,21 @@ async def test_a_backup_names_what_lives_on_an_external_memory_server(
     assert code == 1
     assert "the backup holds no memory (it was made with HINDSIGHT_URL set)" in err
     assert not (other / "data").exists()
+
+
+async def test_another_users_home_is_left_alone(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    home = tmp_path / "data"
+    home.mkdir()
+    LocalIndex.open(f"sqlite:///{home / 'salesmemory.db'}").close()
+    os.chown(home, 65534, 65534)  # the bot's service user, say; this test runs as another
+    before = sorted(p.name for p in home.iterdir())
+
+    code, out, err = await run_cli(tmp_path, fake_slack, "backup", str(tmp_path / "b"))
+
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        f"backup error: {home} belongs to user id 65534, not to you ({os.geteuid()}): run "
+        "this as the user the bot runs as."
+    )
+    assert not (tmp_path / "b").exists()
+    assert sorted(p.name for p in home.iterdir()) == before
