@@ -3,7 +3,7 @@ compose itself reads is documented, and the set-up recipe in its header works as
 
 The recipe is taken from compose.yaml's header and run with bash in a scratch copy of the
 project's deploy files, so a change to the header is what gets tested. The `.env` it makes is
-read with python-dotenv (close to Compose's own parser) and, where installed (.ci/run installs
+read with python-dotenv (close to Compose's own parser) and, where installed (.ci/install installs
 it), by docker-compose itself.
 """
 
@@ -175,7 +175,7 @@ def docker_compose_config(project: Path) -> subprocess.CompletedProcess[str]:
     tool = shutil.which("docker-compose")
     if tool is None:
         if os.environ.get("CI"):
-            pytest.fail("docker-compose is missing: .ci/run installs it (Debian package)")
+            pytest.fail("docker-compose is missing: .ci/install installs it (Debian package)")
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
     return subprocess.run(
         [tool, "--file", "compose.yaml", "config"],
