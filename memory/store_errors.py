@@ -59,6 +59,10 @@ async def memory_errors(action: str) -> AsyncIterator[None]:
         if isinstance(exc.status, int) and 400 <= exc.status < 500 and exc.status not in (408, 429):
             raise MemoryRejected(message) from None
         raise MemoryUnavailable(message) from None
+    except aiohttp.ClientResponseError as exc:
+        # Its repr holds the request's headers, the API key among them: the status only, and
+        # not chained where a logged traceback would print it.
+        raise MemoryUnavailable(f"Hindsight answered {exc.status} to {action}") from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise MemoryUnavailable(f"Hindsight unreachable during {action}: {exc!r}") from exc
     except (pydantic.ValidationError, json.JSONDecodeError) as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.infra.memory_setup import sales_bank_setup
 from memory.embedded import EmbeddedHindsight, free_port
 from memory.embedded_postgres import (
     LEGACY_PASSWORD,
@@ -20,7 +21,7 @@ from memory.embedded_postgres import (
     start_postgres,
 )
 from memory.ownership import read_state
-from memory.store import MemoryRejected, ProspectMemory
+from memory.store import MemoryRejected, MemoryUnavailable, ProspectMemory
 
 PARENT_SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-parent-only",
@@ -67,6 +68,27 @@ async def test_the_memory_server_refuses_a_request_without_its_homes_key(
             await keyless.timeline("T1", "anyone")
     finally:
         await keyless.aclose()
+
+
+async def test_a_refused_key_never_reaches_the_error_it_raises(
+    hindsight_server: EmbeddedHindsight | None,
+) -> None:
+    assert hindsight_server is not None and hindsight_server.url is not None
+    wrong = ProspectMemory.connect(
+        hindsight_server.url, "wrong-key", "not-the-key-5f3a9c", setup=sales_bank_setup()
+    )
+    try:
+        # Setting a bank up goes through the client's own HTTP layer, whose error holds the
+        # request's headers.
+        with pytest.raises(MemoryUnavailable) as raised:
+            await wrong.configure_bank("T1")
+    finally:
+        await wrong.aclose()
+    # Nor any exception a logged traceback of it would print.
+    error: BaseException | None = raised.value
+    while error is not None:
+        assert "not-the-key-5f3a9c" not in repr(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
 
 
 def environ(pid: int) -> str:
